@@ -1,0 +1,106 @@
+package importfmt
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/pinsh/pinsh/store"
+)
+
+func jsonRows(lr *lineReader, yield func(Row) bool) {
+	var b builder
+	for {
+		line, err := lr.next()
+		switch {
+		case err == io.EOF:
+			return
+		case err == errLineTooLong:
+			if !yield(Row{Line: lr.n, Err: fmt.Errorf("the line is longer than %d bytes", MaxRecordBytes)}) {
+				return
+			}
+			continue
+		case err != nil:
+			yield(Row{Line: lr.n + 1, Err: err})
+			return
+		}
+		if isBlank(line) {
+			continue
+		}
+		u, err := jsonUser(&b, line)
+		if !yield(Row{Line: lr.n, User: u, Err: err}) {
+			return
+		}
+	}
+}
+
+// jsonUser maps one JSON object. Keys are taken in their order in the line,
+// so that between equal names the first non-empty value wins, as in CSV.
+func jsonUser(b *builder, line []byte) (store.User, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return store.User{}, badJSON(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return store.User{}, errors.New("expected a JSON object, {...}, on each line")
+	}
+	b.reset()
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return store.User{}, badJSON(err)
+		}
+		key, _ := tok.(string) // inside an object the decoder only yields string keys
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return store.User{}, badJSON(err)
+		}
+		c, ok := lookup(key)
+		if !ok {
+			continue
+		}
+		switch v := v.(type) {
+		case string:
+			if err := b.set(&c, v); err != nil {
+				return store.User{}, err
+			}
+		case bool:
+			if c.kind != kBool {
+				return store.User{}, fmt.Errorf("%s must be a string, not a boolean", key)
+			}
+			b.setBool(&c, v)
+		case nil:
+			// null: the field is not given
+		default:
+			what := "a number"
+			switch v.(type) {
+			case map[string]any:
+				what = "an object"
+			case []any:
+				what = "an array"
+			}
+			if c.kind == kBool {
+				return store.User{}, fmt.Errorf("%s must be true or false, not %s", key, what)
+			}
+			return store.User{}, fmt.Errorf("%s must be a string, not %s", key, what)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return store.User{}, badJSON(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return store.User{}, errors.New("bad JSON: more after the object; write one object per line")
+	}
+	return b.finish()
+}
+
+func badJSON(err error) error {
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("bad JSON: the object is cut short; write each object whole on one line")
+	}
+	return fmt.Errorf("bad JSON: %v", err)
+}

@@ -1,0 +1,73 @@
+package importfmt
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pinsh/pinsh/store"
+)
+
+func TestJSONLines(t *testing.T) {
+	kenJSON := `{"sip_address":"sip:kenmyer@litwareinc.com","display_name":"Ken Myer","user_principal_name":"kenmyer@litwareinc.com",` +
+		`"sam_account_name":"kenmyer","domain":"litwareinc","distinguished_name":"CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com",` +
+		`"enabled":true,"registrar_pool":"pool01.litwareinc.com","line_uri":"tel:+14255550100;ext=100","enterprise_voice_enabled":false,` +
+		`"site":"Redmond","pin_policy":"desk","id":17,"is_pin_set":true,"extra":{"nested":[1,2]}}`
+	tests := []struct {
+		name  string
+		input string
+		want  []want
+	}{
+		{"our names", kenJSON + "\n", []want{{line: 1, user: ken}}},
+		{"no final newline, CRLF, blank lines", "\r\n\n" + kenJSON + "\r\n  \t\n" + kenJSON,
+			[]want{{line: 3, user: ken}, {line: 5, user: ken}}},
+		{"directory names", `{"msRTCSIP-PrimaryUserAddress":"sip:a@b.c","userPrincipalName":"a@b.c","sAMAccountName":"a","displayName":"A","distinguishedName":"CN=A","telephoneNumber":"+1 425 555 0100","msRTCSIP-UserEnabled":"FALSE"}`,
+			[]want{{line: 1, user: store.User{SipAddress: "sip:a@b.c", UserPrincipalName: "a@b.c", SamAccountName: "a",
+				DisplayName: "A", DistinguishedName: "CN=A", LineURI: "tel:+14255550100"}}}},
+		{"PowerShell names", `{"Identity":"CN=A,OU=X","SipAddress":"sip:a@b.c","Enabled":false,"EnterpriseVoiceEnabled":true,"LineURI":null}`,
+			[]want{{line: 1, user: store.User{SipAddress: "sip:a@b.c", DistinguishedName: "CN=A,OU=X", EnterpriseVoiceEnabled: true}}}},
+		{"booleans as strings", `{"enabled":"no","enterprise_voice_enabled":"Yes"}`,
+			[]want{{line: 1, user: store.User{EnterpriseVoiceEnabled: true}}}},
+		{"null means absent", `{"enabled":null,"display_name":null}`,
+			[]want{{line: 1, user: store.User{Enabled: true}}}},
+		{"first of equal keys wins", `{"display_name":"","DisplayName":"B","displayName":"C"}`,
+			[]want{{line: 1, user: store.User{DisplayName: "B", Enabled: true}}}},
+		{"escapes", `{"display_name":"Zo\u00eb \"Z\" Ng\ud83c\udfa7"}`,
+			[]want{{line: 1, user: store.User{DisplayName: `Zoë "Z" Ng🎧`, Enabled: true}}}},
+		{"empty object", "{}", []want{{line: 1, user: store.User{Enabled: true}}}},
+
+		{"bad JSON", "{\"sip_address\":\"sip:a@b.c\",}\n" + kenJSON,
+			[]want{{line: 1, err: "bad JSON: invalid character '}' looking for beginning of object key string"}, {line: 2, user: ken}}},
+		{"cut short", `{"sip_address":"sip:a@b.c"` + "\n" + `{"display_name":`,
+			[]want{
+				{line: 1, err: "bad JSON: the object is cut short; write each object whole on one line"},
+				{line: 2, err: "bad JSON: the object is cut short"},
+			}},
+		{"bad value syntax", `{"display_name":tru}`, []want{{line: 1, err: "bad JSON: invalid character '}' in literal true"}}},
+		{"not an object", "[1,2]\n\"x\"\n42\nnull\n",
+			[]want{
+				{line: 1, err: "expected a JSON object, {...}, on each line"},
+				{line: 2, err: "expected a JSON object"},
+				{line: 3, err: "expected a JSON object"},
+				{line: 4, err: "expected a JSON object"},
+			}},
+		{"bad first token", "}\n", []want{{line: 1, err: "bad JSON: invalid character '}'"}}},
+		{"two objects on a line", `{} {}`, []want{{line: 1, err: "bad JSON: more after the object; write one object per line"}}},
+		{"garbage after the object", `{"site":"x"} x`, []want{{line: 1, err: "bad JSON: more after the object"}}},
+		{"number for a string", `{"display_name":42}`, []want{{line: 1, err: "display_name must be a string, not a number"}}},
+		{"boolean for a string", `{"line_uri":true}`, []want{{line: 1, err: "line_uri must be a string, not a boolean"}}},
+		{"object for a string", `{"site":{"name":"x"}}`, []want{{line: 1, err: "site must be a string, not an object"}}},
+		{"array for a string", `{"pin_policy":["x"]}`, []want{{line: 1, err: "pin_policy must be a string, not an array"}}},
+		{"number for a boolean", `{"enabled":1}`, []want{{line: 1, err: "enabled must be true or false, not a number"}}},
+		{"array for a boolean", `{"Enabled":[]}`, []want{{line: 1, err: "Enabled must be true or false, not an array"}}},
+		{"bad boolean string", `{"enabled":"sometimes"}`, []want{{line: 1, err: `enabled: "sometimes" is not a boolean`}}},
+		{"SIP address without @", `{"sip_address":"kenmyer"}`,
+			[]want{{line: 1, err: `sip_address: "kenmyer" is not a SIP address`}}},
+		{"line too long", `{"display_name":"` + strings.Repeat("x", MaxRecordBytes) + "\"}\n{}\n",
+			[]want{{line: 1, err: "the line is longer than 1048576 bytes"}, {line: 2, user: store.User{Enabled: true}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkRows(t, parse(t, tt.input, JSONLines), tt.want)
+		})
+	}
+}
