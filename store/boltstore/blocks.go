@@ -1,0 +1,459 @@
+package boltstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// A block bucket keeps an ordered map of many small entries in few bbolt
+// values ("blocks"): each bbolt key is the first key of its block, and the
+// value holds up to about blockTarget bytes of entries in key order, each
+// key prefix-compressed against the one before:
+//
+//	uvarint shared | uvarint suffixLen | suffix | uvarint valueLen | value
+//
+// Why: a bbolt Put costs about a microsecond and a page of overhead at
+// commit, so a million users with their indexes (five million keys) would
+// take seconds to write. In blocks, the same entries cost a memcpy each,
+// bulk loads and bulk updates write each touched page once, and sequential
+// scans decode densely packed data (user IDs compress to 1-2 bytes). Point
+// reads and small updates stay cheap: one bbolt seek plus a linear decode
+// of one block (a few hundred entries at most).
+const blockTarget = 4096
+
+// corruptError is the panic value of a block that does not decode; the
+// transaction wrappers turn it (and bbolt's own panics) into ErrDamaged.
+type corruptError struct{ msg string }
+
+func (e corruptError) Error() string { return e.msg }
+
+func corrupt(format string, args ...any) {
+	panic(corruptError{fmt.Sprintf(format, args...)})
+}
+
+// blockReader decodes the entries of one block in order. key is rebuilt in
+// a buffer owned by the reader (valid until the next call to next); val
+// points into the block.
+type blockReader struct {
+	data  []byte
+	pos   int
+	key   []byte
+	val   []byte
+	voff  int    // offset of val in data
+	str   string // data as a string, made on demand by valString
+	strOK bool
+}
+
+func (r *blockReader) reset(data []byte) {
+	r.data, r.pos, r.key, r.val, r.strOK = data, 0, r.key[:0], nil, false
+}
+
+// valString returns the current value as a string. The whole block is
+// converted once and values are sliced from it: decoding the records of a
+// block then costs one allocation instead of one per record.
+func (r *blockReader) valString() string {
+	if !r.strOK {
+		r.str, r.strOK = string(r.data), true
+	}
+	return r.str[r.voff : r.voff+len(r.val)]
+}
+
+// next decodes the next entry; it returns false at the end of the block.
+func (r *blockReader) next() bool {
+	if r.pos >= len(r.data) {
+		return false
+	}
+	shared, n1 := binary.Uvarint(r.data[r.pos:])
+	if n1 <= 0 {
+		corrupt("bad block entry at %d", r.pos)
+	}
+	r.pos += n1
+	suffix, n2 := binary.Uvarint(r.data[r.pos:])
+	if n2 <= 0 || shared > uint64(len(r.key)) || suffix > uint64(len(r.data)-r.pos-n2) {
+		corrupt("bad block entry key at %d", r.pos)
+	}
+	r.pos += n2
+	r.key = append(r.key[:shared], r.data[r.pos:r.pos+int(suffix)]...)
+	r.pos += int(suffix)
+	vlen, n3 := binary.Uvarint(r.data[r.pos:])
+	if n3 <= 0 || vlen > uint64(len(r.data)-r.pos-n3) {
+		corrupt("bad block entry value at %d", r.pos)
+	}
+	r.pos += n3
+	r.voff = r.pos
+	r.val = r.data[r.pos : r.pos+int(vlen) : r.pos+int(vlen)]
+	r.pos += int(vlen)
+	return true
+}
+
+// blockIter walks the entries of a block bucket in key order, across
+// blocks. Keys and values are valid until the next move; values point into
+// the database map and are valid only inside the transaction.
+type blockIter struct {
+	c     *bolt.Cursor
+	r     blockReader
+	valid bool
+}
+
+func newIter(b *bolt.Bucket) *blockIter { return &blockIter{c: b.Cursor()} }
+
+// blockFor positions c on the block that would hold key: the last block
+// whose first key is <= key, or the first block when key precedes them
+// all. It returns nil when the bucket is empty.
+func blockFor(c *bolt.Cursor, key []byte) (k, v []byte) {
+	k, v = c.Seek(key)
+	switch {
+	case k == nil:
+		return c.Last()
+	case bytes.Equal(k, key):
+		return k, v
+	}
+	if pk, pv := c.Prev(); pk != nil {
+		return pk, pv
+	}
+	return c.First()
+}
+
+// seek positions the iterator on the first entry with a key >= key.
+func (it *blockIter) seek(key []byte) {
+	k, v := blockFor(it.c, key)
+	if k == nil {
+		it.valid = false
+		return
+	}
+	it.r.reset(v)
+	for {
+		if !it.nextEntry() {
+			return
+		}
+		if bytes.Compare(it.r.key, key) >= 0 {
+			return
+		}
+	}
+}
+
+// first positions the iterator on the first entry.
+func (it *blockIter) first() {
+	k, v := it.c.First()
+	if k == nil {
+		it.valid = false
+		return
+	}
+	it.r.reset(v)
+	it.nextEntry()
+}
+
+// nextEntry moves to the next entry, crossing into the next block when the
+// current one is done.
+func (it *blockIter) nextEntry() bool {
+	for !it.r.next() {
+		k, v := it.c.Next()
+		if k == nil {
+			it.valid = false
+			return false
+		}
+		it.r.reset(v)
+	}
+	it.valid = true
+	return true
+}
+
+func (it *blockIter) next() { it.nextEntry() }
+
+func (it *blockIter) key() []byte       { return it.r.key }
+func (it *blockIter) val() []byte       { return it.r.val }
+func (it *blockIter) valString() string { return it.r.valString() }
+
+// advanceTo moves forward to the first entry with key >= key, given that the
+// iterator is not past it. It decodes forward within the current block and
+// seeks when key lies beyond it, so a run of ascending lookups costs about
+// one decode per entry passed plus one seek per block.
+func (it *blockIter) advanceTo(key []byte) {
+	if !it.valid {
+		return
+	}
+	stepped := false
+	for bytes.Compare(it.r.key, key) < 0 {
+		if it.r.next() {
+			continue
+		}
+		// Dense runs of lookups (IDs of one chunk) continue in the next
+		// block: step to it rather than seek from the root, once.
+		if stepped {
+			it.seek(key)
+			return
+		}
+		stepped = true
+		k, v := it.c.Next()
+		if k == nil {
+			it.valid = false
+			return
+		}
+		it.r.reset(v)
+		if !it.r.next() {
+			corrupt("empty block %x", k)
+		}
+	}
+}
+
+// getBlock returns the value stored under key in a block bucket.
+func getBlock(b *bolt.Bucket, key []byte) ([]byte, bool) {
+	it := newIter(b)
+	it.seek(key)
+	if it.valid && bytes.Equal(it.key(), key) {
+		return it.val(), true
+	}
+	return nil, false
+}
+
+// mutation is one change for applyBlocks: put val under key, or delete key.
+type mutation struct {
+	key []byte
+	val []byte
+	del bool
+}
+
+// arena hands out byte slices for block values. bbolt keeps references to
+// values until the transaction commits, so every block written in a
+// transaction needs memory of its own; carving them from large chunks
+// saves an allocation per block.
+type arena struct{ buf []byte }
+
+func (a *arena) copy(b []byte) []byte {
+	if len(b) > cap(a.buf)-len(a.buf) {
+		// Small transactions get small chunks; bulk ones double up to 1 MiB.
+		a.buf = make([]byte, 0, max(len(b), min(1<<20, 2*cap(a.buf)), 16<<10))
+	}
+	n := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return a.buf[n:len(a.buf):len(a.buf)]
+}
+
+type kv struct{ key, val []byte }
+
+// keyOff locates a decoded key in blockWriter.keys (k0 < 0: the key is a
+// mutation's own).
+type keyOff struct{ k0, k1 int }
+
+// blockWriter applies sorted mutations to a block bucket inside a write
+// transaction.
+type blockWriter struct {
+	b       *bolt.Bucket
+	arena   *arena
+	entries []kv
+	offs    []keyOff
+	keys    []byte // backing store of decoded keys of the block being merged
+	enc     []byte
+}
+
+func newBlockWriter(b *bolt.Bucket, a *arena) *blockWriter {
+	return &blockWriter{b: b, arena: a}
+}
+
+// apply makes the changes of muts, which must be sorted by key with no key
+// twice. Deleting a missing key is not an error. It rewrites only the
+// blocks that hold changed keys; blocks that outgrow blockTarget split
+// evenly, empty blocks are deleted.
+func (w *blockWriter) apply(muts []mutation) error {
+	for i := 0; i < len(muts); {
+		c := w.b.Cursor()
+		bk, bv := blockFor(c, muts[i].key)
+		var next []byte
+		if bk != nil {
+			bk = bytes.Clone(bk)
+			if nk, _ := c.Next(); nk != nil {
+				next = bytes.Clone(nk)
+			}
+		}
+		j := i + 1
+		if next == nil {
+			j = len(muts)
+		} else {
+			for j < len(muts) && bytes.Compare(muts[j].key, next) < 0 {
+				j++
+			}
+		}
+		if err := w.rewrite(bk, bv, muts[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+// rewrite merges muts into the block (bk, bv) (nil: the bucket is empty)
+// and writes the result back.
+func (w *blockWriter) rewrite(bk, bv []byte, muts []mutation) error {
+	if cap(w.entries) < len(muts)+256 {
+		w.entries = make([]kv, 0, len(muts)+256)
+		w.offs = make([]keyOff, 0, len(muts)+256)
+	}
+	w.entries, w.offs, w.keys = w.entries[:0], w.offs[:0], w.keys[:0]
+	offs := w.offs
+	changed := false
+	var r blockReader
+	r.reset(bv)
+	have := r.next()
+	// Decoded keys live in w.keys; record offsets first, since appending may
+	// move the buffer, and turn them into slices afterwards.
+	type off = keyOff
+	add := func(k, v []byte, fromBlock bool) {
+		if fromBlock {
+			n := len(w.keys)
+			w.keys = append(w.keys, k...)
+			offs = append(offs, off{n, len(w.keys)})
+			w.entries = append(w.entries, kv{nil, v})
+			return
+		}
+		offs = append(offs, off{-1, -1})
+		w.entries = append(w.entries, kv{k, v})
+	}
+	m := 0
+	// Appends (bulk loads of ascending keys): copy the block, then the
+	// mutations, without comparing each pair.
+	if allPuts(muts) && bytes.Compare(muts[0].key, lastKeyOf(bv)) > 0 {
+		for ; have; have = r.next() {
+			add(r.key, r.val, true)
+		}
+		for _, mu := range muts {
+			w.entries = append(w.entries, kv{mu.key, mu.val})
+		}
+		m, changed = len(muts), true
+	}
+	for have || m < len(muts) {
+		var cmp int
+		switch {
+		case !have:
+			cmp = 1
+		case m == len(muts):
+			cmp = -1
+		default:
+			cmp = bytes.Compare(r.key, muts[m].key)
+		}
+		switch {
+		case cmp < 0:
+			add(r.key, r.val, true)
+			have = r.next()
+		case cmp > 0:
+			if !muts[m].del {
+				add(muts[m].key, muts[m].val, false)
+				changed = true
+			}
+			m++
+		default:
+			if muts[m].del {
+				changed = true
+			} else {
+				if !bytes.Equal(r.val, muts[m].val) {
+					changed = true
+				}
+				add(muts[m].key, muts[m].val, false)
+			}
+			m++
+			have = r.next()
+		}
+	}
+	w.offs = offs
+	if !changed {
+		return nil
+	}
+	// Entries past len(offs) came from the append path and own their keys.
+	for i, o := range offs {
+		if o.k0 >= 0 {
+			w.entries[i].key = w.keys[o.k0:o.k1:o.k1]
+		}
+	}
+	return w.writeBlocks(bk, w.entries)
+}
+
+// writeBlocks stores entries as the replacement of block bk (nil: none),
+// split into blocks of about equal size near blockTarget.
+func (w *blockWriter) writeBlocks(bk []byte, entries []kv) error {
+	if len(entries) == 0 {
+		if bk != nil {
+			return w.b.Delete(bk)
+		}
+		return nil
+	}
+	total := 0
+	for _, e := range entries {
+		total += len(e.key) + len(e.val) + 3
+	}
+	nblocks := (total + blockTarget - 1) / blockTarget
+	goal := total / nblocks
+	if bk != nil && !bytes.Equal(bk, entries[0].key) {
+		if err := w.b.Delete(bk); err != nil {
+			return err
+		}
+	}
+	start := 0
+	for start < len(entries) {
+		enc := w.enc[:0]
+		var prev []byte
+		end := start
+		for end < len(entries) && (end == start || len(enc) < goal) {
+			e := entries[end]
+			shared := commonPrefix(prev, e.key)
+			enc = binary.AppendUvarint(enc, uint64(shared))
+			enc = binary.AppendUvarint(enc, uint64(len(e.key)-shared))
+			enc = append(enc, e.key[shared:]...)
+			enc = binary.AppendUvarint(enc, uint64(len(e.val)))
+			enc = append(enc, e.val...)
+			prev = e.key
+			end++
+		}
+		// Keep a tiny tail in the last block rather than writing a block
+		// of a few entries.
+		if len(entries)-end <= 4 && end < len(entries) {
+			for _, e := range entries[end:] {
+				shared := commonPrefix(prev, e.key)
+				enc = binary.AppendUvarint(enc, uint64(shared))
+				enc = binary.AppendUvarint(enc, uint64(len(e.key)-shared))
+				enc = append(enc, e.key[shared:]...)
+				enc = binary.AppendUvarint(enc, uint64(len(e.val)))
+				enc = append(enc, e.val...)
+				prev = e.key
+			}
+			end = len(entries)
+		}
+		w.enc = enc
+		if err := w.b.Put(entries[start].key, w.arena.copy(enc)); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+// lastKeyOf returns the last key of a block (nil for none).
+func lastKeyOf(block []byte) []byte {
+	var r blockReader
+	r.reset(block)
+	var last []byte
+	for r.next() {
+		last = r.key
+	}
+	return last
+}
+
+func allPuts(muts []mutation) bool {
+	for i := range muts {
+		if muts[i].del {
+			return false
+		}
+	}
+	return true
+}
+
+func commonPrefix(a, b []byte) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}

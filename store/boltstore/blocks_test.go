@@ -1,0 +1,183 @@
+package boltstore
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func testBolt(t *testing.T) *bolt.DB {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "b.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket([]byte("b")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// TestBlocksModel applies random batches of puts and deletes and checks
+// every read path against a map.
+func TestBlocksModel(t *testing.T) {
+	db := testBolt(t)
+	model := map[string]string{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	key := func() string { return fmt.Sprintf("k%05d", rng.IntN(20000)) }
+	for round := range 60 {
+		var ms []mutation
+		seen := map[string]bool{}
+		n := 1 + rng.IntN(400)
+		if round%10 == 0 {
+			n = 3000
+		}
+		for range n {
+			k := key()
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if rng.IntN(4) == 0 {
+				ms = append(ms, mutation{key: []byte(k), del: true})
+				delete(model, k)
+			} else {
+				v := bytes.Repeat([]byte{byte(rng.IntN(256))}, rng.IntN(40))
+				ms = append(ms, mutation{key: []byte(k), val: v})
+				model[k] = string(v)
+			}
+		}
+		slices.SortFunc(ms, func(a, b mutation) int { return bytes.Compare(a.key, b.key) })
+		if err := db.Update(func(tx *bolt.Tx) error {
+			var a arena
+			return newBlockWriter(tx.Bucket([]byte("b")), &a).apply(ms)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		checkModel(t, db, model, rng)
+	}
+}
+
+func checkModel(t *testing.T, db *bolt.DB, model map[string]string, rng *rand.Rand) {
+	t.Helper()
+	keys := make([]string, 0, len(model))
+	for k := range model {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		// Full iteration.
+		it := newIter(b)
+		i := 0
+		for it.first(); it.valid; it.next() {
+			if i >= len(keys) || string(it.key()) != keys[i] || string(it.val()) != model[keys[i]] {
+				t.Fatalf("entry %d = %q; want %q", i, it.key(), keys[min(i, len(keys)-1)])
+			}
+			i++
+		}
+		if i != len(keys) {
+			t.Fatalf("iterated %d entries, want %d", i, len(keys))
+		}
+		// Blocks stay near the target size and their keys are their first keys.
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var r blockReader
+			r.reset(v)
+			if !r.next() || !bytes.Equal(r.key, k) {
+				t.Fatalf("block %q does not start with its key", k)
+			}
+			if len(v) > 2*blockTarget {
+				t.Fatalf("block %q has %d bytes", k, len(v))
+			}
+		}
+		// Point reads, seeks and ascending advances.
+		for range 300 {
+			k := fmt.Sprintf("k%05d", rng.IntN(20000))
+			v, ok := getBlock(b, []byte(k))
+			mv, mok := model[k]
+			if ok != mok || string(v) != mv {
+				t.Fatalf("get %s = %q %v; want %q %v", k, v, ok, mv, mok)
+			}
+			it.seek([]byte(k))
+			j, _ := slices.BinarySearch(keys, k)
+			if (j < len(keys)) != it.valid || (it.valid && string(it.key()) != keys[j]) {
+				t.Fatalf("seek %s landed on %q, want index %d", k, it.key(), j)
+			}
+		}
+		it.seek([]byte("k"))
+		for step := 0; it.valid; step++ {
+			k := fmt.Sprintf("k%05d", step*37)
+			it.advanceTo([]byte(k))
+			j, _ := slices.BinarySearch(keys, k)
+			if (j < len(keys)) != it.valid || (it.valid && string(it.key()) != keys[j]) {
+				t.Fatalf("advanceTo %s landed on %q", k, it.key())
+			}
+		}
+		return nil
+	})
+}
+
+func TestBlocksEmptyAndPrepend(t *testing.T) {
+	db := testBolt(t)
+	apply := func(ms ...mutation) {
+		t.Helper()
+		if err := db.Update(func(tx *bolt.Tx) error {
+			var a arena
+			return newBlockWriter(tx.Bucket([]byte("b")), &a).apply(ms)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(mutation{key: []byte("m"), del: true}) // delete on an empty bucket
+	apply(mutation{key: []byte("m"), val: []byte("1")})
+	apply(mutation{key: []byte("a"), val: []byte("0")}) // before the first block: block re-keyed
+	apply(mutation{key: []byte("m"), del: true}, mutation{key: []byte("z"), val: []byte("2")})
+	db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		var got []string
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			got = append(got, string(k))
+		}
+		if len(got) != 1 || got[0] != "a" {
+			t.Errorf("block keys %q; want [a]", got)
+		}
+		if v, ok := getBlock(b, []byte("z")); !ok || string(v) != "2" {
+			t.Errorf("z = %q %v", v, ok)
+		}
+		if _, ok := getBlock(b, []byte("m")); ok {
+			t.Error("m not deleted")
+		}
+		return nil
+	})
+	apply(mutation{key: []byte("a"), del: true}, mutation{key: []byte("z"), del: true})
+	db.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket([]byte("b")).Cursor().First(); k != nil {
+			t.Errorf("empty block %q left", k)
+		}
+		return nil
+	})
+}
+
+func TestCorruptBlockPanics(t *testing.T) {
+	for _, data := range [][]byte{{0x80}, {5, 1, 'a'}, {0, 5, 'a'}, {0, 1, 'a', 9}} {
+		func() {
+			defer func() {
+				if _, ok := recover().(corruptError); !ok {
+					t.Errorf("block %x did not panic with corruptError", data)
+				}
+			}()
+			var r blockReader
+			r.reset(data)
+			for r.next() {
+			}
+		}()
+	}
+}

@@ -1,0 +1,35 @@
+package boltstore
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/pinsh/pinsh/store"
+	"github.com/pinsh/pinsh/store/pinhash"
+	"github.com/pinsh/pinsh/store/storetest"
+)
+
+// testOptions are the options of test stores: cheap hashing, a key file in
+// the test's directory.
+func testOptions(t testing.TB, dir string) Options {
+	return Options{
+		KeyFile:    filepath.Join(dir, "pin.key"),
+		Creator:    storetest.Creator,
+		Now:        storetest.T0,
+		HashParams: pinhash.TestParams(),
+	}
+}
+
+func openTest(t testing.TB) *Store {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Open(filepath.Join(dir, "pinsh.db"), testOptions(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
+}

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"slices"
+	"strings"
+)
+
+// Names of the standard roles (facts §7).
+const (
+	CsAdministrator         = "CsAdministrator"
+	CsUserAdministrator     = "CsUserAdministrator"
+	CsHelpDesk              = "CsHelpDesk"
+	CsServerAdministrator   = "CsServerAdministrator"
+	CsViewOnlyAdministrator = "CsViewOnlyAdministrator"
+)
+
+// StandardRoles returns the built-in roles with the builtins each may run,
+// without members, in a fixed order (most powerful first). Every role may
+// run the read-only builtins get_users, pin_info, get_pin_policy,
+// admin_roles and audit_log. Each call returns fresh slices.
+func StandardRoles() []Role {
+	view := []string{"get_users", "pin_info", "get_pin_policy", "admin_roles", "audit_log"}
+	with := func(extra ...string) []string { return append(slices.Clone(view), extra...) }
+	return []Role{
+		{Identity: CsAdministrator, IsStandardRole: true, Builtins: with(
+			"set_pin", "lock_pin", "unlock_pin", "verify_pin",
+			"new_pin_policy", "set_pin_policy", "remove_pin_policy", "grant_pin_policy",
+			"new_user", "remove_user", "import_users",
+			"new_admin_role", "remove_admin_role", "add_role_member", "remove_role_member")},
+		{Identity: CsUserAdministrator, IsStandardRole: true, Builtins: with(
+			"set_pin", "lock_pin", "unlock_pin", "verify_pin", "grant_pin_policy",
+			"new_user", "remove_user", "import_users")},
+		{Identity: CsHelpDesk, IsStandardRole: true, Builtins: with("lock_pin", "unlock_pin", "verify_pin")},
+		{Identity: CsServerAdministrator, IsStandardRole: true, Builtins: with(
+			"new_pin_policy", "set_pin_policy", "remove_pin_policy", "grant_pin_policy")},
+		{Identity: CsViewOnlyAdministrator, IsStandardRole: true, Builtins: with()},
+	}
+}
+
+// StandardRole returns the standard role named identity (case-insensitive).
+func StandardRole(identity string) (Role, bool) {
+	for _, r := range StandardRoles() {
+		if strings.EqualFold(r.Identity, strings.TrimSpace(identity)) {
+			return r, true
+		}
+	}
+	return Role{}, false
+}
+
+// RoleKey is the storage key of a role or member name: roles and operators
+// are matched case-insensitively.
+func RoleKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// Allows reports whether the role may run builtin.
+func (r Role) Allows(builtin string) bool { return slices.Contains(r.Builtins, builtin) }

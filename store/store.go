@@ -1,0 +1,300 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+)
+
+// Op is the context of one mutating call: who makes the change and when.
+// The store never reads the wall clock for domain decisions (expiry, lockout
+// windows, audit times); callers pass the time, so tests can freeze and
+// advance it.
+type Op struct {
+	Operator string
+	Now      time.Time
+}
+
+// Check reports whether op can be used for a change: both fields are required.
+func (op Op) Check() error {
+	if op.Operator == "" {
+		return errors.New("no operator given for the change")
+	}
+	if op.Now.IsZero() {
+		return errors.New("no time given for the change")
+	}
+	return nil
+}
+
+// Outcome is what happened to one item of a batch.
+type Outcome uint8
+
+const (
+	Changed Outcome = iota // the change was made and committed
+	Skipped                // nothing to do (e.g. already locked); Err says why
+	Failed                 // the item could not be changed; Err says why
+)
+
+// String returns "changed", "skipped" or "failed".
+func (o Outcome) String() string {
+	switch o {
+	case Changed:
+		return "changed"
+	case Skipped:
+		return "skipped"
+	}
+	return "failed"
+}
+
+// ItemResult reports one item of a batched change. A result with Outcome
+// Changed is only returned after the transaction holding it has committed.
+// Err is nil for Changed, and otherwise says why (errors.Is-able against the
+// sentinels of this package, e.g. ErrNoPin, ErrNotFound).
+type ItemResult struct {
+	ID       UserID
+	Identity string // canonical identity, or "" when the user does not exist
+	Outcome  Outcome
+	Err      error
+}
+
+// UserQuery selects users for ScanUsers. The zero value selects everyone.
+type UserQuery struct {
+	// OU is a distinguished name such as "OU=Redmond,DC=litwareinc,DC=com":
+	// users whose DN lies under it (child OUs included). Matching is
+	// case-insensitive and ignores spaces around ',' and '='.
+	OU string
+	// Filter, when not nil, keeps only the users for which it returns true.
+	// It runs inside a read transaction and must not call the store.
+	Filter func(User) bool
+}
+
+// ImportRow is one parsed input row for ImportUsers. Its fields match
+// importfmt.Row, so an importfmt row converts with store.ImportRow(row).
+// A row with Err set is bad: it is reported with its Line and skipped.
+type ImportRow struct {
+	Line int
+	User User
+	Err  error
+}
+
+// LoadRow is one row for LoadUsers: a user and its PIN state, for trusted,
+// pre-built directories (the sample directory, synthetic users).
+type LoadRow struct {
+	Line int
+	User User
+	// Pin, when not empty, is hashed by the store (with the database's key)
+	// and becomes State's hash; State.IsSet and State.Length follow it.
+	// Rows of one LoadUsers call with the same Pin share one hash (one
+	// salt): meant for synthetic data, where hashing every row would cost
+	// hours. State's other fields are stored as given.
+	Pin   string
+	State PinState
+}
+
+// RowError is one rejected import row.
+type RowError struct {
+	Line int
+	Err  error
+}
+
+// Error returns "line N: reason".
+func (e RowError) Error() string { return "line " + itoa(e.Line) + ": " + e.Err.Error() }
+
+// ImportReport sums up an import: how many users were added, and every bad
+// row with its line number and reason, in line order.
+type ImportReport struct {
+	Imported int
+	Bad      []RowError
+}
+
+// SetPinRequest asks SetPins to set one user's PIN.
+type SetPinRequest struct {
+	ID UserID
+	// Pin is the new PIN; "" asks the store to generate one.
+	Pin string
+	// EnforceHistory refuses a PIN equal to the current one or one of the
+	// policy's remembered earlier PINs. Admin resets leave it false (facts
+	// §4); a user's own change sets it.
+	EnforceHistory bool
+}
+
+// SetPinResult reports one SetPins request. Pin holds the generated PIN when
+// the request asked for one and the change committed; it is the only time a
+// PIN leaves the store, and it is never stored or logged.
+type SetPinResult struct {
+	ItemResult
+	Pin string
+}
+
+// VerifyResult is the result of one PIN logon attempt. Reason is one of
+// "ok", "wrong_pin", "temporarily_locked", "locked", "expired", "no_pin",
+// "disabled", "no_such_user".
+type VerifyResult struct {
+	OK     bool
+	Reason string
+}
+
+// AuditQuery selects audit entries. Zero fields do not filter; the string
+// fields match exactly (Target and Operator case-insensitively).
+type AuditQuery struct {
+	Since    time.Time // entries at or after Since
+	Until    time.Time // entries before Until
+	Operator string
+	Action   string
+	Target   string
+}
+
+// Match reports whether e is selected by q.
+func (q AuditQuery) Match(e AuditEntry) bool {
+	if !q.Since.IsZero() && e.Time.Before(q.Since) {
+		return false
+	}
+	if !q.Until.IsZero() && !e.Time.Before(q.Until) {
+		return false
+	}
+	if q.Action != "" && e.Action != q.Action {
+		return false
+	}
+	if q.Operator != "" && !equalFold(e.Operator, q.Operator) {
+		return false
+	}
+	if q.Target != "" && !equalFold(e.Target, q.Target) {
+		return false
+	}
+	return true
+}
+
+// PolicyChanges holds the fields to change in a policy; nil fields are left
+// as they are (or at their defaults for a new policy). MaximumLogonAttempts
+// 0 unsets the field.
+type PolicyChanges struct {
+	MinPasswordLength    *int
+	PinHistoryCount      *int
+	PinLifetime          *int
+	AllowCommonPatterns  *bool
+	MaximumLogonAttempts *int
+	Description          *string
+}
+
+// Store is pinsh's persistence. Every backend implements it and passes the
+// contract suite in store/storetest.
+//
+// Reads are chunked: a call reads at most what it returns inside one short
+// read transaction and keeps nothing open afterwards, so callers may run
+// arbitrary code (and other store calls, including writes) between chunks.
+// Writes are batched: one call commits its items in one or a few
+// transactions, and reports an item done only after its transaction
+// committed. Every change is committed together with its audit entry.
+//
+// Errors wrap the sentinels of this package (errors.Is) and name the input
+// that was wrong. Methods are safe for concurrent use.
+type Store interface {
+	Close() error
+
+	// CreateUser adds u (u.ID is ignored and assigned). It normalizes u (see
+	// NormalizeUser) and returns the stored user. Enabled is stored as given:
+	// set it, the zero value is a disabled user. It fails with ErrInvalid or
+	// ErrDuplicate (as a *FieldError naming the field and value), or
+	// ErrNotFound when u.PinPolicy names no tag policy.
+	CreateUser(ctx context.Context, op Op, u User) (User, error)
+	// UpdateUser replaces the user u.ID with u, under the same rules as
+	// CreateUser; the user's PIN state is kept. It fails with ErrNotFound when
+	// there is no such user.
+	UpdateUser(ctx context.Context, op Op, u User) (User, error)
+	// RemoveUsers removes users and their PIN state. Missing users fail
+	// with ErrNotFound; the others are removed.
+	RemoveUsers(ctx context.Context, op Op, ids []UserID) ([]ItemResult, error)
+	// Users reads users by ID. The result is aligned with ids; a missing
+	// user is a zero User (ID 0).
+	Users(ctx context.Context, ids []UserID) ([]User, error)
+	// FindUsers resolves an identity in any form of facts §1 (SIP address
+	// with or without "sip:", UPN, domain\logon, display name, distinguished
+	// name), case-insensitively, through indexes. A display name may use the
+	// '*' wildcard ("* Smith", "Pil*"). It returns every match in UserID
+	// order (none: an empty slice and no error).
+	FindUsers(ctx context.Context, identity string) ([]User, error)
+	// ScanUsers returns up to limit users selected by q with ID > after, in
+	// ID order. next is the after of the following chunk, or 0 when the scan
+	// is complete; a chunk may hold fewer than limit users (even none) while
+	// next is not 0, when a filter rejected many users.
+	ScanUsers(ctx context.Context, q UserQuery, after UserID, limit int) (users []User, next UserID, err error)
+	// ScanPinInfos is ScanUsers joined with PinInfos in one pass: the PIN
+	// info of the users selected by q with ID > after, in ID order, chunked
+	// the same way. It is the fused form of get_users() | pin_info.
+	ScanPinInfos(ctx context.Context, q UserQuery, after UserID, limit int) (infos []PinInfo, next UserID, err error)
+	// ImportUsers adds the users of rows in large batches. Bad rows (Err set,
+	// invalid fields, duplicates of existing users or of earlier rows) are
+	// reported in the ImportReport and skipped whole; good rows are imported.
+	// progress, when not nil, is called with the running total after each
+	// batch commits. An error is returned only when the import could not go
+	// on (the report then counts what was committed).
+	ImportUsers(ctx context.Context, op Op, rows iter.Seq[ImportRow], progress func(imported int)) (ImportReport, error)
+	// LoadUsers is ImportUsers for rows that carry a PIN state (see LoadRow).
+	LoadUsers(ctx context.Context, op Op, rows iter.Seq[LoadRow], progress func(imported int)) (ImportReport, error)
+
+	// PinInfos reads the PIN state of users. The result is aligned with ids;
+	// a missing user has an empty Identity.
+	PinInfos(ctx context.Context, ids []UserID) ([]PinInfo, error)
+	// SetPins sets PINs (see SetPinRequest). A given PIN must pass the
+	// user's effective policy (the error is a *pinrule.RuleError); a locked
+	// PIN is refused with ErrLocked ("unlock it first"). The expiry is fixed
+	// now: Now + the effective policy's lifetime (never when 0). The
+	// previous hash joins the history, kept to the policy's count.
+	SetPins(ctx context.Context, op Op, reqs []SetPinRequest) ([]SetPinResult, error)
+	// LockPins locks PINs as an admin. Users without a PIN (ErrNoPin) or
+	// already locked (ErrAlreadyLocked) are skipped.
+	LockPins(ctx context.Context, op Op, ids []UserID) ([]ItemResult, error)
+	// UnlockPins lifts admin, system and temporary locks and resets both
+	// failure counters. Users that are not locked are skipped (ErrNotLocked).
+	UnlockPins(ctx context.Context, op Op, ids []UserID) ([]ItemResult, error)
+	// VerifyPin makes one PIN logon attempt under the two-tier lockout of
+	// facts §6 and records it in the audit log (never the PIN).
+	VerifyPin(ctx context.Context, op Op, id UserID, pin string) (VerifyResult, error)
+
+	// Policies returns every policy: global first, then site and tag
+	// policies by identity.
+	Policies(ctx context.Context) ([]Policy, error)
+	// Policy returns one policy ("global", "site:NAME", "tag:NAME").
+	Policy(ctx context.Context, identity string) (Policy, error)
+	// NewPolicy creates a site or tag policy: defaults, then changes.
+	NewPolicy(ctx context.Context, op Op, identity string, changes PolicyChanges) (Policy, error)
+	// SetPolicy changes a policy. Out-of-range values fail with
+	// ErrPolicyRange naming the field. Expiries of PINs already set do not
+	// change.
+	SetPolicy(ctx context.Context, op Op, identity string, changes PolicyChanges) (Policy, error)
+	// RemovePolicy resets the global policy to its defaults, or removes a
+	// site or tag policy; a tag policy is ungranted from its users.
+	RemovePolicy(ctx context.Context, op Op, identity string) error
+	// GrantPolicy grants the tag policy name ("tag:NAME" or "NAME") to
+	// users; "" unassigns. Users that already have it are skipped.
+	GrantPolicy(ctx context.Context, op Op, ids []UserID, name string) ([]ItemResult, error)
+	// EffectivePolicy returns the policy that applies to a user: its tag
+	// policy, else its site's policy, else the global policy.
+	EffectivePolicy(ctx context.Context, id UserID) (Policy, error)
+
+	// Roles returns the standard roles (in StandardRoles order) and then the
+	// custom roles by identity.
+	Roles(ctx context.Context) ([]Role, error)
+	// NewRole creates a custom role with the builtins of the standard role
+	// template.
+	NewRole(ctx context.Context, op Op, identity, template string) (Role, error)
+	// RemoveRole removes a custom role; standard roles fail with
+	// ErrStandardRole.
+	RemoveRole(ctx context.Context, op Op, identity string) error
+	// AddRoleMember adds member to role (ErrDuplicate when already there).
+	AddRoleMember(ctx context.Context, op Op, role, member string) error
+	// RemoveRoleMember removes member from role (ErrNotFound when not
+	// there; ErrLastAdmin for the last CsAdministrator).
+	RemoveRoleMember(ctx context.Context, op Op, role, member string) error
+	// RolesOf returns the roles operator is a member of.
+	RolesOf(ctx context.Context, operator string) ([]Role, error)
+
+	// Audit records an event that changes nothing else (e.g. a denied
+	// command). Time and Operator come from op.
+	Audit(ctx context.Context, op Op, e AuditEntry) error
+	// ScanAudit returns up to limit entries selected by q with Seq >
+	// afterSeq, oldest first. next is the afterSeq of the following chunk, or
+	// 0 when the log has been read to its end.
+	ScanAudit(ctx context.Context, q AuditQuery, afterSeq uint64, limit int) (entries []AuditEntry, next uint64, err error)
+}
