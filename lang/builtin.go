@@ -1,0 +1,510 @@
+package lang
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/d5/tengo/v2"
+	"github.com/d5/tengo/v2/token"
+)
+
+// Kind says how a builtin takes its input and what it gives back.
+type Kind uint8
+
+const (
+	// Func is a plain function: contains(arr, x), now().
+	Func Kind = iota
+	// Source is a function that returns a stream, such as get_users(). Used
+	// bare at the head of a pipe it is called with no arguments:
+	// get_users | pin_info.
+	Source
+	// Stage turns an input (a stream or an array) into a new stream:
+	// where(f), pin_info.
+	Stage
+	// Sink consumes an input and returns a value: count, lock_pin.
+	Sink
+)
+
+// String returns "func", "source", "stage" or "sink".
+func (k Kind) String() string {
+	switch k {
+	case Func:
+		return "func"
+	case Source:
+		return "source"
+	case Stage:
+		return "stage"
+	case Sink:
+		return "sink"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Example is one usage example of a builtin, shown by help() and run by the
+// builtins' tests.
+type Example struct {
+	Code   string // a script fragment
+	Output string // what it prints, or "" when the output is not checked
+}
+
+// Builtin declares one global function of the language: its name, its kind,
+// its help text and its Go implementation. A table of Builtins is passed to
+// NewSession, the way Tengo's stdlib declares a module in one map.
+//
+// Calling forms of a Stage or Sink builtin b (these are decided by lang;
+// b.Run sees only the input stream and the other arguments):
+//
+//	s | b                  b.Run(s, [])
+//	s | b(x, y)            b.Run(s, [x, y])       b(x, y) is a bound stage
+//	b(s, x, y)             b.Run(s, [x, y])       s is an input: runs now
+//	f := b(x) | c; s | f   stages compose
+//
+// An input is a stream or an array; for a builtin with Targets set it is
+// also a single target: a string (an identity) or a record or map with a
+// string "identity" field. A map without "identity" is never an input, so an
+// options map stays an argument: lock_pin({whatif: true}) is a bound stage.
+// A Stage given a single target returns the one record its stream yields
+// (undefined for none, an array if it yields several) instead of a stream.
+type Builtin struct {
+	Name     string    // the global name: snake_case, unique
+	Kind     Kind      // see Kind
+	Targets  bool      // Stage/Sink: a string or an identity-carrying record is an input
+	Sig      string    // one-line signature for help, e.g. "where(pred)"
+	Doc      string    // what it does, for help
+	Examples []Example // executed by the builtins' tests
+
+	// Call implements a Func or Source builtin; args are the call's
+	// arguments. A nil result reads as undefined.
+	Call func(env *Env, args []tengo.Object) (tengo.Object, error)
+
+	// Run implements a Stage or Sink builtin: in is its input (already
+	// claimed, and a one-item stream for a single target), args the other
+	// arguments. A Stage returns a *Stream (use env.Filter, env.Map,
+	// env.Batch, ...); a Sink drains in and returns its result.
+	Run func(env *Env, in *Stream, args []tengo.Object) (tengo.Object, error)
+}
+
+func (b *Builtin) check() error {
+	if !isIdent(b.Name) {
+		return fmt.Errorf("builtin %q: name is not an identifier", b.Name)
+	}
+	switch b.Kind {
+	case Func, Source:
+		if b.Call == nil || b.Run != nil {
+			return fmt.Errorf("builtin %s: a %s sets Call and not Run", b.Name, b.Kind)
+		}
+		if b.Targets {
+			return fmt.Errorf("builtin %s: Targets applies to stages and sinks only", b.Name)
+		}
+	case Stage, Sink:
+		if b.Run == nil || b.Call != nil {
+			return fmt.Errorf("builtin %s: a %s sets Run and not Call", b.Name, b.Kind)
+		}
+	default:
+		return fmt.Errorf("builtin %s: unknown kind %d", b.Name, b.Kind)
+	}
+	return nil
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		ok := r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Env is a builtin's view of the Session that runs it: the current context
+// and output writers, the machinery to call script functions, and the stream
+// constructors (see stream.go). A builtin may keep its Env, for example in a
+// stream it returns; it must not use it from another goroutine.
+type Env struct {
+	s *Session
+}
+
+// Context returns the context of the current run: it is cancelled on Ctrl-C,
+// on timeout and when the run exceeds its memory limit. Outside a run it is
+// context.Background().
+func (e *Env) Context() context.Context {
+	if e.s.ctx != nil {
+		return e.s.ctx
+	}
+	return context.Background()
+}
+
+// Stdout returns the writer for results. It is buffered, in order with what
+// the session prints, and flushed at the end of each Eval.
+func (e *Env) Stdout() io.Writer { return e.s.out }
+
+// Stderr returns the writer for messages and per-item errors. Writing to it
+// first flushes Stdout, so the two stay in order at a terminal.
+func (e *Env) Stderr() io.Writer { return e.s.stderr }
+
+// Invoke calls fn with args and returns its result. fn may be a script
+// function (closures, variadic functions and recursion work, and the function
+// may itself run pipelines that call back into Go) or any callable value: a
+// builtin, a bound stage, a Tengo builtin function.
+//
+// An error raised inside a script function comes back as an *Error at the
+// position where it happened, naming the item being processed (the first
+// argument that is a record, else the first argument). Invoke fails at once
+// when the run has been interrupted, and when script functions are nested
+// deeper than Limits.MaxCallDepth through Go.
+func (e *Env) Invoke(fn tengo.Object, args ...tengo.Object) (tengo.Object, error) {
+	return e.s.invoke(fn, args)
+}
+
+// Predicate turns the argument of a filtering builtin into a Go predicate,
+// ready for Filter: a callable is invoked with the item and its result's
+// truthiness decides; a map of field values keeps an item whose fields all
+// equal them (evaluated in Go, without calling into the VM; a missing field
+// equals undefined). Anything else is an error.
+func (e *Env) Predicate(p tengo.Object) (func(ctx context.Context, item tengo.Object) (bool, error), error) {
+	switch p := p.(type) {
+	case *tengo.Map:
+		return matchFields(p.Value), nil
+	case *tengo.ImmutableMap:
+		return matchFields(p.Value), nil
+	}
+	if p.CanCall() {
+		return func(_ context.Context, item tengo.Object) (bool, error) {
+			r, err := e.s.invoke(p, []tengo.Object{item})
+			if err != nil {
+				return false, err
+			}
+			return !r.IsFalsy(), nil
+		}, nil
+	}
+	return nil, fmt.Errorf("a predicate is a function or a map of field values, not %s", p.TypeName())
+}
+
+// matchFields returns the predicate of a field-value map; it caches the
+// field positions of the last record schema it saw.
+func matchFields(want map[string]tengo.Object) func(context.Context, tengo.Object) (bool, error) {
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	vals := make([]tengo.Object, len(keys))
+	for i, k := range keys {
+		vals[i] = want[k]
+	}
+	var schema *Schema
+	idx := make([]int, len(keys))
+	return func(_ context.Context, item tengo.Object) (bool, error) {
+		if len(keys) == 0 { // no field to compare: any item
+			return true, nil
+		}
+		switch r := item.(type) {
+		case *Record:
+			if r.schema != schema {
+				schema = r.schema
+				for i, k := range keys {
+					idx[i] = schema.Index(k)
+				}
+			}
+			for i, j := range idx {
+				v := tengo.UndefinedValue
+				if j >= 0 {
+					v = r.values[j]
+				}
+				if !equal(v, vals[i]) {
+					return false, nil
+				}
+			}
+			return true, nil
+		case *tengo.Map:
+			return matchMap(r.Value, keys, vals), nil
+		case *tengo.ImmutableMap:
+			return matchMap(r.Value, keys, vals), nil
+		}
+		return false, nil
+	}
+}
+
+func matchMap(m map[string]tengo.Object, keys []string, vals []tengo.Object) bool {
+	for i, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			v = tengo.UndefinedValue
+		}
+		if !equal(v, vals[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// equal is == for values whose Equals may know only one side (a pinsh time
+// equals a Tengo time, not the other way round).
+func equal(a, b tengo.Object) bool {
+	return a.Equals(b) || b.Equals(a)
+}
+
+// Input returns x as a stream a builtin can read: a stream (claimed for the
+// builtin) or an array. It fails for anything else.
+func (e *Env) Input(x tengo.Object) (*Stream, error) {
+	switch x := x.(type) {
+	case *Stream:
+		if err := x.claim("another builtin"); err != nil {
+			return nil, err
+		}
+		return x, nil
+	case *tengo.Array:
+		return e.Items(x.Value), nil
+	case *tengo.ImmutableArray:
+		return e.Items(x.Value), nil
+	}
+	return nil, fmt.Errorf("expected a stream or an array, found %s", x.TypeName())
+}
+
+// builtinObj is a Builtin as a Tengo value of one session.
+type builtinObj struct {
+	tengo.ObjectImpl
+	def *Builtin
+	env *Env
+}
+
+func (b *builtinObj) TypeName() string { return "builtin-function:" + b.def.Name }
+func (b *builtinObj) String() string   { return "<builtin " + b.def.Name + ">" }
+func (b *builtinObj) Equals(x tengo.Object) bool {
+	o, ok := x.(*builtinObj)
+	return ok && o.def == b.def
+}
+func (b *builtinObj) Copy() tengo.Object { return b }
+func (b *builtinObj) CanCall() bool      { return true }
+
+// Call dispatches the calling forms described at Builtin.
+func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
+	if b.def.Kind == Func || b.def.Kind == Source {
+		return b.env.callFunc(b.def, args)
+	}
+	if len(args) > 0 && isInput(b.def, args[0]) {
+		return b.env.apply([]step{{b.def, args[1:]}}, args[0])
+	}
+	return &stage{env: b.env, steps: []step{{b.def, args}}}, nil
+}
+
+func (e *Env) callFunc(def *Builtin, args []tengo.Object) (tengo.Object, error) {
+	v, err := def.Call(e, args)
+	if err != nil {
+		return nil, builtinError(def.Name, err)
+	}
+	if v == nil {
+		v = tengo.UndefinedValue
+	}
+	return v, nil
+}
+
+// builtinError makes a builtin's error name the builtin, once. Errors raised
+// by script code (*Error) already carry their position and are kept as they
+// are.
+func builtinError(name string, err error) error {
+	var le *Error
+	if errors.As(err, &le) {
+		return err
+	}
+	switch {
+	case err == tengo.ErrWrongNumArguments:
+		return fmt.Errorf("%s: wrong number of arguments", name)
+	case strings.HasPrefix(err.Error(), name+":"):
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// step is one builtin of a pipeline with its bound arguments.
+type step struct {
+	def  *Builtin
+	args []tengo.Object
+}
+
+// stage is a pipeable, callable value: a bound stage such as where(f), or a
+// composition such as pin_info | where(f).
+type stage struct {
+	tengo.ObjectImpl
+	env   *Env
+	steps []step
+}
+
+func (s *stage) TypeName() string { return "stage" }
+
+func (s *stage) String() string {
+	parts := make([]string, len(s.steps))
+	for i, st := range s.steps {
+		args := make([]string, len(st.args))
+		for j, a := range st.args {
+			args[j] = literal(a, 1)
+		}
+		parts[i] = st.def.Name
+		if len(args) > 0 {
+			parts[i] += "(" + strings.Join(args, ", ") + ")"
+		}
+	}
+	return "<stage " + strings.Join(parts, " | ") + ">"
+}
+
+func (s *stage) Equals(x tengo.Object) bool { return s == x }
+func (s *stage) Copy() tengo.Object         { return s }
+func (s *stage) CanCall() bool              { return true }
+
+// Call applies the stage to its one argument: f(users) is users | f.
+func (s *stage) Call(args ...tengo.Object) (tengo.Object, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("%s takes one input (a stream or an array), got %d arguments",
+			s.String(), len(args))
+	}
+	if !isInput(s.steps[0].def, args[0]) {
+		return nil, notInput(args[0], s.steps[0].def)
+	}
+	return s.env.apply(s.steps, args[0])
+}
+
+// stepsOf returns the pipeline of a stage value: a bound or composed stage,
+// or a Stage or Sink builtin used bare.
+func stepsOf(o tengo.Object) ([]step, bool) {
+	switch o := o.(type) {
+	case *stage:
+		return o.steps, true
+	case *builtinObj:
+		if o.def.Kind == Stage || o.def.Kind == Sink {
+			return []step{{o.def, nil}}, true
+		}
+	}
+	return nil, false
+}
+
+func isCollection(x tengo.Object) bool {
+	switch x.(type) {
+	case *Stream, *tengo.Array, *tengo.ImmutableArray:
+		return true
+	}
+	return false
+}
+
+// isInput reports whether x is an input of def rather than an argument.
+func isInput(def *Builtin, x tengo.Object) bool {
+	if isCollection(x) {
+		return true
+	}
+	if def.Targets {
+		_, ok := identityOf(x)
+		return ok
+	}
+	return false
+}
+
+func notInput(x tengo.Object, def *Builtin) error {
+	want := "a stream or an array"
+	if def.Targets {
+		want = "a stream, an array, an identity or a record with an identity"
+	}
+	return fmt.Errorf("cannot pipe %s into %s: it takes %s", x.TypeName(), def.Name, want)
+}
+
+// apply runs the steps on input x (an input of steps[0]).
+func (e *Env) apply(steps []step, x tengo.Object) (tengo.Object, error) {
+	single := !isCollection(x)
+	cur := x
+	for _, st := range steps {
+		if !isInput(st.def, cur) {
+			return nil, notInput(cur, st.def)
+		}
+		var in *Stream
+		switch c := cur.(type) {
+		case *Stream:
+			if err := c.claim(st.def.Name); err != nil {
+				return nil, fmt.Errorf("%s: %w", st.def.Name, err)
+			}
+			in = c
+		case *tengo.Array:
+			in = e.Items(c.Value)
+		case *tengo.ImmutableArray:
+			in = e.Items(c.Value)
+		default:
+			in = e.Items([]tengo.Object{c})
+		}
+		out, err := st.def.Run(e, in, st.args)
+		if err != nil {
+			return nil, builtinError(st.def.Name, err)
+		}
+		if out == nil {
+			out = tengo.UndefinedValue
+		}
+		if out == tengo.Object(in) { // a stage that passes its input on hands it over unread
+			in.claimed = ""
+		}
+		cur = out
+	}
+	last := steps[len(steps)-1].def
+	if s, ok := cur.(*Stream); ok && single && last.Kind == Stage {
+		v, err := e.collapse(s)
+		if err != nil {
+			return nil, builtinError(last.Name, err)
+		}
+		return v, nil
+	}
+	return cur, nil
+}
+
+// collapse turns the stream of a stage run on a single target into its one
+// record: undefined for none, an array for several.
+func (e *Env) collapse(s *Stream) (tengo.Object, error) {
+	items, err := s.Collect(e.Context())
+	if err != nil {
+		return nil, err
+	}
+	switch len(items) {
+	case 0:
+		return tengo.UndefinedValue, nil
+	case 1:
+		return items[0], nil
+	}
+	return &tengo.Array{Value: items}, nil
+}
+
+// pipe implements `lhs | rhs`: the parser's bitwise OR, rewritten before
+// compiling into a call of this function. A stage on the right pipes; two
+// stages compose; anything else falls back to the operand's own |.
+func (e *Env) pipe(lhs, rhs tengo.Object) (tengo.Object, error) {
+	rs, ok := stepsOf(rhs)
+	if !ok {
+		res, err := lhs.BinaryOp(token.Or, rhs)
+		if err == tengo.ErrInvalidOperator {
+			if _, isStage := stepsOf(lhs); isStage || isCollection(lhs) {
+				return nil, fmt.Errorf("the right side of | must be a stage (a pipeline builtin, "+
+					"bare or called with its arguments), not %s", rhs.TypeName())
+			}
+			return nil, fmt.Errorf("invalid operation: %s | %s", lhs.TypeName(), rhs.TypeName())
+		}
+		return res, err
+	}
+	if ls, ok := stepsOf(lhs); ok {
+		if last := ls[len(ls)-1].def; last.Kind == Sink {
+			return nil, fmt.Errorf("%s is a sink: it ends a pipeline, so nothing can follow it", last.Name)
+		}
+		steps := make([]step, 0, len(ls)+len(rs))
+		return &stage{env: e, steps: append(append(steps, ls...), rs...)}, nil
+	}
+	if b, ok := lhs.(*builtinObj); ok && b.def.Kind == Source {
+		v, err := e.callFunc(b.def, nil)
+		if err != nil {
+			return nil, err
+		}
+		lhs = v
+	}
+	if !isInput(rs[0].def, lhs) {
+		return nil, notInput(lhs, rs[0].def)
+	}
+	return e.apply(rs, lhs)
+}

@@ -1,0 +1,267 @@
+package lang
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/d5/tengo/v2/parser"
+	"github.com/d5/tengo/v2/token"
+)
+
+// allowedModules are the standard modules a script may import. There is no
+// os module and no file import: a script reaches the system only through
+// the builtins.
+var allowedModules = []string{"base64", "enum", "fmt", "hex", "json", "math", "rand", "text", "times"}
+
+// rewriter adapts a parsed input to pinsh before Tengo compiles it:
+//
+//   - a | b becomes :pipe(a, b), since Tengo's | is integer OR only;
+//     x |= b becomes x = :pipe(x, b);
+//   - every expression statement s becomes :show(s, all), which prints a
+//     stream, or any value in the REPL (all is true outside functions);
+//   - at top level, x := v for a global defined by an earlier input becomes
+//     x = v, so that the REPL can redefine names; redefining a builtin is an
+//     error;
+//   - imports of modules other than allowedModules are errors;
+//   - expressions nested deeper than maxExprDepth are errors (the compiler
+//     recurses per level).
+type rewriter struct {
+	s     *Session
+	err   error
+	depth int
+}
+
+func (s *Session) rewrite(f *parser.File) error {
+	r := &rewriter{s: s}
+	for i, st := range f.Stmts {
+		if id, ok := definedIdent(st); ok {
+			if idx, exists := s.index[id.Name]; exists {
+				if idx < s.protected {
+					return s.newError(CompileError, id.Pos(),
+						fmt.Sprintf("cannot redefine %s: it is a builtin; choose another name", id.Name), nil)
+				}
+				st.(*parser.AssignStmt).Token = token.Assign
+			}
+		}
+		f.Stmts[i] = r.stmt(st, false)
+		if r.err != nil {
+			return r.err
+		}
+	}
+	return nil
+}
+
+// definedIdent returns x of a statement x := v.
+func definedIdent(st parser.Stmt) (*parser.Ident, bool) {
+	a, ok := st.(*parser.AssignStmt)
+	if !ok || a.Token != token.Define || len(a.LHS) != 1 {
+		return nil, false
+	}
+	id, ok := a.LHS[0].(*parser.Ident)
+	return id, ok
+}
+
+func (r *rewriter) fail(p parser.Pos, msg string) {
+	if r.err == nil {
+		r.err = r.s.newError(CompileError, p, msg, nil)
+	}
+}
+
+func (r *rewriter) call(name string, p parser.Pos, args ...parser.Expr) *parser.CallExpr {
+	return &parser.CallExpr{Func: &parser.Ident{Name: name, NamePos: p}, LParen: p, Args: args, RParen: p}
+}
+
+func (r *rewriter) stmt(st parser.Stmt, inFunc bool) parser.Stmt {
+	switch st := st.(type) {
+	case *parser.ExprStmt:
+		p := st.Pos()
+		all := &parser.BoolLit{Value: r.s.opts.Interactive && !inFunc, ValuePos: p}
+		st.Expr = r.call(showName, p, r.expr(st.Expr, inFunc), all)
+	default:
+		r.simple(st, inFunc)
+	}
+	return st
+}
+
+// simple rewrites the expressions of a statement; an expression statement
+// here (the init or post of a for or if) is not shown.
+func (r *rewriter) simple(st parser.Stmt, inFunc bool) {
+	switch st := st.(type) {
+	case *parser.ExprStmt:
+		st.Expr = r.expr(st.Expr, inFunc)
+	case *parser.AssignStmt:
+		for i, e := range st.LHS {
+			st.LHS[i] = r.expr(e, inFunc)
+		}
+		for i, e := range st.RHS {
+			st.RHS[i] = r.expr(e, inFunc)
+		}
+		if st.Token == token.OrAssign && len(st.LHS) == 1 && len(st.RHS) == 1 {
+			if id, ok := st.LHS[0].(*parser.Ident); ok {
+				st.Token = token.Assign
+				st.RHS[0] = r.call(pipeName, st.TokenPos, &parser.Ident{Name: id.Name, NamePos: id.NamePos}, st.RHS[0])
+			}
+		}
+	case *parser.BlockStmt:
+		r.block(st, inFunc)
+	case *parser.IfStmt:
+		if st.Init != nil {
+			r.simple(st.Init, inFunc)
+		}
+		st.Cond = r.expr(st.Cond, inFunc)
+		r.block(st.Body, inFunc)
+		if st.Else != nil {
+			st.Else = r.stmt(st.Else, inFunc)
+		}
+	case *parser.ForStmt:
+		if st.Init != nil {
+			r.simple(st.Init, inFunc)
+		}
+		if st.Cond != nil {
+			st.Cond = r.expr(st.Cond, inFunc)
+		}
+		if st.Post != nil {
+			r.simple(st.Post, inFunc)
+		}
+		r.block(st.Body, inFunc)
+	case *parser.ForInStmt:
+		st.Iterable = r.expr(st.Iterable, inFunc)
+		r.block(st.Body, inFunc)
+	case *parser.ReturnStmt:
+		if st.Result != nil {
+			st.Result = r.expr(st.Result, inFunc)
+		}
+	case *parser.ExportStmt:
+		if st.Result != nil {
+			st.Result = r.expr(st.Result, inFunc)
+		}
+	case *parser.IncDecStmt:
+		st.Expr = r.expr(st.Expr, inFunc)
+	}
+}
+
+func (r *rewriter) block(b *parser.BlockStmt, inFunc bool) {
+	for i, st := range b.Stmts {
+		b.Stmts[i] = r.stmt(st, inFunc)
+	}
+}
+
+func (r *rewriter) expr(e parser.Expr, inFunc bool) parser.Expr {
+	if e == nil || r.err != nil {
+		return e
+	}
+	r.depth++
+	defer func() { r.depth-- }()
+	if r.depth > maxExprDepth {
+		r.fail(e.Pos(), fmt.Sprintf("expression nested more than %d levels deep", maxExprDepth))
+		return e
+	}
+	switch e := e.(type) {
+	case *parser.BinaryExpr:
+		e.LHS = r.expr(e.LHS, inFunc)
+		e.RHS = r.expr(e.RHS, inFunc)
+		if e.Token == token.Or {
+			return r.call(pipeName, e.TokenPos, e.LHS, e.RHS)
+		}
+	case *parser.UnaryExpr:
+		e.Expr = r.expr(e.Expr, inFunc)
+	case *parser.ParenExpr:
+		e.Expr = r.expr(e.Expr, inFunc)
+	case *parser.CallExpr:
+		e.Func = r.expr(e.Func, inFunc)
+		for i, a := range e.Args {
+			e.Args[i] = r.expr(a, inFunc)
+		}
+	case *parser.IndexExpr:
+		e.Expr = r.expr(e.Expr, inFunc)
+		e.Index = r.expr(e.Index, inFunc)
+	case *parser.SliceExpr:
+		e.Expr = r.expr(e.Expr, inFunc)
+		e.Low = r.expr(e.Low, inFunc)
+		e.High = r.expr(e.High, inFunc)
+	case *parser.SelectorExpr:
+		e.Expr = r.expr(e.Expr, inFunc)
+	case *parser.CondExpr:
+		e.Cond = r.expr(e.Cond, inFunc)
+		e.True = r.expr(e.True, inFunc)
+		e.False = r.expr(e.False, inFunc)
+	case *parser.ErrorExpr:
+		e.Expr = r.expr(e.Expr, inFunc)
+	case *parser.ImmutableExpr:
+		e.Expr = r.expr(e.Expr, inFunc)
+	case *parser.ArrayLit:
+		for i, x := range e.Elements {
+			e.Elements[i] = r.expr(x, inFunc)
+		}
+	case *parser.MapLit:
+		for _, el := range e.Elements {
+			el.Value = r.expr(el.Value, inFunc)
+		}
+	case *parser.FuncLit:
+		r.block(e.Body, true)
+	case *parser.ImportExpr:
+		if !allowedModule(e.ModuleName) {
+			r.fail(e.Pos(), fmt.Sprintf("module %q is not available in pinsh; the modules are %s",
+				e.ModuleName, strings.Join(allowedModules, ", ")))
+		}
+	}
+	return e
+}
+
+func allowedModule(name string) bool {
+	for _, m := range allowedModules {
+		if m == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkNesting scans src for brackets nested deeper than maxNesting, outside
+// strings and comments, before the recursive parser sees it. It returns the
+// offset of the first bracket too deep.
+func checkNesting(src []byte) (offset int, ok bool) {
+	depth := 0
+	for i := 0; i < len(src); i++ {
+		switch src[i] {
+		case '(', '[', '{':
+			depth++
+			if depth > maxNesting {
+				return i, false
+			}
+		case ')', ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		case '"', '\'':
+			q := src[i]
+			for i++; i < len(src) && src[i] != q && src[i] != '\n'; i++ {
+				if src[i] == '\\' {
+					i++
+				}
+			}
+		case '`':
+			j := bytes.IndexByte(src[i+1:], '`')
+			if j < 0 {
+				return 0, true
+			}
+			i += j + 1
+		case '/':
+			if i+1 < len(src) && src[i+1] == '/' {
+				j := bytes.IndexByte(src[i:], '\n')
+				if j < 0 {
+					return 0, true
+				}
+				i += j
+			} else if i+1 < len(src) && src[i+1] == '*' {
+				j := bytes.Index(src[i+2:], []byte("*/"))
+				if j < 0 {
+					return 0, true
+				}
+				i += j + 3
+			}
+		}
+	}
+	return 0, true
+}

@@ -1,0 +1,282 @@
+package lang
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/d5/tengo/v2"
+	"github.com/d5/tengo/v2/token"
+)
+
+// Stream is a lazy, single-pass sequence of values, pulled one at a time by
+// its consumer: a stage, a sink, a for loop or the printer. Nothing is read
+// until the consumer asks, so `for u in get_users() { break }` reads one
+// chunk of the source, and a pipeline over a million records holds only what
+// its stages buffer.
+//
+// A stream is read once. The first consumer claims it; handing the same
+// stream to a second consumer is an error that tells the admin to collect()
+// it or to call the source again.
+//
+// Streams belong to the Session that made them and, like it, are not safe
+// for concurrent use.
+type Stream struct {
+	tengo.ObjectImpl
+	env     *Env
+	next    func(ctx context.Context) (tengo.Object, bool, error)
+	claimed string // who claimed it, for the "already used" message
+	done    bool
+	err     error
+}
+
+// Iter returns a stream whose items come from next, called once per item:
+// next returns the item and true, or false at the end, or an error that ends
+// the stream with that error. next is not called again after the end or an
+// error.
+func (e *Env) Iter(next func(ctx context.Context) (tengo.Object, bool, error)) *Stream {
+	return &Stream{env: e, next: next}
+}
+
+// Source returns a stream that reads its items in chunks: pull returns the
+// next chunk, an empty chunk at the end, or an error that ends the stream.
+// pull is called only when the previous chunk has been consumed (so it may
+// reuse that chunk's slice), and a source that reads a store in chunks holds
+// nothing open between calls.
+func (e *Env) Source(pull func(ctx context.Context) ([]tengo.Object, error)) *Stream {
+	var buf []tengo.Object
+	return e.Iter(func(ctx context.Context) (tengo.Object, bool, error) {
+		if len(buf) == 0 {
+			chunk, err := pull(ctx)
+			if err != nil || len(chunk) == 0 {
+				return nil, false, err
+			}
+			buf = chunk
+		}
+		v := buf[0]
+		buf[0] = nil // let the consumer's garbage go
+		buf = buf[1:]
+		return v, true, nil
+	})
+}
+
+// Items returns a stream of the given values. The stream keeps items; the
+// caller must not modify the slice afterwards.
+func (e *Env) Items(items []tengo.Object) *Stream {
+	i := 0
+	return e.Iter(func(context.Context) (tengo.Object, bool, error) {
+		if i >= len(items) {
+			return nil, false, nil
+		}
+		i++
+		return items[i-1], true, nil
+	})
+}
+
+// Filter returns the stream of the items of in for which keep returns true.
+// It pulls one item at a time, so keep runs only for items a consumer asks
+// for.
+func (e *Env) Filter(in *Stream, keep func(ctx context.Context, item tengo.Object) (bool, error)) *Stream {
+	return e.Iter(func(ctx context.Context) (tengo.Object, bool, error) {
+		for {
+			v, ok, err := in.Next(ctx)
+			if !ok || err != nil {
+				return nil, false, err
+			}
+			k, err := keep(ctx, v)
+			if err != nil {
+				return nil, false, err
+			}
+			if k {
+				return v, true, nil
+			}
+		}
+	})
+}
+
+// Map returns the stream of f applied to each item of in, one item at a time.
+func (e *Env) Map(in *Stream, f func(ctx context.Context, item tengo.Object) (tengo.Object, error)) *Stream {
+	return e.Iter(func(ctx context.Context) (tengo.Object, bool, error) {
+		v, ok, err := in.Next(ctx)
+		if !ok || err != nil {
+			return nil, false, err
+		}
+		out, err := f(ctx, v)
+		if err != nil {
+			return nil, false, err
+		}
+		if out == nil {
+			out = tengo.UndefinedValue
+		}
+		return out, true, nil
+	})
+}
+
+// Batch returns a stream that pulls up to size items of in at a time and
+// yields the items f returns for that batch (any number, in order; an empty
+// result just moves on to the next batch). It is the shape of a stage that
+// looks up many records in one store call. f must not keep the batch slice.
+func (e *Env) Batch(in *Stream, size int, f func(ctx context.Context, batch []tengo.Object) ([]tengo.Object, error)) *Stream {
+	if size < 1 {
+		size = 1
+	}
+	var out []tengo.Object
+	batch := make([]tengo.Object, 0, size)
+	return e.Iter(func(ctx context.Context) (tengo.Object, bool, error) {
+		for len(out) == 0 {
+			batch = batch[:0]
+			for len(batch) < size {
+				v, ok, err := in.Next(ctx)
+				if err != nil {
+					return nil, false, err
+				}
+				if !ok {
+					break
+				}
+				batch = append(batch, v)
+			}
+			if len(batch) == 0 {
+				return nil, false, nil
+			}
+			res, err := f(ctx, batch)
+			if err != nil {
+				return nil, false, err
+			}
+			out = res
+		}
+		v := out[0]
+		out = out[1:]
+		return v, true, nil
+	})
+}
+
+// Next returns the next item and true, or false at the end of the stream, or
+// the error that ended it. After the end or an error, Next keeps returning
+// the same result. Next fails when the session's run is interrupted (Ctrl-C,
+// timeout, memory limit).
+func (s *Stream) Next(ctx context.Context) (tengo.Object, bool, error) {
+	if s.done {
+		return nil, false, s.err
+	}
+	if err := s.env.s.stopErr(); err != nil {
+		s.finish(err)
+		return nil, false, err
+	}
+	v, ok, err := s.next(ctx)
+	if err != nil || !ok {
+		s.finish(err)
+		return nil, false, err
+	}
+	if v == nil {
+		v = tengo.UndefinedValue
+	}
+	return v, true, nil
+}
+
+func (s *Stream) finish(err error) {
+	s.done, s.err, s.next = true, err, nil
+}
+
+// Take returns up to n items; it returns fewer only at the end of the stream.
+func (s *Stream) Take(ctx context.Context, n int) ([]tengo.Object, error) {
+	var items []tengo.Object
+	for len(items) < n {
+		v, ok, err := s.Next(ctx)
+		if err != nil {
+			return items, err
+		}
+		if !ok {
+			break
+		}
+		items = append(items, v)
+	}
+	return items, nil
+}
+
+// Collect reads the rest of the stream into a slice.
+func (s *Stream) Collect(ctx context.Context) ([]tengo.Object, error) {
+	var items []tengo.Object
+	for {
+		v, ok, err := s.Next(ctx)
+		if err != nil {
+			return items, err
+		}
+		if !ok {
+			return items, nil
+		}
+		items = append(items, v)
+	}
+}
+
+// claim marks s as read by consumer; a stream can be claimed once.
+func (s *Stream) claim(consumer string) error {
+	if s.claimed != "" {
+		return fmt.Errorf("this stream was already used by %s: a stream can be read once; "+
+			"collect() it to keep its records, or call its source again", s.claimed)
+	}
+	s.claimed = consumer
+	return nil
+}
+
+// TypeName returns "stream".
+func (s *Stream) TypeName() string { return "stream" }
+
+// String returns "<stream>".
+func (s *Stream) String() string { return "<stream>" }
+
+// BinaryOp supports no operators (| is handled before it gets here).
+func (s *Stream) BinaryOp(token.Token, tengo.Object) (tengo.Object, error) {
+	return nil, tengo.ErrInvalidOperator
+}
+
+// Equals reports identity.
+func (s *Stream) Equals(x tengo.Object) bool { return s == x }
+
+// Copy returns s: a stream cannot be duplicated.
+func (s *Stream) Copy() tengo.Object { return s }
+
+// CanIterate reports true.
+func (s *Stream) CanIterate() bool { return true }
+
+// Iterate claims the stream for a for loop. Errors while iterating end the
+// loop's run with that error.
+func (s *Stream) Iterate() tengo.Iterator {
+	return &streamIterator{s: s, err: s.claim("a for loop")}
+}
+
+type streamIterator struct {
+	tengo.ObjectImpl
+	s   *Stream
+	err error
+	i   int64
+	cur tengo.Object
+}
+
+func (it *streamIterator) TypeName() string { return "stream-iterator" }
+func (it *streamIterator) String() string   { return "<stream-iterator>" }
+
+// Next pulls the next item. The VM gives an iterator no way to fail, so an
+// error unwinds the VM as a panic that the session's run recovers.
+func (it *streamIterator) Next() bool {
+	if it.err != nil {
+		panic(vmAbort{it.err})
+	}
+	v, ok, err := it.s.Next(it.s.env.Context())
+	if err != nil {
+		panic(vmAbort{err})
+	}
+	if !ok {
+		it.cur = nil
+		return false
+	}
+	it.cur = v
+	it.i++
+	return true
+}
+
+func (it *streamIterator) Key() tengo.Object   { return &tengo.Int{Value: it.i - 1} }
+func (it *streamIterator) Value() tengo.Object { return it.cur }
+
+// vmAbort carries an error out of code the VM gives no error path (an
+// iterator's Next); the run that recovers it reports err at the VM's
+// position.
+type vmAbort struct{ err error }
