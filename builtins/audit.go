@@ -1,0 +1,81 @@
+package builtins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+)
+
+func (sh *Shell) auditBuiltins() []lang.Builtin {
+	return []lang.Builtin{{
+		Name: "audit_log", Kind: lang.Source,
+		Sig: "audit_log([{since, until, operator, action, target}])",
+		Doc: `Every change pinsh made, every PIN logon attempt and every refused command,
+oldest first, as a stream of {time, operator, action, target, outcome,
+detail}. A PIN or its hash is never in the log. since and until are times
+(now("-1d")); operator, action and target must match exactly (operator and
+target case-insensitively).`,
+		Examples: []lang.Example{
+			{Code: `summary := lock_pin("kenmyer@litwareinc.com"); audit_log({action: "lock_pin"}) | count`, Output: "1\n"},
+		},
+		Call: sh.auditLog,
+	}}
+}
+
+func (sh *Shell) auditLog(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	var q store.AuditQuery
+	switch len(args) {
+	case 0:
+	case 1:
+		m, ok := mapValue(args[0])
+		if !ok {
+			return nil, fmt.Errorf("want a map of filters, not %s", args[0].TypeName())
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			v := m[k]
+			switch k {
+			case "since", "until":
+				t, ok := v.(*lang.Time)
+				if !ok || t.IsNever() {
+					return nil, fmt.Errorf("%s must be a time such as now(\"-1d\"), not %s", k, v.TypeName())
+				}
+				tm, _ := t.Time()
+				if k == "since" {
+					q.Since = tm
+				} else {
+					q.Until = tm
+				}
+			case "operator", "action", "target":
+				s, err := stringArg(v, k)
+				if err != nil {
+					return nil, err
+				}
+				switch k {
+				case "operator":
+					q.Operator = s
+				case "action":
+					q.Action = s
+				default:
+					q.Target = s
+				}
+			default:
+				return nil, fmt.Errorf("unknown filter %q; audit_log takes since, until, operator, action, target", k)
+			}
+		}
+	default:
+		return nil, errors.New("want audit_log() or audit_log({since, until, operator, action, target})")
+	}
+	ctx := env.Context()
+	if err := sh.authorize(ctx, "audit_log"); err != nil {
+		return nil, err
+	}
+	return env.Source(chunks(func(ctx context.Context, after uint64) ([]store.AuditEntry, uint64, error) {
+		return sh.cfg.Store.ScanAudit(ctx, q, after, scanChunk)
+	}, auditRecord)), nil
+}

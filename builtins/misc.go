@@ -1,0 +1,243 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+)
+
+// Builtins returns every builtin of the shell, help() included, in the
+// order help() lists them.
+func (sh *Shell) Builtins() []*lang.Builtin {
+	list := sh.all()
+	list = append(list, helpBuiltin(&list))
+	return pointers(list)
+}
+
+func pointers(list []lang.Builtin) []*lang.Builtin {
+	out := make([]*lang.Builtin, len(list))
+	for i := range list {
+		out[i] = &list[i]
+	}
+	return out
+}
+
+// TestBuiltins returns the builtins of test scripts (pinsh test): assert,
+// assert_eq and advance_clock.
+func (sh *Shell) TestBuiltins() []*lang.Builtin {
+	return pointers([]lang.Builtin{
+		{
+			Name: "assert", Kind: lang.Func,
+			Sig: "assert(cond[, msg])",
+			Doc: `Fail the test script when cond is falsy, with msg.`,
+			Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+				if len(args) < 1 || len(args) > 2 {
+					return nil, errors.New("want assert(cond[, msg])")
+				}
+				if !args[0].IsFalsy() {
+					return tengo.UndefinedValue, nil
+				}
+				msg := "assertion failed"
+				if len(args) == 2 {
+					msg += ": " + plain(args[1])
+				}
+				return nil, errors.New(msg)
+			},
+		},
+		{
+			Name: "assert_eq", Kind: lang.Func,
+			Sig: "assert_eq(got, want[, msg])",
+			Doc: `Fail the test script when got does not equal want, showing both.`,
+			Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+				if len(args) < 2 || len(args) > 3 {
+					return nil, errors.New("want assert_eq(got, want[, msg])")
+				}
+				if args[0].Equals(args[1]) || args[1].Equals(args[0]) {
+					return tengo.UndefinedValue, nil
+				}
+				msg := fmt.Sprintf("got %s, want %s", args[0], args[1])
+				if len(args) == 3 {
+					msg = plain(args[2]) + ": " + msg
+				}
+				return nil, errors.New(msg)
+			},
+		},
+		{
+			Name: "advance_clock", Kind: lang.Func,
+			Sig: "advance_clock(duration)",
+			Doc: `Move the shell's clock forward by duration: Go syntax ("61m", "1h30m") or
+days ("30d").`,
+			Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+				if len(args) != 1 {
+					return nil, errors.New("want advance_clock(duration)")
+				}
+				d, err := durationArg(args[0])
+				if err != nil {
+					return nil, err
+				}
+				sh.cfg.Clock.Advance(d)
+				return lang.NewTime(sh.cfg.Clock.Now()), nil
+			},
+		},
+	})
+}
+
+// plain is a string's text, or any other value's literal.
+func plain(o tengo.Object) string {
+	if s, ok := o.(*tengo.String); ok {
+		return s.Value
+	}
+	return o.String()
+}
+
+func (sh *Shell) miscBuiltins() []lang.Builtin {
+	return []lang.Builtin{
+		{
+			Name: "now", Kind: lang.Func,
+			Sig: "now([offset])",
+			Doc: `Get-Date: the shell's current time (frozen by --now, moved by
+advance_clock in tests). With an offset, that much later or earlier: Go
+duration syntax ("90m", "-1h") or days ("30d", "-1d", "1d12h").`,
+			Examples: []lang.Example{
+				{Code: `now() < now("1d")`, Output: "true\n"},
+			},
+			Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+				t := sh.cfg.Clock.Now()
+				switch len(args) {
+				case 0:
+				case 1:
+					d, err := durationArg(args[0])
+					if err != nil {
+						return nil, err
+					}
+					t = t.Add(d)
+				default:
+					return nil, errors.New("want now() or now(offset)")
+				}
+				return lang.NewTime(t), nil
+			},
+		},
+		{
+			Name: "last_errors", Kind: lang.Func,
+			Sig: "last_errors()",
+			Doc: `The most recent per-item errors (up to 100, oldest first), PowerShell's
+$Error: those shown, and those hidden by error_action "silently_continue"
+or force; "ignore" keeps none.`,
+			Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+				if len(args) != 0 {
+					return nil, errors.New("takes no arguments")
+				}
+				sh.mu.Lock()
+				defer sh.mu.Unlock()
+				return strings2array(sh.errs), nil
+			},
+		},
+	}
+}
+
+// durationArg reads a duration: Go syntax, optionally led by whole days
+// ("30d", "-1d12h").
+func durationArg(o tengo.Object) (time.Duration, error) {
+	s, ok := o.(*tengo.String)
+	if !ok {
+		return 0, fmt.Errorf("the duration must be a string such as \"30d\" or \"61m\", not %s", o.TypeName())
+	}
+	d, err := parseDuration(s.Value)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: %w", s.Value, err)
+	}
+	return d, nil
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	const syntax = `want Go duration syntax ("90m", "1h30m") or days ("30d", "-1d12h")`
+	t := strings.TrimSpace(s)
+	neg := strings.HasPrefix(t, "-")
+	t = strings.TrimLeft(t, "+-")
+	var d time.Duration
+	if i := strings.IndexByte(t, 'd'); i >= 0 {
+		days, err := strconv.Atoi(t[:i])
+		if err != nil || days < 0 || days > 100*365 {
+			return 0, errors.New(syntax)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+		t = t[i+1:]
+	}
+	if t != "" {
+		rest, err := time.ParseDuration(t)
+		if err != nil || rest < 0 {
+			return 0, errors.New(syntax)
+		}
+		d += rest
+	} else if d == 0 && !strings.Contains(s, "d") {
+		return 0, errors.New(syntax)
+	}
+	if neg {
+		d = -d
+	}
+	return d, nil
+}
+
+// helpBuiltin makes help(), which lists the builtins of *list.
+func helpBuiltin(list *[]lang.Builtin) lang.Builtin {
+	return lang.Builtin{
+		Name: "help", Kind: lang.Func,
+		Sig: "help([name])",
+		Doc: `Get-Help: list the builtins, or show one builtin's signature, description
+and examples.`,
+		Examples: []lang.Example{
+			{Code: `help("count")`},
+		},
+		Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+			switch len(args) {
+			case 0:
+				writeIndex(env.Stdout(), *list)
+				return tengo.UndefinedValue, nil
+			case 1:
+				name := plain(args[0])
+				if b, ok := args[0].(interface{ TypeName() string }); ok && strings.HasPrefix(b.TypeName(), "builtin-function:") {
+					name = strings.TrimPrefix(b.TypeName(), "builtin-function:")
+				}
+				for _, b := range *list {
+					if b.Name == name {
+						writeHelp(env.Stdout(), b)
+						return tengo.UndefinedValue, nil
+					}
+				}
+				return nil, fmt.Errorf("no builtin %q; help() lists them", name)
+			}
+			return nil, errors.New("want help() or help(name)")
+		},
+	}
+}
+
+func writeIndex(w io.Writer, list []lang.Builtin) {
+	fmt.Fprintln(w, "Builtins (help(\"NAME\") for one):")
+	for _, b := range list {
+		first, _, _ := strings.Cut(b.Doc, "\n")
+		fmt.Fprintf(w, "  %-44s %s\n", b.Sig, strings.TrimSuffix(firstSentence(first), "."))
+	}
+}
+
+func firstSentence(s string) string {
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func writeHelp(w io.Writer, b lang.Builtin) {
+	fmt.Fprintf(w, "%s\n\n%s\n", b.Sig, b.Doc)
+	if len(b.Examples) > 0 {
+		fmt.Fprintln(w, "\nExamples:")
+		for _, ex := range b.Examples {
+			fmt.Fprintf(w, "  %s\n", ex.Code)
+		}
+	}
+}

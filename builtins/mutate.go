@@ -1,0 +1,170 @@
+package builtins
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+)
+
+// batchSize is how many targets a mutating builtin gathers before it
+// commits them in one store call. Bigger batches amortize the commit; the
+// batch being gathered when the pipeline fails or is interrupted is not
+// applied.
+const batchSize = 4096
+
+// mutationOptionKeys are the options every mutating builtin takes.
+var mutationOptionKeys = []string{"whatif", "confirm", "force", "error_action"}
+
+// splitOptions separates a trailing options map (a map without an identity
+// key) from the other arguments, parses it with the allowed keys, and
+// applies the shell-wide --whatif.
+func (sh *Shell) splitOptions(name string, args []tengo.Object, allowed ...string) ([]tengo.Object, options, error) {
+	var m map[string]tengo.Object
+	if n := len(args); n > 0 {
+		switch o := args[n-1].(type) {
+		case *tengo.Map:
+			if _, isTarget := o.Value["identity"]; !isTarget {
+				m, args = o.Value, args[:n-1]
+			}
+		case *tengo.ImmutableMap:
+			if _, isTarget := o.Value["identity"]; !isTarget {
+				m, args = o.Value, args[:n-1]
+			}
+		}
+	}
+	opts, err := parseOptions(name, m, allowed...)
+	if err != nil {
+		return nil, opts, err
+	}
+	opts.whatIf = opts.whatIf || sh.cfg.WhatIf
+	return args, opts, nil
+}
+
+// reporter shows and records the per-item errors of one builtin call as its
+// options say (force, error_action).
+type reporter struct {
+	sh   *Shell
+	name string
+	opts options
+	w    io.Writer
+}
+
+func (sh *Shell) reporter(env *lang.Env, name string, opts options) *reporter {
+	return &reporter{sh: sh, name: name, opts: opts, w: env.Stderr()}
+}
+
+// report handles one per-item error. It returns err itself when the error
+// must end the call and the script (error_action "stop").
+func (r *reporter) report(err error) error {
+	switch r.opts.errorAction {
+	case Stop:
+		return err
+	case Ignore:
+		return nil
+	case SilentlyContinue:
+		r.sh.recordError(r.name, err)
+		return nil
+	}
+	r.sh.recordError(r.name, err)
+	if r.opts.force {
+		return nil
+	}
+	fmt.Fprintf(r.w, "%s: %v\n", r.name, err)
+	r.sh.shown.Add(1)
+	return nil
+}
+
+// applyFunc commits one batch of a mutation.
+type applyFunc func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error)
+
+// mutate runs a target-taking mutation (lock_pin, unlock_pin, ...) over in:
+// it checks the operator's role, resolves each input item, says what it
+// would do (whatif) or asks (confirm), commits the targets in batches with
+// apply, reports per-item errors, and returns the summary record.
+func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts options, apply applyFunc) (tengo.Object, error) {
+	ctx := env.Context()
+	if err := sh.authorize(ctx, name); err != nil {
+		return nil, err
+	}
+	sum := summary{action: name, whatIf: opts.whatIf}
+	rep := sh.reporter(env, name, opts)
+	conf := confirmer{prompter: sh.cfg.Prompter}
+	size := batchSize
+	if opts.errorAction == Stop || opts.confirm {
+		size = 1 // nothing after the failing or declined item may change
+	}
+	for {
+		items, err := in.Take(ctx, size)
+		if err != nil {
+			return nil, err // the gathered batch is not applied
+		}
+		if len(items) == 0 {
+			return sum.record(), nil
+		}
+		targets, errs, err := sh.resolve(ctx, items)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range errs {
+			sum.failed++
+			if err := rep.report(e); err != nil {
+				return nil, err
+			}
+		}
+		ids := make([]store.UserID, 0, len(targets))
+		for _, t := range targets {
+			switch {
+			case opts.whatIf:
+				fmt.Fprintln(env.Stdout(), WhatIfText(name, t.identity))
+				sum.changed++
+			case opts.confirm:
+				ok, err := conf.ok(name, t.identity)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					sum.skipped++
+					continue
+				}
+				ids = append(ids, t.id)
+			default:
+				ids = append(ids, t.id)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		results, err := apply(ctx, sh.op(), ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range results {
+			switch r.Outcome {
+			case store.Changed:
+				sum.changed++
+				continue
+			case store.Skipped:
+				sum.skipped++
+			default:
+				sum.failed++
+			}
+			if err := rep.report(resultError(r)); err != nil {
+				return nil, err
+			}
+		}
+	}
+}
+
+// resultError is the per-item error of a store result, naming its target
+// once.
+func resultError(r store.ItemResult) error {
+	if r.Identity == "" || strings.HasPrefix(r.Err.Error(), r.Identity) {
+		return r.Err
+	}
+	return &itemError{input: r.Identity, err: r.Err}
+}

@@ -1,0 +1,137 @@
+package builtins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+)
+
+// lookupBatch is how many users pin_info reads in one store call.
+const lookupBatch = 1024
+
+func (sh *Shell) pinBuiltins() []lang.Builtin {
+	return []lang.Builtin{
+		{
+			Name: "pin_info", Kind: lang.Stage, Targets: true,
+			Sig: "pin_info([opts]) | pin_info(target[, opts])",
+			Doc: `Get-CsClientPinInfo: the PIN state of each target user (an identity in any
+form, a user or pin_info record, an array or a stream of them). Fields:
+identity, display_name, is_pin_set, is_locked_out, locked_by ("admin",
+"system" or undefined), is_pin_expired, last_pin_change_time,
+pin_expiration_time (never for a PIN that never expires: it prints empty
+and is after every time, so "p.pin_expiration_time < now()" selects only
+expired PINs), failed_attempts (failures since the last admin unlock) and
+temporarily_locked_until. The PIN itself can never be read back.
+Called on one target it returns one record. opts: {error_action: ...}.`,
+			Examples: []lang.Example{
+				{Code: `pin_info("kenmyer@litwareinc.com").is_pin_set`, Output: "true\n"},
+				{Code: `pin_info("litwareinc\\tonysmith").locked_by`, Output: "system\n"},
+				{Code: `get_users() | pin_info | where({is_locked_out: true}) | count`, Output: "2\n"},
+			},
+			Run: sh.pinInfo,
+		},
+		{
+			Name: "lock_pin", Kind: lang.Sink, Targets: true,
+			Sig: "lock_pin([opts]) | lock_pin(target[, opts])",
+			Doc: `Lock-CsClientPin: lock the PIN of each target user, so that the PIN can no
+longer be used to sign in or join a dial-in conference (the user can still
+sign in with user name and password). Only an admin unlock (unlock_pin)
+undoes it. Users without a PIN, or whose PIN is already locked, are
+skipped with a message. Returns a summary: changed, skipped, failed.
+opts: {whatif, confirm, force, error_action} as in PowerShell.`,
+			Examples: []lang.Example{
+				{Code: `lock_pin("kenmyer@litwareinc.com")`, Output: "action: lock_pin  changed: 1  skipped: 0  failed: 0  whatif: false\n"},
+				{Code: `lock_pin("Ken Myer", {whatif: true})`, Output: "What if: Performing the operation \"lock_pin\" on target \"sip:kenmyer@litwareinc.com\".\naction: lock_pin  changed: 1  skipped: 0  failed: 0  whatif: true\n"},
+				{Code: `get_users() | pin_info | where(func(p) { return p.is_pin_set && !p.is_locked_out }) | lock_pin`},
+			},
+			Run: func(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
+				return sh.runMutation(env, in, "lock_pin", args, sh.cfg.Store.LockPins)
+			},
+		},
+		{
+			Name: "unlock_pin", Kind: lang.Sink, Targets: true,
+			Sig: "unlock_pin([opts]) | unlock_pin(target[, opts])",
+			Doc: `Unlock-CsClientPin: unlock the PIN of each target user, whether an admin or
+the system locked it, and reset its failure counters. Users whose PIN is not
+locked are skipped with a message. Returns a summary.
+opts: {whatif, confirm, force, error_action}.`,
+			Examples: []lang.Example{
+				{Code: `unlock_pin("tonysmith@litwareinc.com")`, Output: "action: unlock_pin  changed: 1  skipped: 0  failed: 0  whatif: false\n"},
+				{Code: `get_users() | pin_info | where({locked_by: "system"}) | unlock_pin`},
+			},
+			Run: func(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
+				return sh.runMutation(env, in, "unlock_pin", args, sh.cfg.Store.UnlockPins)
+			},
+		},
+	}
+}
+
+// runMutation parses the options of a lock-style builtin and runs it.
+func (sh *Shell) runMutation(env *lang.Env, in *lang.Stream, name string, args []tengo.Object, apply applyFunc) (tengo.Object, error) {
+	rest, opts, err := sh.splitOptions(name, args, mutationOptionKeys...)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected argument %s; %s takes its targets and an options map", rest[0].TypeName(), name)
+	}
+	return sh.mutate(env, in, name, opts, apply)
+}
+
+// pinInfo is the pin_info stage: it reads PIN state for lookupBatch targets
+// per store call.
+func (sh *Shell) pinInfo(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
+	rest, opts, err := sh.splitOptions("pin_info", args, "error_action", "force")
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("unexpected argument %s; pin_info takes its targets and an options map", rest[0].TypeName())
+	}
+	if err := sh.authorize(env.Context(), "pin_info"); err != nil {
+		return nil, err
+	}
+	rep := sh.reporter(env, "pin_info", opts)
+	return env.Batch(in, lookupBatch, func(ctx context.Context, batch []tengo.Object) ([]tengo.Object, error) {
+		targets, errs, err := sh.resolve(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range errs {
+			if err := rep.report(e); err != nil {
+				return nil, err
+			}
+		}
+		return sh.pinInfoRecords(ctx, targets, rep)
+	}), nil
+}
+
+func (sh *Shell) pinInfoRecords(ctx context.Context, targets []target, rep *reporter) ([]tengo.Object, error) {
+	ids := make([]store.UserID, len(targets))
+	for i, t := range targets {
+		ids[i] = t.id
+	}
+	infos, err := sh.cfg.Store.PinInfos(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := sh.cfg.Clock.Now()
+	out := make([]tengo.Object, 0, len(infos))
+	for i, p := range infos {
+		if p.Identity == "" { // removed since the record was read
+			if err := rep.report(&itemError{input: targets[i].identity, err: errNoSuchUser}); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, pinInfoRecord(p, now))
+	}
+	return out, nil
+}
+
+// errNeedsTerminal is returned by builtins that must ask on a terminal.
+var errNeedsTerminal = errors.New("needs a terminal; run it at the pinsh prompt")

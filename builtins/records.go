@@ -1,0 +1,142 @@
+package builtins
+
+import (
+	"time"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+)
+
+// Record schemas of the language surface (design §3). Field names are the
+// snake_case of the Lync property names. Schemas are immutable once built.
+var (
+	userSchema = lang.NewSchema("user",
+		"identity", "sip_address", "display_name", "user_principal_name", "sam_account_name",
+		"domain", "distinguished_name", "enabled", "registrar_pool", "line_uri",
+		"enterprise_voice_enabled", "site", "pin_policy",
+	).Columns("identity", "display_name", "enabled", "site", "line_uri", "pin_policy")
+
+	pinInfoSchema = lang.NewSchema("pin_info",
+		"identity", "display_name", "is_pin_set", "is_locked_out", "locked_by", "is_pin_expired",
+		"last_pin_change_time", "pin_expiration_time", "failed_attempts", "temporarily_locked_until",
+	).Columns("identity", "is_pin_set", "is_locked_out", "locked_by", "is_pin_expired", "pin_expiration_time")
+
+	policySchema = lang.NewSchema("pin_policy",
+		"identity", "min_password_length", "pin_history_count", "pin_lifetime",
+		"allow_common_patterns", "maximum_logon_attempts", "description")
+
+	roleSchema = lang.NewSchema("admin_role", "identity", "builtins", "members", "is_standard_role", "template").
+			Columns("identity", "is_standard_role", "members")
+
+	auditSchema = lang.NewSchema("audit_entry", "time", "operator", "action", "target", "outcome", "detail")
+
+	summarySchema = lang.NewSchema("summary", "action", "changed", "skipped", "failed", "whatif").OneLine()
+
+	newPinSchema = lang.NewSchema("new_pin", "identity", "pin")
+
+	verifySchema = lang.NewSchema("verify_result", "identity", "ok", "reason").OneLine()
+)
+
+func str(s string) tengo.Object { return &tengo.String{Value: s} }
+
+// optStr is s, or undefined when s is empty.
+func optStr(s string) tengo.Object {
+	if s == "" {
+		return tengo.UndefinedValue
+	}
+	return str(s)
+}
+
+func boolean(b bool) tengo.Object {
+	if b {
+		return tengo.TrueValue
+	}
+	return tengo.FalseValue
+}
+
+func integer(n int) tengo.Object { return &tengo.Int{Value: int64(n)} }
+
+// timeOrUndefined is t as a time, or undefined when t is zero.
+func timeOrUndefined(t time.Time) tengo.Object {
+	if t.IsZero() {
+		return tengo.UndefinedValue
+	}
+	return lang.NewTime(t)
+}
+
+func strings2array(ss []string) tengo.Object {
+	arr := make([]tengo.Object, len(ss))
+	for i, s := range ss {
+		arr[i] = str(s)
+	}
+	return &tengo.ImmutableArray{Value: arr}
+}
+
+// userRecord is u as a record; its payload is the user's store.UserID, so a
+// builtin given the record needs no identity lookup.
+func userRecord(u store.User) *lang.Record {
+	return lang.NewRecord(userSchema, []tengo.Object{
+		str(u.Identity()), str(u.SipAddress), optStr(u.DisplayName), optStr(u.UserPrincipalName),
+		optStr(u.SamAccountName), optStr(u.Domain), optStr(u.DistinguishedName), boolean(u.Enabled),
+		optStr(u.RegistrarPool), optStr(u.LineURI), boolean(u.EnterpriseVoiceEnabled),
+		optStr(u.Site), optStr(u.PinPolicy),
+	}, u.ID)
+}
+
+// pinInfoRecord is p as a record at time now. pin_expiration_time is never
+// (prints empty, is after every time) for a PIN that never expires and for
+// a user without a PIN, so that comparing it with a time never fails a
+// pipeline and never counts such a user as expired (facts §9.8).
+func pinInfoRecord(p store.PinInfo, now time.Time) *lang.Record {
+	expires := tengo.Object(lang.Never())
+	if p.IsSet && !p.Expires.IsZero() {
+		expires = lang.NewTime(p.Expires)
+	}
+	tempLock := tengo.Object(tengo.UndefinedValue)
+	if p.TempLockUntil.After(now) {
+		tempLock = lang.NewTime(p.TempLockUntil)
+	}
+	return lang.NewRecord(pinInfoSchema, []tengo.Object{
+		str(p.Identity), optStr(p.DisplayName), boolean(p.IsSet), boolean(p.IsLockedOut()),
+		optStr(p.LockedBy.String()), boolean(p.IsExpired(now)),
+		timeOrUndefined(p.LastChange), expires, integer(p.GlobalFailures), tempLock,
+	}, p.ID)
+}
+
+func policyRecord(p store.Policy) *lang.Record {
+	maxAttempts := tengo.Object(tengo.UndefinedValue)
+	if p.MaximumLogonAttempts > 0 {
+		maxAttempts = integer(p.MaximumLogonAttempts)
+	}
+	return lang.NewRecord(policySchema, []tengo.Object{
+		str(p.Identity), integer(p.MinPasswordLength), integer(p.PinHistoryCount), integer(p.PinLifetime),
+		boolean(p.AllowCommonPatterns), maxAttempts, optStr(p.Description),
+	}, nil)
+}
+
+func roleRecord(r store.Role) *lang.Record {
+	return lang.NewRecord(roleSchema, []tengo.Object{
+		str(r.Identity), strings2array(r.Builtins), strings2array(r.Members),
+		boolean(r.IsStandardRole), optStr(r.Template),
+	}, nil)
+}
+
+func auditRecord(e store.AuditEntry) *lang.Record {
+	return lang.NewRecord(auditSchema, []tengo.Object{
+		lang.NewTime(e.Time), str(e.Operator), str(e.Action), optStr(e.Target), str(e.Outcome), optStr(e.Detail),
+	}, e.Seq)
+}
+
+// summary counts what a mutating builtin did.
+type summary struct {
+	action                   string
+	changed, skipped, failed int
+	whatIf                   bool
+}
+
+func (s *summary) record() *lang.Record {
+	return lang.NewRecord(summarySchema, []tengo.Object{
+		str(s.action), integer(s.changed), integer(s.skipped), integer(s.failed), boolean(s.whatIf),
+	}, nil)
+}

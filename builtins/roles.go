@@ -1,0 +1,129 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+)
+
+func (sh *Shell) roleBuiltins() []lang.Builtin {
+	return []lang.Builtin{
+		{
+			Name: "admin_roles", Kind: lang.Func,
+			Sig: "admin_roles([identity])",
+			Doc: `Get-CsAdminRole: every admin role as a stream, or the one named. Fields:
+identity, builtins (the builtins its members may run), members,
+is_standard_role, template (the standard role a custom role copies).
+Which roles may run lock_pin:
+admin_roles() | where(func(r) { return contains(r.builtins, "lock_pin") })`,
+			Examples: []lang.Example{
+				{Code: `admin_roles() | count`, Output: "5\n"},
+				{Code: `contains(admin_roles("CsHelpDesk").builtins, "set_pin")`, Output: "false\n"},
+			},
+			Call: sh.adminRoles,
+		},
+		{
+			Name: "new_admin_role", Kind: lang.Func,
+			Sig: "new_admin_role(identity, template)",
+			Doc: `New-CsAdminRole: create a custom role that may run what the standard role
+template may run. Members are added with add_role_member.`,
+			Examples: []lang.Example{
+				{Code: `new_admin_role("RedmondHelpDesk", "CsHelpDesk").template`, Output: "CsHelpDesk\n"},
+			},
+			Call: sh.roleChange("new_admin_role", 2, func(sh *Shell, env *lang.Env, a []string) (tengo.Object, error) {
+				r, err := sh.cfg.Store.NewRole(env.Context(), sh.op(), a[0], a[1])
+				if err != nil {
+					return nil, err
+				}
+				return roleRecord(r), nil
+			}),
+		},
+		{
+			Name: "remove_admin_role", Kind: lang.Func,
+			Sig: "remove_admin_role(identity)",
+			Doc: `Remove-CsAdminRole: remove a custom role. Standard roles cannot be removed.`,
+			Call: sh.roleChange("remove_admin_role", 1, func(sh *Shell, env *lang.Env, a []string) (tengo.Object, error) {
+				return nil, sh.cfg.Store.RemoveRole(env.Context(), sh.op(), a[0])
+			}),
+		},
+		{
+			Name: "add_role_member", Kind: lang.Func,
+			Sig: "add_role_member(role, operator)",
+			Doc: `Let operator (a login name, as given to --as) run what role may run.`,
+			Examples: []lang.Example{
+				{Code: `add_role_member("CsHelpDesk", "carol")`},
+			},
+			Call: sh.roleChange("add_role_member", 2, func(sh *Shell, env *lang.Env, a []string) (tengo.Object, error) {
+				return nil, sh.cfg.Store.AddRoleMember(env.Context(), sh.op(), a[0], a[1])
+			}),
+		},
+		{
+			Name: "remove_role_member", Kind: lang.Func,
+			Sig: "remove_role_member(role, operator)",
+			Doc: `Take operator out of role. The last CsAdministrator cannot be removed.`,
+			Call: sh.roleChange("remove_role_member", 2, func(sh *Shell, env *lang.Env, a []string) (tengo.Object, error) {
+				return nil, sh.cfg.Store.RemoveRoleMember(env.Context(), sh.op(), a[0], a[1])
+			}),
+		},
+	}
+}
+
+func (sh *Shell) adminRoles(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	if len(args) > 1 {
+		return nil, errors.New("want admin_roles() or admin_roles(identity)")
+	}
+	ctx := env.Context()
+	if err := sh.authorize(ctx, "admin_roles"); err != nil {
+		return nil, err
+	}
+	roles, err := sh.cfg.Store.Roles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) == 1 {
+		name, err := stringArg(args[0], "identity")
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range roles {
+			if store.RoleKey(r.Identity) == store.RoleKey(name) {
+				return roleRecord(r), nil
+			}
+		}
+		return nil, fmt.Errorf("role %q: %w", name, store.ErrNotFound)
+	}
+	items := make([]tengo.Object, len(roles))
+	for i, r := range roles {
+		items[i] = roleRecord(r)
+	}
+	return env.Items(items), nil
+}
+
+// roleChange makes the Call of a role-changing builtin taking n string
+// arguments.
+func (sh *Shell) roleChange(name string, n int, do func(*Shell, *lang.Env, []string) (tengo.Object, error)) func(*lang.Env, []tengo.Object) (tengo.Object, error) {
+	return func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+		if len(args) != n {
+			return nil, fmt.Errorf("takes %d arguments, got %d", n, len(args))
+		}
+		strs := make([]string, n)
+		for i, a := range args {
+			s, err := stringArg(a, fmt.Sprintf("argument %d", i+1))
+			if err != nil {
+				return nil, err
+			}
+			strs[i] = s
+		}
+		if err := sh.authorize(env.Context(), name); err != nil {
+			return nil, err
+		}
+		if sh.cfg.WhatIf {
+			fmt.Fprintln(env.Stdout(), WhatIfText(name, strs[0]))
+			return tengo.UndefinedValue, nil
+		}
+		return do(sh, env, strs)
+	}
+}

@@ -1,0 +1,224 @@
+package builtins
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+)
+
+// setPinBatch is how many PINs set_pin sets per store call; the store
+// hashes a batch in parallel before it commits it.
+const setPinBatch = 256
+
+func (sh *Shell) setPinBuiltins() []lang.Builtin {
+	return []lang.Builtin{
+		{
+			Name: "set_pin", Kind: lang.Stage, Targets: true,
+			Sig: "set_pin(target[, pin][, opts]) | set_pin([opts])",
+			Doc: `Set-CsClientPin: set the PIN of each target user. With a pin (a string of
+digits; leading zeros count), it must meet the user's effective PIN policy:
+minimum length, digits only, and, unless the policy allows common
+patterns, no repeated digits, no run of four or more consecutive digits
+and not the user's phone number or extension. Without a pin, a random PIN
+that meets the policy is generated. Returns one {identity, pin} record per
+user; pin is the generated PIN, shown this once and never stored or
+logged (undefined when you gave the PIN). A locked PIN must be unlocked
+first. PIN history is not enforced for admin resets, as in Lync; pass
+{enforce_history: true} to refuse a PIN the user had before. set_pin runs
+at once, even when its result is kept in a variable.
+opts: {whatif, confirm, force, error_action, enforce_history}.`,
+			Examples: []lang.Example{
+				{Code: `set_pin("aidan@litwareinc.com", "583920").identity`, Output: "sip:aidan@litwareinc.com\n"},
+				{Code: `len(set_pin("aidan@litwareinc.com").pin)`, Output: "6\n"},
+				{Code: `get_users() | pin_info | where({is_pin_set: false}) | set_pin | count`, Output: "1\n"},
+			},
+			Run: sh.setPin,
+		},
+		{
+			Name: "verify_pin", Kind: lang.Func,
+			Sig: "verify_pin(identity, pin)",
+			Doc: `Make one PIN logon attempt, as a phone or dial-in conference would, under
+the system's lockout rules: failures within a 30-minute window count on a
+short-term counter (at its limit the PIN is refused for an hour, even the
+right one) and on a long-term counter (at its limit the system locks the
+PIN until an admin unlocks it). The limits come from the policy's
+maximum_logon_attempts or the PIN length. Returns {identity, ok, reason};
+reason is one of ok, wrong_pin, temporarily_locked, locked, expired,
+no_pin, disabled, no_such_user. Every attempt is audited, never the PIN.
+Use read_pin() to keep the PIN out of your history.`,
+			Examples: []lang.Example{
+				{Code: `verify_pin("kenmyer@litwareinc.com", "000000").reason`, Output: "wrong_pin\n"},
+				{Code: `verify_pin("aidan@litwareinc.com", "583920").reason`, Output: "no_pin\n"},
+			},
+			Call: sh.verifyPin,
+		},
+		{
+			Name: "read_pin", Kind: lang.Func,
+			Sig: "read_pin([prompt])",
+			Doc: `Read a PIN from the terminal without echoing it, so that it is never
+typed into a script or the prompt's history:
+set_pin("kenmyer@litwareinc.com", read_pin()).`,
+			Call: sh.readPin,
+		},
+	}
+}
+
+// pinArg reads a PIN argument: a string, so that leading zeros are kept.
+func pinArg(o tengo.Object) (string, error) {
+	switch v := o.(type) {
+	case *tengo.String:
+		return v.Value, nil
+	case *tengo.Int:
+		return "", errors.New(`the PIN must be a string such as "06284", so that leading zeros are kept`)
+	}
+	return "", fmt.Errorf("the PIN must be a string of digits, not %s", o.TypeName())
+}
+
+func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
+	rest, opts, err := sh.splitOptions("set_pin", args, append(mutationOptionKeys, "enforce_history")...)
+	if err != nil {
+		return nil, err
+	}
+	var pin string
+	switch len(rest) {
+	case 0:
+	case 1:
+		if pin, err = pinArg(rest[0]); err != nil {
+			return nil, err
+		}
+		if pin == "" {
+			return nil, errors.New(`the PIN is empty; leave it out to generate one`)
+		}
+	default:
+		return nil, errors.New("want set_pin(target[, pin][, opts])")
+	}
+	ctx := env.Context()
+	if err := sh.authorize(ctx, "set_pin"); err != nil {
+		return nil, err
+	}
+	rep := sh.reporter(env, "set_pin", opts)
+	conf := confirmer{prompter: sh.cfg.Prompter}
+	size := setPinBatch
+	if opts.errorAction == Stop || opts.confirm {
+		size = 1
+	}
+	var out []tengo.Object
+	for {
+		items, err := in.Take(ctx, size)
+		if err != nil {
+			return nil, err
+		}
+		if len(items) == 0 {
+			return env.Items(out), nil
+		}
+		targets, errs, err := sh.resolve(ctx, items)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range errs {
+			if err := rep.report(e); err != nil {
+				return nil, err
+			}
+		}
+		var reqs []store.SetPinRequest
+		for _, t := range targets {
+			if opts.whatIf {
+				fmt.Fprintln(env.Stdout(), WhatIfText("set_pin", t.identity))
+				continue
+			}
+			if opts.confirm {
+				ok, err := conf.ok("set_pin", t.identity)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					continue
+				}
+			}
+			reqs = append(reqs, store.SetPinRequest{ID: t.id, Pin: pin, EnforceHistory: opts.enforceHistory})
+		}
+		if len(reqs) == 0 {
+			continue
+		}
+		results, err := sh.cfg.Store.SetPins(ctx, sh.op(), reqs)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range results {
+			if r.Outcome != store.Changed {
+				if err := rep.report(resultError(r.ItemResult)); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			out = append(out, lang.NewRecord(newPinSchema, []tengo.Object{str(r.Identity), optStr(r.Pin)}, r.ID))
+		}
+	}
+}
+
+func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	if len(args) != 2 {
+		return nil, errors.New("want verify_pin(identity, pin)")
+	}
+	pin, err := pinArg(args[1])
+	if err != nil {
+		return nil, err
+	}
+	ctx := env.Context()
+	if err := sh.authorize(ctx, "verify_pin"); err != nil {
+		return nil, err
+	}
+	targets, errs, err := sh.resolve(ctx, args[:1])
+	if err != nil {
+		return nil, err
+	}
+	name := describeItem(args[0])
+	switch {
+	case len(errs) > 0 && errors.Is(errs[0], errNoSuchUser):
+		if err := sh.cfg.Store.Audit(ctx, sh.op(), store.AuditEntry{
+			Action: "verify_pin", Target: name, Outcome: "no_such_user",
+		}); err != nil {
+			return nil, err
+		}
+		return verifyRecord(name, store.VerifyResult{Reason: "no_such_user"}), nil
+	case len(errs) > 0:
+		return nil, errs[0]
+	case len(targets) != 1:
+		return nil, fmt.Errorf("%s names %d users; verify_pin takes one", name, len(targets))
+	}
+	res, err := sh.cfg.Store.VerifyPin(ctx, sh.op(), targets[0].id, pin)
+	if err != nil {
+		return nil, err
+	}
+	return verifyRecord(targets[0].identity, res), nil
+}
+
+func verifyRecord(identity string, r store.VerifyResult) *lang.Record {
+	return lang.NewRecord(verifySchema, []tengo.Object{str(identity), boolean(r.OK), str(r.Reason)}, nil)
+}
+
+func (sh *Shell) readPin(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	prompt := "PIN: "
+	switch len(args) {
+	case 0:
+	case 1:
+		s, ok := args[0].(*tengo.String)
+		if !ok {
+			return nil, fmt.Errorf("prompt must be a string, not %s", args[0].TypeName())
+		}
+		prompt = s.Value
+	default:
+		return nil, errors.New("want read_pin([prompt])")
+	}
+	if sh.cfg.ReadPin == nil {
+		return nil, errNeedsTerminal
+	}
+	pin, err := sh.cfg.ReadPin(prompt)
+	if err != nil {
+		return nil, err
+	}
+	return str(pin), nil
+}

@@ -1,0 +1,138 @@
+// Package builtins holds pinsh's domain builtins: get_users, pin_info,
+// lock_pin and the rest of design §3, each declared once in a lang.Builtin
+// table entry with its help text and examples. Builtins act on a store.Store
+// and never on bbolt directly.
+package builtins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+)
+
+// Config is what the builtins act on.
+type Config struct {
+	Store    store.Store
+	Clock    *Clock
+	Operator string // checked against admin roles, written to the audit log
+	// WhatIf makes every mutating builtin behave as if called with
+	// {whatif: true} (--whatif).
+	WhatIf bool
+	// Prompter asks Confirm questions; nil when there is no terminal, which
+	// makes {confirm: true} an error.
+	Prompter Prompter
+	// ReadPin reads a PIN from the terminal without echo (read_pin); nil
+	// when there is no terminal.
+	ReadPin func(prompt string) (string, error)
+}
+
+// Shell is the set of builtins bound to one Config.
+type Shell struct {
+	cfg   Config
+	shown atomic.Int64 // per-item errors shown on standard error
+
+	mu   sync.Mutex
+	errs []string // recent per-item errors, newest last (last_errors)
+}
+
+// New returns the builtins for cfg. cfg.Store and cfg.Clock must be set.
+func New(cfg Config) *Shell {
+	if cfg.Clock == nil {
+		cfg.Clock = NewClock()
+	}
+	return &Shell{cfg: cfg}
+}
+
+// ErrorsShown returns how many per-item errors were shown on standard error
+// so far; the shell exits with status 1 when it is not 0 (design §2).
+func (sh *Shell) ErrorsShown() int { return int(sh.shown.Load()) }
+
+// Clock returns the shell's clock.
+func (sh *Shell) Clock() *Clock { return sh.cfg.Clock }
+
+// op is the store.Op of a change made now by the operator.
+func (sh *Shell) op() store.Op {
+	return store.Op{Operator: sh.cfg.Operator, Now: sh.cfg.Clock.Now()}
+}
+
+// DeniedError is returned when the operator's roles do not allow a builtin.
+type DeniedError struct {
+	Operator string
+	Builtin  string
+	Allowed  []string // roles that may run it
+}
+
+func (e *DeniedError) Error() string {
+	who := "no role"
+	if len(e.Allowed) > 0 {
+		who = strings.Join(e.Allowed, ", ")
+	}
+	return fmt.Sprintf("operator %q may not run %s; roles that may: %s (ask a CsAdministrator to add you with add_role_member)",
+		e.Operator, e.Builtin, who)
+}
+
+// authorize checks that the operator may run builtin, and audits a denial.
+func (sh *Shell) authorize(ctx context.Context, builtin string) error {
+	mine, err := sh.cfg.Store.RolesOf(ctx, sh.cfg.Operator)
+	if err != nil {
+		return fmt.Errorf("check roles of %q: %w", sh.cfg.Operator, err)
+	}
+	for _, r := range mine {
+		if r.Allows(builtin) {
+			return nil
+		}
+	}
+	all, err := sh.cfg.Store.Roles(ctx)
+	if err != nil {
+		return fmt.Errorf("check roles of %q: %w", sh.cfg.Operator, err)
+	}
+	denied := &DeniedError{Operator: sh.cfg.Operator, Builtin: builtin}
+	for _, r := range all {
+		if r.Allows(builtin) {
+			denied.Allowed = append(denied.Allowed, r.Identity)
+		}
+	}
+	if err := sh.cfg.Store.Audit(ctx, sh.op(), store.AuditEntry{
+		Action: builtin, Target: builtin, Outcome: "denied", Detail: "not in a role that may run it",
+	}); err != nil {
+		return errors.Join(denied, fmt.Errorf("audit the denial: %w", err))
+	}
+	return denied
+}
+
+// all returns the builtins of every group, in help order.
+func (sh *Shell) all() []lang.Builtin {
+	var out []lang.Builtin
+	for _, group := range [][]lang.Builtin{
+		sh.userBuiltins(),
+		sh.pinBuiltins(),
+		sh.setPinBuiltins(),
+		streamBuiltins(),
+		sh.policyBuiltins(),
+		sh.roleBuiltins(),
+		sh.auditBuiltins(),
+		sh.miscBuiltins(),
+	} {
+		out = append(out, group...)
+	}
+	return out
+}
+
+// maxRecordedErrors bounds the per-item errors last_errors() keeps.
+const maxRecordedErrors = 100
+
+// recordError keeps a per-item error for last_errors(), PowerShell's $Error.
+func (sh *Shell) recordError(builtin string, err error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.errs = append(sh.errs, builtin+": "+err.Error())
+	if n := len(sh.errs); n > maxRecordedErrors {
+		sh.errs = append(sh.errs[:0], sh.errs[n-maxRecordedErrors:]...)
+	}
+}

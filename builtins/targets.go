@@ -1,0 +1,112 @@
+package builtins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+)
+
+// target is one user an input item names, resolved to its key.
+type target struct {
+	id       store.UserID
+	identity string // canonical identity, for messages, WhatIf and Confirm
+}
+
+// errNoSuchUser is a per-item error: the input names no user.
+var errNoSuchUser = errors.New("no such user")
+
+// itemError is a per-item error of a target-taking builtin; input is how
+// the admin named the item.
+type itemError struct {
+	input string
+	err   error
+}
+
+func (e *itemError) Error() string { return e.input + ": " + e.err.Error() }
+func (e *itemError) Unwrap() error { return e.err }
+
+// identityOf returns the identity an input item names: a string is itself; a
+// record or map with a string "identity" field is that field.
+func identityOf(item tengo.Object) (string, bool) {
+	var v tengo.Object
+	switch o := item.(type) {
+	case *tengo.String:
+		return o.Value, true
+	case *lang.Record:
+		v = o.Get("identity")
+	case *tengo.Map:
+		v = o.Value["identity"]
+	case *tengo.ImmutableMap:
+		v = o.Value["identity"]
+	}
+	s, ok := v.(*tengo.String)
+	if !ok {
+		return "", false
+	}
+	return s.Value, true
+}
+
+// resolve turns input items into targets, the way PowerShell binds
+// -Identity: a record made by pinsh carries its user's key; a string or a
+// map's identity field is looked up in any identity form of facts §1. A
+// display-name wildcard ("* Smith") names every user it matches. Items that
+// name no user, or ambiguously several, come back as *itemError values in
+// errs, in input order relative to each other.
+func (sh *Shell) resolve(ctx context.Context, items []tengo.Object) (targets []target, errs []*itemError, err error) {
+	for _, item := range items {
+		if r, ok := item.(*lang.Record); ok {
+			if id, ok := r.Payload().(store.UserID); ok && id != 0 {
+				name, _ := identityOf(r)
+				targets = append(targets, target{id: id, identity: name})
+				continue
+			}
+		}
+		name, ok := identityOf(item)
+		if !ok {
+			errs = append(errs, &itemError{input: describeItem(item),
+				err: fmt.Errorf("not an identity: want a string or a record with an identity, got %s", item.TypeName())})
+			continue
+		}
+		users, err := sh.cfg.Store.FindUsers(ctx, name)
+		if err != nil {
+			if errors.Is(err, store.ErrInvalid) {
+				errs = append(errs, &itemError{input: name, err: err})
+				continue
+			}
+			return nil, nil, fmt.Errorf("look up %q: %w", name, err)
+		}
+		switch {
+		case len(users) == 0:
+			errs = append(errs, &itemError{input: name, err: errNoSuchUser})
+		case len(users) > 1 && !strings.Contains(name, "*"):
+			ids := make([]string, len(users))
+			for i, u := range users {
+				ids[i] = u.Identity()
+			}
+			errs = append(errs, &itemError{input: name, err: fmt.Errorf(
+				"ambiguous: %d users have that name (%s); name one by SIP address", len(users), strings.Join(ids, ", "))})
+		default:
+			for _, u := range users {
+				targets = append(targets, target{id: u.ID, identity: u.Identity()})
+			}
+		}
+	}
+	return targets, errs, nil
+}
+
+// describeItem names an input item in a message.
+func describeItem(item tengo.Object) string {
+	if name, ok := identityOf(item); ok {
+		return name
+	}
+	s := item.String()
+	if len(s) > 60 {
+		s = s[:57] + "..."
+	}
+	return s
+}

@@ -1,0 +1,383 @@
+package builtins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+	"github.com/pinsh/pinsh/store/importfmt"
+)
+
+// scanChunk is how many users get_users reads per store call.
+const scanChunk = 1024
+
+func (sh *Shell) userBuiltins() []lang.Builtin {
+	return []lang.Builtin{
+		{
+			Name: "get_users", Kind: lang.Source,
+			Sig: "get_users([identity | {identity, ou, filter, result_size}])",
+			Doc: `Get-CsUser: a stream of user records. With no argument, every user. With an
+identity in any form (SIP address, UPN, domain\logon, display name,
+distinguished name; case-insensitive) the users it names; the display-name
+form takes the * wildcard ("* Smith", "Pil*"). An identity that names no
+user gives an empty stream, not an error. With a map: identity; ou (a
+distinguished name: users under it, child OUs included); filter (a
+function of the user record, or a map of field: value that must all be
+equal); result_size (the most users to return). Fields: identity,
+sip_address, display_name, user_principal_name, sam_account_name, domain,
+distinguished_name, enabled, registrar_pool, line_uri,
+enterprise_voice_enabled, site, pin_policy.`,
+			Examples: []lang.Example{
+				{Code: `get_users() | count`, Output: "7\n"},
+				{Code: `get_users("* Smith") | select("identity") | collect`},
+				{Code: `get_users({filter: {enabled: false}}) | count`, Output: "1\n"},
+				{Code: `get_users({ou: "OU=Redmond,DC=litwareinc,DC=com", result_size: 2}) | count`, Output: "2\n"},
+			},
+			Call: sh.getUsers,
+		},
+		{
+			Name: "new_user", Kind: lang.Func,
+			Sig: "new_user(fields[, opts])",
+			Doc: `Enable-CsUser: add a user to the directory and return its record. fields is
+a map of user fields; sip_address is required, and user_principal_name,
+sam_account_name and domain default from it. SIP address, UPN,
+domain\logon and distinguished name must be unique. opts: {whatif, confirm}.`,
+			Examples: []lang.Example{
+				{Code: `new_user({sip_address: "sip:maria@litwareinc.com", display_name: "Maria Garcia", line_uri: "tel:+14255550199;ext=199"}).identity`, Output: "sip:maria@litwareinc.com\n"},
+			},
+			Call: sh.newUser,
+		},
+		{
+			Name: "remove_user", Kind: lang.Sink, Targets: true,
+			Sig: "remove_user([opts]) | remove_user(target[, opts])",
+			Doc: `Remove each target user from the directory, with its PIN state. Returns a
+summary. opts: {whatif, confirm, force, error_action}.`,
+			Examples: []lang.Example{
+				{Code: `remove_user("jeffhay@litwareinc.com", {whatif: true}).changed`, Output: "What if: Performing the operation \"remove_user\" on target \"sip:jeffhay@litwareinc.com\".\n1\n"},
+			},
+			Run: func(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
+				return sh.runMutation(env, in, "remove_user", args, sh.cfg.Store.RemoveUsers)
+			},
+		},
+		{
+			Name: "import_users", Kind: lang.Func,
+			Sig: "import_users(path)",
+			Doc: `Import users from a file: CSV with a header (pinsh field names, or csvde
+attribute names such as msRTCSIP-PrimaryUserAddress, userPrincipalName,
+sAMAccountName, displayName, distinguishedName, telephoneNumber), JSON
+Lines, or LDIF as ldifde writes it. Each bad row is shown with its line
+number and reason and skipped whole; good rows are imported. Returns
+{imported, bad}. The same as "pinsh import FILE".`,
+			Call: sh.importUsers,
+		},
+	}
+}
+
+// userFieldSetters maps the fields new_user takes to the store.User field
+// they set.
+var userFieldSetters = map[string]func(u *store.User, v tengo.Object) error{
+	"sip_address":              stringField(func(u *store.User) *string { return &u.SipAddress }),
+	"display_name":             stringField(func(u *store.User) *string { return &u.DisplayName }),
+	"user_principal_name":      stringField(func(u *store.User) *string { return &u.UserPrincipalName }),
+	"sam_account_name":         stringField(func(u *store.User) *string { return &u.SamAccountName }),
+	"domain":                   stringField(func(u *store.User) *string { return &u.Domain }),
+	"distinguished_name":       stringField(func(u *store.User) *string { return &u.DistinguishedName }),
+	"registrar_pool":           stringField(func(u *store.User) *string { return &u.RegistrarPool }),
+	"line_uri":                 stringField(func(u *store.User) *string { return &u.LineURI }),
+	"site":                     stringField(func(u *store.User) *string { return &u.Site }),
+	"pin_policy":               stringField(func(u *store.User) *string { return &u.PinPolicy }),
+	"enabled":                  boolField(func(u *store.User) *bool { return &u.Enabled }),
+	"enterprise_voice_enabled": boolField(func(u *store.User) *bool { return &u.EnterpriseVoiceEnabled }),
+}
+
+func stringField(field func(*store.User) *string) func(*store.User, tengo.Object) error {
+	return func(u *store.User, v tengo.Object) error {
+		switch v := v.(type) {
+		case *tengo.String:
+			*field(u) = v.Value
+			return nil
+		case *tengo.Undefined:
+			return nil
+		}
+		return fmt.Errorf("must be a string, not %s", v.TypeName())
+	}
+}
+
+func boolField(field func(*store.User) *bool) func(*store.User, tengo.Object) error {
+	return func(u *store.User, v tengo.Object) error {
+		b, ok := v.(*tengo.Bool)
+		if !ok {
+			return fmt.Errorf("must be true or false, not %s", v.TypeName())
+		}
+		*field(u) = !b.IsFalsy()
+		return nil
+	}
+}
+
+func (sh *Shell) newUser(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	if len(args) != 1 && len(args) != 2 {
+		return nil, errors.New("want new_user(fields[, opts]) with fields a map such as {sip_address: \"sip:ann@example.com\"}")
+	}
+	// The options map is the argument after fields, so fields is never read
+	// as options.
+	rest, opts, err := sh.splitOptions("new_user", args[1:], "whatif", "confirm")
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("the second argument must be an options map, not %s", rest[0].TypeName())
+	}
+	fields, ok := mapValue(args[0])
+	if !ok {
+		return nil, fmt.Errorf("fields must be a map, not %s", args[0].TypeName())
+	}
+	u := store.User{Enabled: true}
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		set, ok := userFieldSetters[k]
+		if !ok {
+			return nil, fmt.Errorf("unknown user field %q; fields are %s", k,
+				strings.Join(slices.Sorted(maps.Keys(userFieldSetters)), ", "))
+		}
+		if err := set(&u, fields[k]); err != nil {
+			return nil, fmt.Errorf("field %s %w", k, err)
+		}
+	}
+	ctx := env.Context()
+	if err := sh.authorize(ctx, "new_user"); err != nil {
+		return nil, err
+	}
+	norm, err := store.NormalizeUser(u)
+	if err != nil {
+		return nil, err
+	}
+	if proceed, err := sh.confirmOne(env, "new_user", norm.Identity(), opts); err != nil || !proceed {
+		return tengo.UndefinedValue, err
+	}
+	created, err := sh.cfg.Store.CreateUser(ctx, sh.op(), u)
+	if err != nil {
+		return nil, err
+	}
+	return userRecord(created), nil
+}
+
+// confirmOne applies whatif and confirm to a builtin acting on one target:
+// it reports whether to go ahead.
+func (sh *Shell) confirmOne(env *lang.Env, name, target string, opts options) (bool, error) {
+	if opts.whatIf {
+		fmt.Fprintln(env.Stdout(), WhatIfText(name, target))
+		return false, nil
+	}
+	if opts.confirm {
+		c := confirmer{prompter: sh.cfg.Prompter}
+		return c.ok(name, target)
+	}
+	return true, nil
+}
+
+func mapValue(o tengo.Object) (map[string]tengo.Object, bool) {
+	switch m := o.(type) {
+	case *tengo.Map:
+		return m.Value, true
+	case *tengo.ImmutableMap:
+		return m.Value, true
+	}
+	return nil, false
+}
+
+func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	if len(args) > 1 {
+		return nil, errors.New("want get_users(), get_users(identity) or get_users({identity, ou, filter, result_size})")
+	}
+	var (
+		identity   string
+		query      store.UserQuery
+		filter     tengo.Object
+		resultSize = -1
+	)
+	if len(args) == 1 {
+		switch a := args[0].(type) {
+		case *tengo.String:
+			identity = a.Value
+		default:
+			m, ok := mapValue(a)
+			if !ok {
+				return nil, fmt.Errorf("want an identity string or a map, not %s", a.TypeName())
+			}
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				v := m[k]
+				switch k {
+				case "identity", "ou":
+					s, ok := v.(*tengo.String)
+					if !ok {
+						return nil, fmt.Errorf("%s must be a string, not %s", k, v.TypeName())
+					}
+					if k == "ou" {
+						query.OU = s.Value
+					} else {
+						identity = s.Value
+					}
+				case "filter":
+					filter = v
+				case "result_size":
+					n, ok := v.(*tengo.Int)
+					if !ok || n.Value < 0 {
+						return nil, fmt.Errorf("result_size must be a whole number, 0 or more, not %s", v)
+					}
+					resultSize = int(n.Value)
+				default:
+					return nil, fmt.Errorf("unknown key %q; get_users takes identity, ou, filter, result_size", k)
+				}
+			}
+		}
+	}
+	ctx := env.Context()
+	if err := sh.authorize(ctx, "get_users"); err != nil {
+		return nil, err
+	}
+	var s *lang.Stream
+	if identity != "" {
+		users, err := sh.cfg.Store.FindUsers(ctx, identity)
+		if err != nil && !errors.Is(err, store.ErrInvalid) {
+			return nil, err
+		}
+		items := make([]tengo.Object, 0, len(users))
+		for _, u := range users {
+			if query.OU == "" || inOU(u, query.OU) {
+				items = append(items, userRecord(u))
+			}
+		}
+		s = env.Items(items)
+	} else {
+		s = env.Source(sh.userScan(query))
+	}
+	if filter != nil {
+		keep, err := env.Predicate(filter)
+		if err != nil {
+			return nil, fmt.Errorf("filter: %w", err)
+		}
+		s = env.Filter(s, keep)
+	}
+	if resultSize >= 0 {
+		s = limit(env, s, resultSize)
+	}
+	return s, nil
+}
+
+// userScan returns the chunk function of a scan over every user q selects.
+func (sh *Shell) userScan(q store.UserQuery) func(ctx context.Context) ([]tengo.Object, error) {
+	return chunks(func(ctx context.Context, after store.UserID) ([]store.User, store.UserID, error) {
+		return sh.cfg.Store.ScanUsers(ctx, q, after, scanChunk)
+	}, userRecord)
+}
+
+// chunks turns a resumable store scan into the pull function of a
+// lang.Source: read returns the items after a key and the key to resume
+// from (zero at the end); an empty chunk before the end (a filter rejected
+// a whole chunk) is skipped.
+func chunks[T any, K comparable, R tengo.Object](read func(ctx context.Context, after K) ([]T, K, error), record func(T) R) func(ctx context.Context) ([]tengo.Object, error) {
+	var after, zero K
+	done := false
+	return func(ctx context.Context) ([]tengo.Object, error) {
+		for !done {
+			items, next, err := read(ctx, after)
+			if err != nil {
+				return nil, err
+			}
+			after, done = next, next == zero
+			if len(items) == 0 {
+				continue
+			}
+			out := make([]tengo.Object, len(items))
+			for i, it := range items {
+				out[i] = record(it)
+			}
+			return out, nil
+		}
+		return nil, nil
+	}
+}
+
+func inOU(u store.User, ou string) bool {
+	path, err := store.OUPathKey(ou)
+	if err != nil {
+		return false
+	}
+	upath, err := store.ParentOUPath(u.DistinguishedName)
+	return err == nil && store.UnderOU(upath, path)
+}
+
+// limit returns the first n items of in, pulling no more.
+func limit(env *lang.Env, in *lang.Stream, n int) *lang.Stream {
+	taken := 0
+	return env.Iter(func(ctx context.Context) (tengo.Object, bool, error) {
+		if taken >= n {
+			return nil, false, nil
+		}
+		taken++
+		return in.Next(ctx)
+	})
+}
+
+func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	if len(args) != 1 {
+		return nil, errors.New("want import_users(path)")
+	}
+	path, ok := args[0].(*tengo.String)
+	if !ok {
+		return nil, fmt.Errorf("path must be a string, not %s", args[0].TypeName())
+	}
+	ctx := env.Context()
+	if err := sh.authorize(ctx, "import_users"); err != nil {
+		return nil, err
+	}
+	report, err := ImportFile(ctx, sh.cfg.Store, sh.op(), path.Value, nil)
+	for _, bad := range report.Bad {
+		fmt.Fprintf(env.Stderr(), "import_users: %s:%d: %v\n", path.Value, bad.Line, bad.Err)
+		sh.shown.Add(1)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return lang.NewRecord(importSchema, []tengo.Object{integer(report.Imported), integer(len(report.Bad))}, nil), nil
+}
+
+var importSchema = lang.NewSchema("import_report", "imported", "bad").OneLine()
+
+// ImportFile imports the users of the file at path (CSV, JSON Lines or
+// LDIF, by its name or content) into s. Bad rows are in the report; the
+// error is for a file that cannot be read or an import that could not go
+// on. progress, when not nil, gets the running count of imported users.
+func ImportFile(ctx context.Context, s store.Store, op store.Op, path string, progress func(int)) (store.ImportReport, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return store.ImportReport{}, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, err := f.Read(head)
+	if err != nil && n == 0 {
+		return store.ImportReport{}, fmt.Errorf("read %s: %w (is it empty?)", path, err)
+	}
+	format, err := importfmt.DetectFormat(path, head[:n])
+	if err != nil {
+		return store.ImportReport{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		return store.ImportReport{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	rows := func(yield func(store.ImportRow) bool) {
+		for r := range importfmt.Rows(f, format) {
+			if !yield(store.ImportRow(r)) {
+				return
+			}
+		}
+	}
+	return s.ImportUsers(ctx, op, rows, progress)
+}
