@@ -77,6 +77,13 @@ type Builtin struct {
 	Doc      string    // what it does, for help
 	Examples []Example // executed by the builtins' tests
 
+	// MinArgs is, for a Stage or Sink, how many arguments besides its input
+	// it always takes. A call with no more arguments than that is a bound
+	// stage even when its first argument looks like an input, so that
+	// grant_pin_policy("Secure") binds the policy name instead of taking
+	// it for an identity.
+	MinArgs int
+
 	// Call implements a Func or Source builtin; args are the call's
 	// arguments. A nil result reads as undefined.
 	Call func(env *Env, args []tengo.Object) (tengo.Object, error)
@@ -97,8 +104,8 @@ func (b *Builtin) check() error {
 		if b.Call == nil || b.Run != nil {
 			return fmt.Errorf("builtin %s: a %s sets Call and not Run", b.Name, b.Kind)
 		}
-		if b.Targets {
-			return fmt.Errorf("builtin %s: Targets applies to stages and sinks only", b.Name)
+		if b.Targets || b.MinArgs != 0 {
+			return fmt.Errorf("builtin %s: Targets and MinArgs apply to stages and sinks only", b.Name)
 		}
 	case Stage, Sink:
 		if b.Run == nil || b.Call != nil {
@@ -289,7 +296,7 @@ func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
 	if b.def.Kind == Func || b.def.Kind == Source {
 		return b.env.callFunc(b.def, args)
 	}
-	if len(args) > 0 && isInput(b.def, args[0]) {
+	if len(args) > b.def.MinArgs && isInput(b.def, args[0]) {
 		return b.env.apply([]step{{b.def, args[1:]}}, args[0])
 	}
 	return &stage{env: b.env, steps: []step{{b.def, args}}}, nil
@@ -392,9 +399,14 @@ func isCollection(x tengo.Object) bool {
 	return false
 }
 
-// isInput reports whether x is an input of def rather than an argument.
+// isInput reports whether x is an input of def rather than an argument: a
+// stream or an array, a record (for any stage: a record is never an
+// argument), or, for a target-taking builtin, an identity.
 func isInput(def *Builtin, x tengo.Object) bool {
 	if isCollection(x) {
+		return true
+	}
+	if _, ok := x.(*Record); ok {
 		return true
 	}
 	if def.Targets {

@@ -25,6 +25,8 @@ type Stream struct {
 	env     *Env
 	next    func(ctx context.Context) (tengo.Object, bool, error)
 	claimed string // who claimed it, for the "already used" message
+	origin  any    // what made it, for builtins that fuse stages (see Origin)
+	started bool   // an item has been asked for
 	done    bool
 	err     error
 }
@@ -149,11 +151,29 @@ func (e *Env) Batch(in *Stream, size int, f func(ctx context.Context, batch []te
 	})
 }
 
+// WithOrigin records what made s, for a later stage to recognise: a stage
+// may replace the stream it is given by a faster equivalent of both (the
+// builtins read get_users() | pin_info as one store scan). It returns s.
+func (s *Stream) WithOrigin(origin any) *Stream {
+	s.origin = origin
+	return s
+}
+
+// Origin returns what WithOrigin recorded, while no item of s has been asked
+// for; once s has started, or when nothing was recorded, it returns nil.
+func (s *Stream) Origin() any {
+	if s.started {
+		return nil
+	}
+	return s.origin
+}
+
 // Next returns the next item and true, or false at the end of the stream, or
 // the error that ended it. After the end or an error, Next keeps returning
 // the same result. Next fails when the session's run is interrupted (Ctrl-C,
 // timeout, memory limit).
 func (s *Stream) Next(ctx context.Context) (tengo.Object, bool, error) {
+	s.started = true
 	if s.done {
 		return nil, false, s.err
 	}

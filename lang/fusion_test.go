@@ -1,0 +1,107 @@
+package lang
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/d5/tengo/v2"
+)
+
+// fusionBuiltins stand in for get_users | pin_info: a source that marks its
+// stream with an origin, and a stage that replaces such a stream by one
+// "fused" record, or passes anything else through.
+func fusionBuiltins() []*Builtin {
+	type origin struct{}
+	return []*Builtin{
+		{
+			Name: "marked", Kind: Source, Sig: "marked()", Doc: "three items, marked",
+			Call: func(env *Env, args []tengo.Object) (tengo.Object, error) {
+				return env.Items([]tengo.Object{num(1), num(2), num(3)}).WithOrigin(origin{}), nil
+			},
+		},
+		{
+			Name: "fuse", Kind: Stage, Sig: "fuse", Doc: "fused when given marked() untouched",
+			Run: func(env *Env, in *Stream, args []tengo.Object) (tengo.Object, error) {
+				if _, ok := in.Origin().(origin); ok {
+					return env.Items([]tengo.Object{str("fused")}), nil
+				}
+				return in, nil
+			},
+		},
+		{
+			Name: "grant", Kind: Sink, Targets: true, MinArgs: 1, Sig: "grant(target, name)", Doc: "names its targets",
+			Run: func(env *Env, in *Stream, args []tengo.Object) (tengo.Object, error) {
+				items, err := in.Collect(env.Context())
+				if err != nil {
+					return nil, err
+				}
+				parts := []string{}
+				for _, it := range items {
+					id, _ := identityOf(it)
+					parts = append(parts, id)
+				}
+				return str(strings.Join(parts, ",") + "->" + args[0].(*tengo.String).Value), nil
+			},
+		},
+	}
+}
+
+func TestStreamOrigin(t *testing.T) {
+	h := newHarness(t, Options{Builtins: fusionBuiltins()})
+	tests := []struct{ src, want string }{
+		{`marked() | fuse | collect`, `["fused"]`},
+		{`marked() | where(func(x) { return true }) | fuse | collect`, `[1, 2, 3]`},
+		{`s := marked(); for x in s { break }; s | fuse | collect`, "error"},
+	}
+	for _, tt := range tests {
+		if tt.want == "error" {
+			if _, err := h.run(tt.src); err == nil {
+				t.Errorf("%s: no error for a stream used twice", tt.src)
+			}
+			continue
+		}
+		if got := h.value(tt.src).String(); got != tt.want {
+			t.Errorf("%s = %s, want %s", tt.src, got, tt.want)
+		}
+	}
+	s := h.s.Env().Items([]tengo.Object{num(1)}).WithOrigin("x")
+	if s.Origin() != "x" {
+		t.Fatal("origin not kept")
+	}
+	s.Next(context.Background())
+	if s.Origin() != nil {
+		t.Error("a started stream still reports its origin")
+	}
+}
+
+func TestMinArgsAndRecordInput(t *testing.T) {
+	h := newHarness(t, Options{Builtins: fusionBuiltins()})
+	tests := []struct{ src, want string }{
+		// one argument: MinArgs keeps the string an argument, so this binds.
+		{`["sip:a@x.com", "sip:b@x.com"] | grant("Secure")`, `sip:a@x.com,sip:b@x.com->Secure`},
+		{`grant("sip:a@x.com", "Secure")`, `sip:a@x.com->Secure`},
+		// a record is an input of any stage, so one record can be piped.
+		{`(fake_pins(2) | collect)[1] | select_identity`, `sip:user1@litwareinc.com`},
+	}
+	h.s.define("select_identity", &builtinObj{env: h.s.env, def: &Builtin{Name: "select_identity", Kind: Sink,
+		Run: func(env *Env, in *Stream, args []tengo.Object) (tengo.Object, error) {
+			v, _, err := in.Next(env.Context())
+			if err != nil {
+				return nil, err
+			}
+			return v.(*Record).Get("identity"), nil
+		}}})
+	for _, tt := range tests {
+		if got := h.value(tt.src); plainText(got) != tt.want {
+			t.Errorf("%s = %v, want %s", tt.src, got, tt.want)
+		}
+	}
+}
+
+func plainText(o tengo.Object) string {
+	if s, ok := o.(*tengo.String); ok {
+		return s.Value
+	}
+	return o.String()
+}
