@@ -11,11 +11,16 @@ import (
 	"github.com/pinsh/pinsh/store"
 )
 
-// batchSize is how many targets a mutating builtin gathers before it
-// commits them in one store call. Bigger batches amortize the commit; the
-// batch being gathered when the pipeline fails or is interrupted is not
+// Mutating builtins read their input in chunks of readChunk items and
+// commit up to commitBatch targets in one store call. A big commit batch
+// amortizes the commit (bbolt writes and syncs once per call); reading in
+// small chunks keeps only the targets' keys, not the records, in memory.
+// The batch being gathered when the pipeline fails or is interrupted is not
 // applied.
-const batchSize = 4096
+const (
+	readChunk   = 4096
+	commitBatch = 65536
+)
 
 // mutationOptionKeys are the options every mutating builtin takes.
 var mutationOptionKeys = []string{"whatif", "confirm", "force", "error_action"}
@@ -94,54 +99,19 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 	sum := summary{action: name, whatIf: opts.whatIf}
 	rep := sh.reporter(env, name, opts)
 	conf := confirmer{prompter: sh.cfg.Prompter}
-	size := batchSize
+	chunk, batch := readChunk, commitBatch
 	if opts.errorAction == Stop || opts.confirm {
-		size = 1 // nothing after the failing or declined item may change
+		chunk, batch = 1, 1 // nothing after the failing or declined item may change
 	}
-	for {
-		items, err := in.Take(ctx, size)
+	var pending []store.UserID
+	commit := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		results, err := apply(ctx, sh.op(), pending)
+		pending = pending[:0]
 		if err != nil {
-			return nil, err // the gathered batch is not applied
-		}
-		if len(items) == 0 {
-			return sum.record(), nil
-		}
-		targets, errs, err := sh.resolve(ctx, items)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range errs {
-			sum.failed++
-			if err := rep.report(e); err != nil {
-				return nil, err
-			}
-		}
-		ids := make([]store.UserID, 0, len(targets))
-		for _, t := range targets {
-			switch {
-			case opts.whatIf:
-				fmt.Fprintln(env.Stdout(), WhatIfText(name, t.identity))
-				sum.changed++
-			case opts.confirm:
-				ok, err := conf.ok(name, t.identity)
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
-					sum.skipped++
-					continue
-				}
-				ids = append(ids, t.id)
-			default:
-				ids = append(ids, t.id)
-			}
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		results, err := apply(ctx, sh.op(), ids)
-		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, r := range results {
 			switch r.Outcome {
@@ -154,6 +124,52 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 				sum.failed++
 			}
 			if err := rep.report(resultError(r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for {
+		items, err := in.Take(ctx, chunk)
+		if err != nil {
+			return nil, err // the gathered batch is not applied
+		}
+		if len(items) == 0 {
+			if err := commit(); err != nil {
+				return nil, err
+			}
+			return sum.record(), nil
+		}
+		targets, errs, err := sh.resolve(ctx, items)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range errs {
+			sum.failed++
+			if err := rep.report(e); err != nil {
+				return nil, err
+			}
+		}
+		for _, t := range targets {
+			switch {
+			case opts.whatIf:
+				fmt.Fprintln(env.Stdout(), WhatIfText(name, t.identity))
+				sum.changed++
+				continue
+			case opts.confirm:
+				ok, err := conf.ok(name, t.identity)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					sum.skipped++
+					continue
+				}
+			}
+			pending = append(pending, t.id)
+		}
+		if len(pending) >= batch {
+			if err := commit(); err != nil {
 				return nil, err
 			}
 		}

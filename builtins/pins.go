@@ -95,6 +95,11 @@ func (sh *Shell) pinInfo(env *lang.Env, in *lang.Stream, args []tengo.Object) (t
 	if err := sh.authorize(env.Context(), "pin_info"); err != nil {
 		return nil, err
 	}
+	if o, ok := in.Origin().(userScanOrigin); ok {
+		return env.Source(chunks(func(ctx context.Context, after store.UserID) ([]store.PinInfo, store.UserID, error) {
+			return sh.cfg.Store.ScanPinInfos(ctx, o.q, after, scanChunk)
+		}, func(p store.PinInfo) *lang.Record { return pinInfoRecord(p, sh.cfg.Clock.Now()) })), nil
+	}
 	rep := sh.reporter(env, "pin_info", opts)
 	return env.Batch(in, lookupBatch, func(ctx context.Context, batch []tengo.Object) ([]tengo.Object, error) {
 		targets, errs, err := sh.resolve(ctx, batch)

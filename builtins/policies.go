@@ -64,8 +64,8 @@ the defaults. opts: {whatif, confirm}.`,
 		},
 		{
 			Name: "grant_pin_policy", Kind: lang.Sink, Targets: true,
-			// TODO(lead): MinArgs: 1 once lang supports it
-			Sig: "grant_pin_policy(target, name[, opts]) | grant_pin_policy(name[, opts])",
+			MinArgs: 1,
+			Sig:     "grant_pin_policy(target, name[, opts]) | grant_pin_policy(name[, opts])",
 			Doc: `Grant-CsPinPolicy: give each target user the per-user policy name
 ("tag:NAME" or "NAME"); undefined (or "") takes it away, so the user
 follows its site or the global policy again. Returns a summary.

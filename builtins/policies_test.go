@@ -19,6 +19,8 @@ func TestPolicies(t *testing.T) {
 		{`grant_pin_policy("pilar@litwareinc.com", "tag:Expire30").changed`, `1`},
 		{`get_users("pilar@litwareinc.com") | select("pin_policy") | collect`, `[{"pin_policy":"Expire30"}]`},
 		{`grant_pin_policy("pilar@litwareinc.com", undefined).changed`, `1`},
+		{`(get_users("* Smith") | grant_pin_policy("Expire30")).changed`, `2`},
+		{`get_users() | where({pin_policy: "Expire30"}) | count`, `4`},
 		{`get_users("pilar@litwareinc.com") | where({pin_policy: undefined}) | count`, `1`},
 		{`remove_pin_policy("tag:Expire30")`, `null`},
 		{`get_users() | where({pin_policy: "Expire30"}) | count`, `0`},
@@ -52,7 +54,7 @@ func TestPolicies(t *testing.T) {
 		{`get_pin_policy(1, 2)`, "want get_pin_policy()"},
 		{`grant_pin_policy("pilar@litwareinc.com", "Nope")`, "new_pin_policy"},
 		{`grant_pin_policy("pilar@litwareinc.com", 5)`, "name must be a string"},
-		{`grant_pin_policy("pilar@litwareinc.com")`, "want grant_pin_policy(target, name"},
+		{`["pilar@litwareinc.com"] | grant_pin_policy()`, "want grant_pin_policy(target, name"},
 	}
 	for _, tt := range errs {
 		if _, _, err := ts.run(tt.code); err == nil || !strings.Contains(err.Error(), tt.want) {

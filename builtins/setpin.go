@@ -9,8 +9,9 @@ import (
 	"github.com/pinsh/pinsh/store"
 )
 
-// setPinBatch is how many PINs set_pin sets per store call; the store
-// hashes a batch in parallel before it commits it.
+// setPinBatch is how many PINs set_pin sets per store call: the store
+// hashes a batch in parallel before it commits it, so a batch costs a few
+// seconds of hashing at most.
 const setPinBatch = 256
 
 func (sh *Shell) setPinBuiltins() []lang.Builtin {

@@ -255,7 +255,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 		}
 		s = env.Items(items)
 	} else {
-		s = env.Source(sh.userScan(query))
+		s = env.Source(sh.userScan(query)).WithOrigin(userScanOrigin{query})
 	}
 	if filter != nil {
 		keep, err := env.Predicate(filter)
@@ -269,6 +269,11 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 	}
 	return s, nil
 }
+
+// userScanOrigin marks the stream of a plain scan of users (no filter
+// function, no result size), which pin_info reads in one pass of the store
+// (ScanPinInfos) instead of looking every user up again.
+type userScanOrigin struct{ q store.UserQuery }
 
 // userScan returns the chunk function of a scan over every user q selects.
 func (sh *Shell) userScan(q store.UserQuery) func(ctx context.Context) ([]tengo.Object, error) {
