@@ -1,0 +1,246 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Exit statuses (design §2).
+const (
+	exitOK          = 0
+	exitFailure     = 1 // a runtime error, or a per-item error that was shown
+	exitUsage       = 2 // usage or compile (syntax) error
+	exitDatabase    = 3 // the database could not be opened
+	exitInterrupted = 130
+)
+
+// mode is what one run of pinsh does.
+type mode int
+
+const (
+	modePrompt   mode = iota // interactive prompt
+	modeFile                 // run FILE.tengo
+	modeCode                 // run -c CODE
+	modeStdin                // run the script on standard input
+	modeTest                 // pinsh test [PATH...]
+	modeImport               // pinsh import FILE
+	modeGenerate             // pinsh generate N
+	modeHelp
+	modeVersion
+)
+
+// config is one run's setup, from the command line and the environment.
+type config struct {
+	mode    mode
+	dbPath  string
+	keyPath string
+	demo    bool
+	as      string
+	now     time.Time // zero: the wall clock
+	whatIf  bool
+	output  string // "" (choose by terminal), table, json, jsonl, csv
+	timeout time.Duration
+	code    string   // -c
+	file    string   // script, import file
+	args    []string // script arguments, test paths
+	count   int      // generate N
+	junit   string   // test --junit FILE
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+const usageText = `pinsh is an admin shell for dial-in PINs.
+
+Usage:
+  pinsh [flags]                      interactive prompt (no terminal: the script on standard input)
+  pinsh [flags] FILE.tengo [ARG...]  run a script; ARGs are in the global args
+  pinsh [flags] -c CODE              run CODE
+  pinsh [flags] -                    run the script read from standard input
+  pinsh [flags] test [--junit FILE] [PATH...]
+                                     run *_test.tengo files (default: scripts/)
+  pinsh [flags] import FILE          import users (CSV, JSON Lines, LDIF)
+  pinsh [flags] generate N           add N synthetic users
+
+Exit status: 0 success; 1 a runtime error or a per-item error shown;
+2 usage or syntax error; 3 the database could not be opened or its key
+file is wrong; 130 interrupted.
+
+At the prompt: help lists the builtins, help NAME shows one; Tab completes;
+Ctrl-C discards the line or aborts a running input; Ctrl-D exits.
+
+Flags:
+`
+
+// parseConfig reads the command line args (without the program name) and
+// the environment through getenv; --help is written to out. It fails with a
+// *usageError.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("pinsh", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.dbPath, "db", getenv("PINSH_DB"), "database `PATH` (env PINSH_DB; default $XDG_DATA_HOME/pinsh/pinsh.db)")
+	fs.StringVar(&c.keyPath, "key", getenv("PINSH_KEY_FILE"), "PIN hashing key `FILE`, kept apart from the database (env PINSH_KEY_FILE; default $XDG_CONFIG_HOME/pinsh/pin.key)")
+	fs.BoolVar(&c.demo, "demo", false, "use a fresh temporary database seeded with the sample directory")
+	fs.StringVar(&c.as, "as", getenv("PINSH_OPERATOR"), "operator `NAME` for roles and the audit log (env PINSH_OPERATOR; default the OS login name)")
+	nowFlag := fs.String("now", getenv("PINSH_NOW"), "freeze the clock at an RFC 3339 `TIME` (env PINSH_NOW)")
+	fs.BoolVar(&c.whatIf, "whatif", false, "every mutating builtin only says what it would do")
+	fs.StringVar(&c.output, "output", "", "output `FORMAT`: table, json, jsonl, csv (default: table on a terminal, jsonl otherwise)")
+	fs.DurationVar(&c.timeout, "timeout", 0, "abort the script after `DURATION` (e.g. 30s, 5m)")
+	fs.StringVar(&c.code, "c", "", "run `CODE`")
+	help := fs.Bool("help", false, "show this help")
+	fs.BoolVar(help, "h", false, "show this help")
+	version := fs.Bool("version", false, "show the version")
+
+	if err := fs.Parse(args); err != nil {
+		return nil, &usageError{fmt.Sprintf("%v\nrun 'pinsh --help' for usage", err)}
+	}
+	switch {
+	case *help:
+		fmt.Fprint(out, usageText)
+		fs.SetOutput(out)
+		fs.PrintDefaults()
+		c.mode = modeHelp
+		return c, nil
+	case *version:
+		c.mode = modeVersion
+		return c, nil
+	}
+	if *nowFlag != "" {
+		t, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return nil, &usageError{fmt.Sprintf("--now %q: not an RFC 3339 time (e.g. 2010-09-02T12:00:00Z)", *nowFlag)}
+		}
+		c.now = t.UTC()
+	}
+	switch c.output {
+	case "", "table", "json", "jsonl", "csv":
+	default:
+		return nil, &usageError{fmt.Sprintf("--output %q: use table, json, jsonl or csv", c.output)}
+	}
+	if c.timeout < 0 {
+		return nil, &usageError{fmt.Sprintf("--timeout %v: must not be negative", c.timeout)}
+	}
+
+	rest := fs.Args()
+	if c.code != "" {
+		if len(rest) > 0 {
+			return nil, &usageError{fmt.Sprintf("-c takes the whole script; unexpected %q", rest[0])}
+		}
+		c.mode = modeCode
+		return c, nil
+	}
+	if len(rest) == 0 {
+		c.mode = modePrompt
+		return c, nil
+	}
+	switch rest[0] {
+	case "-":
+		c.mode, c.args = modeStdin, rest[1:]
+	case "test":
+		tfs := flag.NewFlagSet("pinsh test", flag.ContinueOnError)
+		tfs.SetOutput(io.Discard)
+		tfs.StringVar(&c.junit, "junit", "", "write JUnit XML to `FILE`")
+		if err := tfs.Parse(rest[1:]); err != nil {
+			return nil, &usageError{fmt.Sprintf("test: %v\nusage: pinsh test [--junit FILE] [PATH...]", err)}
+		}
+		c.mode, c.args = modeTest, tfs.Args()
+		if len(c.args) == 0 {
+			c.args = []string{"scripts"}
+		}
+	case "import":
+		if len(rest) != 2 {
+			return nil, &usageError{"usage: pinsh import FILE  (CSV with a header, JSON Lines, or LDIF)"}
+		}
+		c.mode, c.file = modeImport, rest[1]
+	case "generate":
+		if len(rest) != 2 {
+			return nil, &usageError{"usage: pinsh generate N  (N synthetic users to add)"}
+		}
+		n, err := parseCount(rest[1])
+		if err != nil {
+			return nil, &usageError{fmt.Sprintf("generate %q: %v", rest[1], err)}
+		}
+		c.mode, c.count = modeGenerate, n
+	default:
+		c.mode, c.file, c.args = modeFile, rest[0], rest[1:]
+	}
+	return c, nil
+}
+
+// parseCount reads a whole number of users, 1 or more.
+func parseCount(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, errors.New("want a whole number of users, 1 or more")
+	}
+	return n, nil
+}
+
+// resolvePaths fills in the operator name and, unless --demo makes them
+// temporary, the default database and key paths (XDG base directories).
+func (c *config) resolvePaths(getenv func(string) string) error {
+	if c.as == "" {
+		c.as = loginName(getenv)
+	}
+	if c.demo {
+		return nil
+	}
+	home := getenv("HOME")
+	xdg := func(env, fallback string) (string, error) {
+		if d := getenv(env); d != "" && filepath.IsAbs(d) {
+			return d, nil
+		}
+		if home == "" {
+			return "", fmt.Errorf("neither %s nor HOME is set; use --db and --key to name the files", env)
+		}
+		return filepath.Join(home, fallback), nil
+	}
+	if c.dbPath == "" {
+		d, err := xdg("XDG_DATA_HOME", ".local/share")
+		if err != nil {
+			return err
+		}
+		c.dbPath = filepath.Join(d, "pinsh", "pinsh.db")
+	}
+	if c.keyPath == "" {
+		d, err := xdg("XDG_CONFIG_HOME", ".config")
+		if err != nil {
+			return err
+		}
+		c.keyPath = filepath.Join(d, "pinsh", "pin.key")
+	}
+	return nil
+}
+
+// historyPath is where the prompt keeps its history.
+func historyPath(getenv func(string) string) string {
+	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "pinsh", "history")
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".local", "state", "pinsh", "history")
+	}
+	return ""
+}
+
+func loginName(getenv func(string) string) string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	for _, env := range []string{"USER", "LOGNAME"} {
+		if v := getenv(env); v != "" {
+			return v
+		}
+	}
+	return fmt.Sprintf("uid%d", os.Getuid())
+}

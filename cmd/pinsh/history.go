@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/d5/tengo/v2/parser"
+)
+
+// historyLimit is how many entries the history file keeps.
+const historyLimit = 1000
+
+// history is the prompt's history file. Each entry is one line, with "\"
+// written as "\\" and a newline as "\n", so that a multi-line entry is
+// recalled whole. The file and its directory are private to the user (0600
+// and 0700): entries may name users and show what an admin did.
+type history struct {
+	path string
+}
+
+// load returns the entries of the history file, oldest first, at most
+// historyLimit of them; a missing file has none. When the file holds more,
+// it is rewritten with the newest historyLimit entries.
+func (h *history) load() ([]string, error) {
+	f, err := os.Open(h.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	defer f.Close()
+	var entries []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if line := sc.Text(); line != "" {
+			entries = append(entries, unescapeEntry(line))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read history %s: %w", h.path, err)
+	}
+	if len(entries) > historyLimit {
+		entries = entries[len(entries)-historyLimit:]
+		if err := h.rewrite(entries); err != nil {
+			return entries, err
+		}
+	}
+	return entries, nil
+}
+
+// add appends entry to the file, creating the file (0600) and its directory
+// (0700) when needed. A file that others could read is made private first.
+func (h *history) add(entry string) error {
+	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
+		return fmt.Errorf("save history: %w", err)
+	}
+	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("save history: %w", err)
+	}
+	if err := private(f); err != nil {
+		f.Close()
+		return err
+	}
+	_, err = f.WriteString(escapeEntry(entry) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("save history %s: %w", h.path, err)
+	}
+	return nil
+}
+
+// private makes f readable by its owner only.
+func private(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("save history: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("history %s is readable by others and cannot be made private: %w", f.Name(), err)
+		}
+	}
+	return nil
+}
+
+// rewrite replaces the file with entries, atomically.
+func (h *history) rewrite(entries []string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(h.path), ".history-*")
+	if err != nil {
+		return fmt.Errorf("trim history: %w", err)
+	}
+	w := bufio.NewWriter(tmp)
+	for _, e := range entries {
+		w.WriteString(escapeEntry(e))
+		w.WriteByte('\n')
+	}
+	err = w.Flush()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), h.path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("trim history %s: %w", h.path, err)
+	}
+	return nil
+}
+
+func escapeEntry(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`).Replace(s)
+}
+
+func unescapeEntry(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// pinBuiltins are the builtins whose arguments may hold a PIN.
+var pinBuiltins = map[string]bool{"set_pin": true, "verify_pin": true}
+
+// minPinDigits is the shortest PIN any policy allows (facts §6).
+const minPinDigits = 4
+
+// mayHoldPin reports whether entry must be kept out of the history because
+// it may hold a PIN (design §4). That is the case when it refers to set_pin
+// or verify_pin and either passes one of them a literal after the first
+// argument (other than an options map), or contains a literal of four or
+// more digits anywhere (a string of digits, or a whole number). An entry
+// that does not parse is judged by its text: it is kept out if it mentions
+// set_pin or verify_pin at all. read_pin() is how a PIN is typed without
+// leaving a trace.
+func mayHoldPin(entry string) bool {
+	fset := parser.NewFileSet()
+	file := fset.AddFile("", -1, len(entry))
+	ast, err := parser.NewParser(file, []byte(entry), nil).ParseFile()
+	if err != nil {
+		for name := range pinBuiltins {
+			if strings.Contains(entry, name) {
+				return true
+			}
+		}
+		return false
+	}
+	var refers, literalArg, digits bool
+	walk(reflect.ValueOf(ast), func(n parser.Node) {
+		switch n := n.(type) {
+		case *parser.Ident:
+			if pinBuiltins[n.Name] {
+				refers = true
+			}
+		case *parser.CallExpr:
+			if id, ok := n.Func.(*parser.Ident); ok && pinBuiltins[id.Name] {
+				for _, a := range n.Args[min(1, len(n.Args)):] {
+					if isLiteral(a) {
+						literalArg = true
+					}
+				}
+			}
+		case *parser.StringLit:
+			digits = digits || isDigits(n.Value)
+		case *parser.IntLit:
+			digits = digits || isDigits(strings.TrimLeft(n.Literal, "+-"))
+		}
+	})
+	return refers && (literalArg || digits)
+}
+
+// isLiteral reports whether e is a literal value other than a map (options)
+// or undefined.
+func isLiteral(e parser.Expr) bool {
+	switch e := e.(type) {
+	case *parser.StringLit, *parser.IntLit, *parser.FloatLit, *parser.CharLit:
+		return true
+	case *parser.ParenExpr:
+		return isLiteral(e.Expr)
+	case *parser.UnaryExpr:
+		return isLiteral(e.Expr)
+	case *parser.BinaryExpr:
+		return isLiteral(e.LHS) || isLiteral(e.RHS)
+	}
+	return false
+}
+
+func isDigits(s string) bool {
+	if len(s) < minPinDigits {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var nodeType = reflect.TypeOf((*parser.Node)(nil)).Elem()
+
+// walk calls f for every AST node reachable from v. Tengo's parser has no
+// visitor; reflection reaches every node type without listing them.
+func walk(v reflect.Value, f func(parser.Node)) {
+	switch v.Kind() {
+	case reflect.Interface:
+		if !v.IsNil() {
+			walk(v.Elem(), f)
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		if v.Type().Implements(nodeType) {
+			f(v.Interface().(parser.Node))
+		}
+		walk(v.Elem(), f)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				walk(v.Field(i), f)
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			walk(v.Index(i), f)
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestHistoryRoundTrip(t *testing.T) {
+	h := &history{path: filepath.Join(t.TempDir(), "state", "pinsh", "history")}
+	got, err := h.load()
+	if err != nil || len(got) != 0 {
+		t.Fatalf("missing file: entries %q, err %v", got, err)
+	}
+	entries := []string{
+		"get_users() | count",
+		"get_users() | pin_info |\n  where(func(p) {\n\treturn p.is_pin_set\n  }) | count",
+		`matches(x, "a\\nb")`, // a backslash followed by n stays two characters
+		"trailing backslash \\",
+		"carriage\r\nreturn",
+	}
+	for _, e := range entries {
+		if err := h.add(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err = h.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, entries) {
+		t.Errorf("round trip:\n got %q\nwant %q", got, entries)
+	}
+	data, _ := os.ReadFile(h.path)
+	if n := strings.Count(string(data), "\n"); n != len(entries) {
+		t.Errorf("file has %d lines for %d entries:\n%s", n, len(entries), data)
+	}
+	for _, p := range []struct {
+		path string
+		want os.FileMode
+	}{{h.path, 0o600}, {filepath.Dir(h.path), 0o700}} {
+		st, err := os.Stat(p.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != p.want {
+			t.Errorf("%s: mode %v, want %v", p.path, st.Mode().Perm(), p.want)
+		}
+	}
+}
+
+func TestHistoryMadePrivate(t *testing.T) {
+	h := &history{path: filepath.Join(t.TempDir(), "history")}
+	if err := os.WriteFile(h.path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(h.path, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if err := h.add("new"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(h.path)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestHistoryTrimmed(t *testing.T) {
+	h := &history{path: filepath.Join(t.TempDir(), "history")}
+	var b strings.Builder
+	for i := range historyLimit + 10 {
+		fmt.Fprintf(&b, "entry %d\n", i)
+	}
+	if err := os.WriteFile(h.path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != historyLimit || got[0] != "entry 10" || got[len(got)-1] != fmt.Sprintf("entry %d", historyLimit+9) {
+		t.Fatalf("got %d entries, first %q last %q", len(got), got[0], got[len(got)-1])
+	}
+	again, err := h.load()
+	if err != nil || !slices.Equal(again, got) {
+		t.Errorf("the file was not rewritten to the kept entries: %d entries, err %v", len(again), err)
+	}
+	st, _ := os.Stat(h.path)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("rewritten file mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestHistoryErrors(t *testing.T) {
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := &history{path: filepath.Join(notDir, "history")}
+	if err := h.add("x"); err == nil || !strings.Contains(err.Error(), "save history") {
+		t.Errorf("add under a file: err = %v", err)
+	}
+	if _, err := h.load(); err == nil || !strings.Contains(err.Error(), "read history") {
+		t.Errorf("load under a file: err = %v", err)
+	}
+	h = &history{path: dir} // a directory is not a history file
+	if err := h.add("x"); err == nil {
+		t.Error("add to a directory: no error")
+	}
+	long := filepath.Join(dir, "long")
+	if err := os.WriteFile(long, []byte(strings.Repeat("x", 2<<20)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h = &history{path: long}
+	if _, err := h.load(); err == nil || !strings.Contains(err.Error(), long) {
+		t.Errorf("an entry over the line limit: err = %v", err)
+	}
+}
+
+func TestMayHoldPin(t *testing.T) {
+	tests := []struct {
+		entry string
+		want  bool
+	}{
+		{`set_pin("kenmyer@litwareinc.com", "48151")`, true},
+		{`set_pin("kenmyer@litwareinc.com", 48151)`, true},
+		{`verify_pin("kenmyer@litwareinc.com", "0628")`, true},
+		{`verify_pin("kenmyer@litwareinc.com", "12a")`, true}, // any literal as the PIN
+		{`set_pin("ken@x.com", "48" + "151")`, true},
+		{"pin := \"48151\"\nset_pin(\"ken@x.com\", pin)", true},
+		{`f := set_pin; f("ken@x.com", "48151")`, true},
+		{`set_pin("kenmyer@litwareinc.com")`, false},                 // a generated PIN
+		{`set_pin("kenmyer@litwareinc.com", {whatif: true})`, false}, // options
+		{`set_pin("ken@x.com", read_pin("PIN: "))`, false},
+		{`verify_pin("ken@x.com", read_pin())`, false},
+		{`get_users() | where({is_pin_set: false}) | first(10) | set_pin`, false},
+		{`get_users() | first(1000)`, false}, // digits, but no PIN builtin
+		{`lock_pin("48151")`, false},
+		{`set_pin("ken@x.com", "481`, true}, // does not parse: judged by its text
+		{`get_users("ken`, false},
+		{`verify_pin(`, true},
+	}
+	for _, tt := range tests {
+		if got := mayHoldPin(tt.entry); got != tt.want {
+			t.Errorf("mayHoldPin(%q) = %v, want %v", tt.entry, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,26 @@
+// Command pinsh is an interactive, scriptable admin shell for dial-in PINs.
+//
+// See README-draft.md beside this file for the command line, the prompt, the
+// test runner and the files pinsh keeps.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(pinshMain())
+}
+
+// pinshMain runs pinsh on the process's arguments and standard streams and
+// returns its exit status. Deferred clean-up (the --demo directory) has run
+// when it returns.
+func pinshMain() int {
+	a := &app{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+	}
+	return a.run(os.Args[1:])
+}

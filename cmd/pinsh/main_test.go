@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestMain lets the test binary act as pinsh: testscript installs it as the
+// pinsh command of every script, and the pty tests run it the same way.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"pinsh": func() { os.Exit(pinshMain()) },
+	})
+}
+
+// TestScript runs the end-to-end tests in testdata/script: the pinsh binary
+// as an admin or CI job uses it.
+func TestScript(t *testing.T) {
+	scripts, err := filepath.Abs("../../scripts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	held := map[*testscript.TestScript]*bolt.DB{}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			home := filepath.Join(env.WorkDir, "home")
+			env.Setenv("HOME", home)
+			env.Setenv("PINSH_OPERATOR", "admin")
+			env.Setenv("SCRIPTS", scripts)
+			return os.MkdirAll(home, 0o700)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// lockdb PATH holds the lock of the database file PATH, as
+			// another pinsh running a script does, until unlockdb.
+			"lockdb": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: lockdb PATH")
+				}
+				db, err := bolt.Open(ts.MkAbs(args[0]), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+				ts.Check(err)
+				mu.Lock()
+				held[ts] = db
+				mu.Unlock()
+				ts.Defer(func() { db.Close() })
+			},
+			"unlockdb": func(ts *testscript.TestScript, neg bool, args []string) {
+				mu.Lock()
+				db := held[ts]
+				delete(held, ts)
+				mu.Unlock()
+				if db == nil {
+					ts.Fatalf("unlockdb: no database is locked")
+				}
+				ts.Check(db.Close())
+			},
+			// mode PERM PATH checks a file's permission bits.
+			"mode": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: mode PERM PATH")
+				}
+				st, err := os.Stat(ts.MkAbs(args[1]))
+				ts.Check(err)
+				got := strings.TrimPrefix(st.Mode().Perm().String(), "-")
+				if (got == args[0]) == neg {
+					ts.Fatalf("mode of %s is %s", args[1], got)
+				}
+			},
+		},
+	})
+}

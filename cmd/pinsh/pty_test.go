@@ -1,0 +1,499 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// The prompt, driven through a pseudo-terminal as an admin types at it.
+
+const (
+	keyUp     = "\x1b[A"
+	keyTab    = "\t"
+	keyCtrlC  = "\x03"
+	keyCtrlD  = "\x04"
+	keyEnter  = "\r"
+	ptyExpect = 15 * time.Second // generous: CI machines are slow and shared
+)
+
+// ptyPinsh is a pinsh process on a pseudo-terminal.
+type ptyPinsh struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	tty  *os.File
+	done chan error // the process's exit
+
+	mu   sync.Mutex
+	out  bytes.Buffer // everything written to the terminal
+	seen int          // offset in the cleaned output up to the last match
+}
+
+// pinshEnv returns the environment of a pinsh run in dir: its own HOME and
+// XDG directories, and the operator "admin".
+func pinshEnv(dir string) []string {
+	env := []string{
+		"HOME=" + filepath.Join(dir, "home"),
+		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
+		"PINSH_OPERATOR=admin",
+		"TERM=xterm",
+		"PATH=" + os.Getenv("PATH"),
+	}
+	if tmp := os.Getenv("TMPDIR"); tmp != "" {
+		env = append(env, "TMPDIR="+tmp)
+	}
+	return env
+}
+
+// pinshCmd returns a command that runs this test binary as pinsh (see
+// TestMain).
+func pinshCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := &exec.Cmd{Path: exe, Args: append([]string{"pinsh"}, args...), Env: env}
+	return cmd
+}
+
+// startPty starts pinsh with args on a 120x40 terminal.
+func startPty(t *testing.T, env []string, args ...string) *ptyPinsh {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("pty tests start processes; skipped with -short")
+	}
+	p := &ptyPinsh{t: t, cmd: pinshCmd(t, env, args...), done: make(chan error, 1)}
+	tty, err := pty.StartWithSize(p.cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.tty = tty
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := tty.Read(buf)
+			p.mu.Lock()
+			p.out.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		tty.Close()
+	})
+	return p
+}
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]|\r`)
+
+// screen returns the output with terminal control sequences and carriage
+// returns removed.
+func (p *ptyPinsh) screen() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return ansi.ReplaceAllString(p.out.String(), "")
+}
+
+// send types keys.
+func (p *ptyPinsh) send(keys string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.tty, keys); err != nil {
+		p.t.Fatalf("type %q: %v", keys, err)
+	}
+}
+
+// expect waits until the output after the previous match matches re, and
+// returns the match.
+func (p *ptyPinsh) expect(re string) string {
+	p.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(ptyExpect)
+	for {
+		s := p.screen()
+		if loc := rx.FindStringIndex(s[p.seen:]); loc != nil {
+			m := s[p.seen+loc[0] : p.seen+loc[1]]
+			p.seen += loc[1]
+			return m
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no %q in the output after %v; the output since the last match:\n%s", re, ptyExpect, s[p.seen:])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// wait waits for pinsh to exit and returns its exit status.
+func (p *ptyPinsh) wait() int {
+	p.t.Helper()
+	select {
+	case err := <-p.done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		return 0
+	case <-time.After(ptyExpect):
+		p.t.Fatalf("pinsh did not exit; output:\n%s", p.screen())
+	}
+	return -1
+}
+
+const demoPrompt = `admin@demo> `
+
+func TestPromptMultiLineEntry(t *testing.T) {
+	dir := t.TempDir()
+	p := startPty(t, pinshEnv(dir), "--demo")
+	p.expect(`database demo`)
+	p.expect(demoPrompt)
+	p.send("get_users() | pin_info |" + keyEnter)
+	p.expect(`\.\.\.> `)
+	p.send("  where(func(p) {" + keyEnter)
+	p.expect(`\.\.\.> `)
+	p.send("    return p.is_pin_set" + keyEnter)
+	p.expect(`\.\.\.> `)
+	p.send("  }) | count" + keyEnter)
+	p.expect(`\n6\n`)
+	p.expect(demoPrompt)
+
+	// The whole entry comes back from the history as one, and runs again.
+	p.send(keyUp)
+	p.expect(`return p.is_pin_set`)
+	p.send(keyEnter)
+	p.expect(`\n6\n`)
+	p.expect(demoPrompt)
+
+	// Ctrl-C in the middle of an entry discards it.
+	p.send("get_users() | where(func(u) {" + keyEnter)
+	p.expect(`\.\.\.> `)
+	p.send("return" + keyCtrlC)
+	p.expect(`\^C`)
+	p.expect(demoPrompt)
+	p.send("1 + 1" + keyEnter)
+	p.expect(`\n2\n`)
+	p.expect(demoPrompt)
+
+	// help and help NAME.
+	p.send("help" + keyEnter)
+	p.expect(`lock_pin`)
+	p.expect(demoPrompt)
+	p.send("help lock_pin" + keyEnter)
+	p.expect(`Lock-CsClientPin`)
+	p.expect(demoPrompt)
+
+	// Ctrl-D on an empty line exits with status 0.
+	p.send(keyCtrlD)
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit status %d after Ctrl-D, want 0", code)
+	}
+
+	data, err := os.ReadFile(filepath.Join(dir, "state", "pinsh", "history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `get_users() | pin_info |\n  where(func(p) {\n    return p.is_pin_set\n  }) | count` + "\n"
+	if !strings.Contains(string(data), want) {
+		t.Errorf("history file:\n%s\nwant the multi-line entry as one line:\n%s", data, want)
+	}
+}
+
+func TestPromptCompletion(t *testing.T) {
+	p := startPty(t, pinshEnv(t.TempDir()), "--demo")
+	p.expect(demoPrompt)
+
+	// A field of a variable holding a record.
+	p.send(`k := pin_info("kenmyer@litwareinc.com")` + keyEnter)
+	p.expect(demoPrompt)
+	p.send("k.is_lo" + keyTab)
+	p.expect(`k\.is_locked_out`)
+	p.send(keyEnter)
+	p.expect(`\nfalse\n`)
+	p.expect(demoPrompt)
+
+	// A field of the records flowing into a where function.
+	p.send(`get_users() | pin_info | where(func(p) { return p.locked_` + keyTab)
+	p.expect(`p\.locked_by`)
+	p.send(` == "system" }) | count` + keyEnter)
+	p.expect(`\n1\n`)
+	p.expect(demoPrompt)
+
+	// An identity inside the string argument of lock_pin.
+	p.send(`lock_pin("kenm` + keyTab)
+	p.expect(`lock_pin\("kenmyer@litwareinc\.com"`)
+	p.send(`, {whatif: true})` + keyEnter)
+	p.expect(`What if: Performing the operation "lock_pin" on target "sip:kenmyer@litwareinc.com"`)
+	p.expect(demoPrompt)
+
+	// A builtin name.
+	p.send("unlock_p" + keyTab)
+	p.expect(`unlock_pin`)
+	p.send(`("tonysmith@litwareinc.com")` + keyEnter)
+	p.expect(`changed: 1`)
+	p.expect(demoPrompt)
+
+	// exit() leaves the prompt with its status.
+	p.send(`exit(3)` + keyEnter)
+	if code := p.wait(); code != 3 {
+		t.Errorf("exit status %d after exit(3), want 3", code)
+	}
+}
+
+func TestPromptConfirm(t *testing.T) {
+	p := startPty(t, pinshEnv(t.TempDir()), "--demo")
+	p.expect(demoPrompt)
+
+	p.send(`lock_pin("Ken Myer", {confirm: true})` + keyEnter)
+	p.expect(`Confirm\nAre you sure you want to perform this action\?\n` +
+		`Performing the operation "lock_pin" on target "sip:kenmyer@litwareinc.com"\.\n` +
+		`\[Y\] Yes  \[A\] Yes to All  \[N\] No  \[L\] No to All  \[\?\] Help \(default is "Y"\): `)
+	p.send("?" + keyEnter)
+	p.expect(`L - Skip this operation and all subsequent operations`)
+	p.expect(`\(default is "Y"\): `)
+	p.send("n" + keyEnter)
+	p.expect(`changed: 0.*skipped: 1`)
+	p.expect(demoPrompt)
+	p.send(`pin_info("kenmyer@litwareinc.com").is_locked_out` + keyEnter)
+	p.expect(`\nfalse\n`)
+	p.expect(demoPrompt)
+
+	// Yes to All answers for the rest of the call.
+	p.send(`get_users("* Smith") | pin_info | unlock_pin({confirm: true})` + keyEnter)
+	p.expect(`\(default is "Y"\): `)
+	p.send("a" + keyEnter)
+	p.expect(`changed: 2`)
+	p.expect(demoPrompt)
+
+	// Ctrl-C at the question aborts the input; nothing changes.
+	p.send(`lock_pin("Ken Myer", {confirm: true})` + keyEnter)
+	p.expect(`\(default is "Y"\): `)
+	p.send(keyCtrlC)
+	p.expect(`interrupted`)
+	p.expect(demoPrompt)
+	p.send(`pin_info("kenmyer@litwareinc.com").is_locked_out` + keyEnter)
+	p.expect(`\nfalse\n`)
+	p.expect(demoPrompt)
+	p.send("quit" + keyEnter)
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit status %d after quit, want 0", code)
+	}
+}
+
+// TestPromptInterrupt interrupts a long mutation over generated users: the
+// prompt comes back, and every change that was made has its audit entry.
+func TestPromptInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	env := pinshEnv(dir)
+	db := filepath.Join(dir, "big.db")
+	if out, err := pinshCmd(t, env, "--db", db, "generate", "150000").CombinedOutput(); err != nil {
+		t.Fatalf("generate: %v\n%s", err, out)
+	}
+	p := startPty(t, env, "--db", db)
+	prompt := `admin@big\.db> `
+	p.expect(prompt)
+	p.send(`before := get_users() | pin_info | where({locked_by: "admin"}) | count` + keyEnter)
+	p.expect(prompt)
+	p.send(`lockable := get_users() | pin_info | where({is_pin_set: true, is_locked_out: false}) | count` + keyEnter)
+	p.expect(prompt)
+	// Slow enough to be interrupted: progress shows on standard error (a
+	// terminal) once a batch (65,536 targets) has committed, and then Ctrl-C
+	// lands before the rest is gathered.
+	p.send(`get_users() | where(func(u) { for i := 0; i < 1000; i++ {}; return true }) | lock_pin({force: true})` + keyEnter)
+	p.expect(`lock_pin: [0-9,]+ done`)
+	p.send(keyCtrlC)
+	p.expect(`pinsh: interrupted`)
+	p.expect(prompt)
+
+	p.send(`locked := (get_users() | pin_info | where({locked_by: "admin"}) | count) - before` + keyEnter)
+	p.expect(prompt)
+	p.send(`audited := audit_log() | where({action: "lock_pin", outcome: "ok"}) | count` + keyEnter)
+	p.expect(prompt)
+	p.send(`[locked > 0, locked < lockable, locked == audited]` + keyEnter)
+	p.expect(`\[true, true, true\]`)
+	p.expect(prompt)
+	p.send(keyCtrlD)
+	p.wait()
+}
+
+// TestPromptIdleDoesNotBlock: a pinsh idle at the prompt lets another pinsh
+// use the database, and sees its changes.
+func TestPromptIdleDoesNotBlock(t *testing.T) {
+	dir := t.TempDir()
+	env := pinshEnv(dir)
+	db := filepath.Join(dir, "shared.db")
+	p := startPty(t, env, "--db", db)
+	prompt := `admin@shared\.db> `
+	p.expect(prompt)
+	p.send(`get_users() | count` + keyEnter)
+	p.expect(`\n0\n`)
+	p.expect(prompt)
+
+	start := time.Now()
+	out, err := pinshCmd(t, env, "--db", db, "-c",
+		`new_user({sip_address: "sip:anna@fabrikam.com", display_name: "Anna Lee"})`).CombinedOutput()
+	if err != nil {
+		t.Fatalf("a second pinsh while the first is idle: %v\n%s", err, out)
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("the second pinsh took %v: it waited for the idle prompt's lock", d)
+	}
+	p.send(`get_users() | count` + keyEnter)
+	p.expect(`\n1\n`)
+	p.expect(prompt)
+	p.send(keyCtrlD)
+	p.wait()
+}
+
+// TestPromptHistoryPrivate: the history file is 0600, keeps what was typed
+// across sessions, and never a PIN passed to set_pin or verify_pin.
+func TestPromptHistoryPrivate(t *testing.T) {
+	dir := t.TempDir()
+	env := pinshEnv(dir)
+	p := startPty(t, env, "--demo")
+	p.expect(demoPrompt)
+	p.send(`set_pin("aidan@litwareinc.com", "58213")` + keyEnter)
+	p.expect(demoPrompt)
+	p.send(`verify_pin("aidan@litwareinc.com", "58213").ok` + keyEnter)
+	p.expect(`\ntrue\n`)
+	p.expect(demoPrompt)
+	p.send(`get_users("Aidan*") | count` + keyEnter)
+	p.expect(`\n1\n`)
+	p.expect(demoPrompt)
+	p.send(keyCtrlD)
+	p.wait()
+
+	path := filepath.Join(dir, "state", "pinsh", "history")
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("history mode %v, want 0600", st.Mode().Perm())
+	}
+	data, _ := os.ReadFile(path)
+	if strings.Contains(string(data), "58213") {
+		t.Errorf("the history holds the PIN:\n%s", data)
+	}
+	if !strings.Contains(string(data), `get_users("Aidan*") | count`) {
+		t.Errorf("the history lacks the last entry:\n%s", data)
+	}
+
+	// The next session recalls it.
+	p = startPty(t, env, "--demo")
+	p.expect(demoPrompt)
+	p.send(keyUp)
+	p.expect(`Aidan\*`)
+	p.send(keyEnter)
+	p.expect(`\n1\n`)
+	p.expect(demoPrompt)
+	p.send(keyCtrlD)
+	p.wait()
+}
+
+// TestPromptBusyAtStart: a database another pinsh holds is reported before
+// the prompt, with status 3.
+func TestPromptBusyAtStart(t *testing.T) {
+	dir := t.TempDir()
+	env := pinshEnv(dir)
+	db := filepath.Join(dir, "held.db")
+	if out, err := pinshCmd(t, env, "--db", db, "-c", "1").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// The per-item error shows when the holder has the database open.
+	holder := startPty(t, env, "--db", db, "-c",
+		`lock_pin("nobody@example.com"); for { n := get_users() | count }`)
+	holder.expect(`nobody@example.com: no such user`)
+	p := startPty(t, env, "--db", db)
+	p.expect(`database is in use by another pinsh`)
+	if code := p.wait(); code != exitDatabase {
+		t.Errorf("exit status %d, want %d", code, exitDatabase)
+	}
+	holder.send(keyCtrlC)
+	if code := holder.wait(); code != exitInterrupted {
+		t.Errorf("the script interrupted by Ctrl-C: exit status %d, want %d\n%s", code, exitInterrupted, holder.screen())
+	}
+}
+
+// TestPromptReadPin: read_pin reads a PIN without echo, so it is neither on
+// the screen nor in the history.
+func TestPromptReadPin(t *testing.T) {
+	dir := t.TempDir()
+	p := startPty(t, pinshEnv(dir), "--demo")
+	p.expect(demoPrompt)
+	p.send(`set_pin("aidan@litwareinc.com", read_pin("New PIN: ")).identity` + keyEnter)
+	p.expect(`\nNew PIN: `) // the prompt itself, not the entry's echo
+	p.send("58213" + keyEnter)
+	p.expect(`\nsip:aidan@litwareinc.com\n`)
+	p.expect(demoPrompt)
+	p.send(`verify_pin("aidan@litwareinc.com", read_pin()).ok` + keyEnter)
+	p.expect(`\nPIN: `)
+	p.send("58213" + keyEnter)
+	p.expect(`\ntrue\n`)
+	p.expect(demoPrompt)
+	p.send(keyCtrlD)
+	p.wait()
+	if strings.Contains(p.screen(), "58213") {
+		t.Errorf("the PIN was echoed:\n%s", p.screen())
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "state", "pinsh", "history"))
+	if !strings.Contains(string(data), `read_pin("New PIN: ")`) || strings.Contains(string(data), "58213") {
+		t.Errorf("history:\n%s", data)
+	}
+}
+
+// TestScriptAtTerminal: a script run from a terminal asks its Confirm
+// questions and reads PINs there; Ctrl-C ends it with status 130.
+func TestScriptAtTerminal(t *testing.T) {
+	dir := t.TempDir()
+	p := startPty(t, pinshEnv(dir), "--demo", "-c",
+		`lock_pin("Ken Myer", {confirm: true}); set_pin("aidan@litwareinc.com", read_pin("PIN for Aidan: ")).identity`)
+	p.expect(`Performing the operation "lock_pin" on target "sip:kenmyer@litwareinc.com"`)
+	p.expect(`\(default is "Y"\): `)
+	p.send("y" + keyEnter)
+	p.expect(`changed: 1`) // a table: the output is a terminal
+	p.expect(`PIN for Aidan: `)
+	p.send("58213" + keyEnter)
+	p.expect(`\nsip:aidan@litwareinc.com\n`)
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit status %d\n%s", code, p.screen())
+	}
+	if strings.Contains(p.screen(), "58213") {
+		t.Errorf("the PIN was echoed:\n%s", p.screen())
+	}
+
+	p = startPty(t, pinshEnv(dir), "--demo", "-c", `lock_pin("nobody@example.com"); for {}`)
+	p.expect(`no such user`)
+	p.send(keyCtrlC)
+	p.expect(`pinsh: interrupted`)
+	if code := p.wait(); code != exitInterrupted {
+		t.Errorf("exit status %d after Ctrl-C, want %d", code, exitInterrupted)
+	}
+}
+
+// TestProgressAtTerminal: generate shows its progress on standard error
+// when it is a terminal, and erases it at the end.
+func TestProgressAtTerminal(t *testing.T) {
+	dir := t.TempDir()
+	p := startPty(t, pinshEnv(dir), "--db", filepath.Join(dir, "big.db"), "generate", "250000")
+	p.expect(`generate: [0-9,]+ done \([0-9]+s\)`)
+	p.expect(`added 250,000 synthetic users`)
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit status %d\n%s", code, p.screen())
+	}
+}

@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/chzyer/readline"
+	"github.com/pinsh/pinsh/builtins"
+	"github.com/pinsh/pinsh/lang"
+)
+
+// promptFile is the name prompt inputs have in error messages.
+const promptFile = "<prompt>"
+
+// repl is the interactive prompt.
+type repl struct {
+	a    *app
+	cfg  *config
+	db   *database
+	rl   *readline.Instance
+	sess *lang.Session
+	sh   *builtins.Shell
+	hist *history  // nil: no history file
+	term io.Writer // where the prompt, the banner and questions are shown
+
+	prompt, cont string // the prompt, and the prompt of a continued entry
+
+	// pendingQuestion collects what builtins.LinePrompter writes of a
+	// Confirm question until promptReader asks for the answer.
+	pendingQuestion strings.Builder
+
+	mu     sync.Mutex
+	cancel context.CancelFunc // of the input being run, or nil
+}
+
+// repl runs the interactive prompt until Ctrl-D or exit(), and returns the
+// exit status.
+func (a *app) repl(cfg *config) int {
+	clock := clockFor(cfg)
+	db, err := a.openDatabase(cfg, clock)
+	if err != nil {
+		fmt.Fprintln(a.stderr, "pinsh:", err)
+		return exitDatabase
+	}
+	defer db.close()
+	// Open the file once now, so that a busy, foreign or damaged database
+	// is reported before the prompt, and a new one is created.
+	if _, err := db.conn.open(); err != nil {
+		fmt.Fprintln(a.stderr, "pinsh:", err)
+		return exitDatabase
+	}
+	db.conn.Close()
+
+	r, err := newREPL(a, cfg, db, clock)
+	if err != nil {
+		fmt.Fprintln(a.stderr, "pinsh:", err)
+		return exitFailure
+	}
+	rl, err := readline.NewEx(&readline.Config{
+		Prompt:                 r.prompt,
+		HistoryLimit:           historyLimit,
+		DisableAutoSaveHistory: true, // entries are saved whole, and never a PIN
+		HistorySearchFold:      true,
+		AutoComplete:           &completer{r: r},
+		InterruptPrompt:        "^C",
+		EOFPrompt:              "\n",
+		Stdout:                 r.term,
+		Stderr:                 a.stderr,
+	})
+	if err != nil {
+		fmt.Fprintln(a.stderr, "pinsh: start the prompt:", err)
+		return exitFailure
+	}
+	defer rl.Close()
+	r.rl = rl
+	r.loadHistory()
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs)
+	}()
+	go func() {
+		for range sigs {
+			r.interrupt()
+		}
+	}()
+
+	fmt.Fprintf(r.term, "pinsh %s: database %s, operator %s. help lists the builtins; Ctrl-D exits.\n",
+		version(), db.where(), cfg.as)
+	for {
+		entry, err := r.readEntry()
+		switch {
+		case errors.Is(err, io.EOF):
+			return exitOK
+		case errors.Is(err, readline.ErrInterrupt):
+			continue
+		case err != nil:
+			fmt.Fprintln(a.stderr, "pinsh: read input:", err)
+			return exitFailure
+		}
+		if strings.TrimSpace(entry) == "" {
+			continue
+		}
+		r.remember(entry)
+		if code, quit := r.eval(promptCommand(entry)); quit {
+			return code
+		}
+	}
+}
+
+// newREPL returns the prompt's state: its session and builtins on db, its
+// prompts and history file. Its readline instance is set by the caller.
+func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, error) {
+	r := &repl{a: a, cfg: cfg, db: db, term: a.stdout}
+	if !isTerminal(a.stdout) && isTerminal(a.stderr) {
+		r.term = a.stderr // results go to a file or a pipe; the dialogue stays on the terminal
+	}
+	r.prompt, r.cont = prompts(cfg, db)
+	if p := historyPath(a.getenv); p != "" {
+		r.hist = &history{path: p}
+	}
+	r.sh = builtins.New(builtins.Config{
+		Store: db.conn, Clock: clock, Operator: cfg.as, WhatIf: cfg.whatIf,
+		Prompter: builtins.NewLinePrompter(&promptReader{r: r}, &r.pendingQuestion),
+		ReadPin:  r.readPin,
+	})
+	format, width, err := a.outputFormat(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.sess, err = lang.NewSession(lang.Options{
+		Stdout: a.stdout, Stderr: a.stderr,
+		Format: format, Width: width,
+		Interactive: true,
+		Builtins:    sessionBuiltins(r.sh.Builtins(), shellBuiltins()),
+		Now:         clock.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("internal error: %w", err)
+	}
+	return r, nil
+}
+
+// prompts returns the prompt, showing the operator and the database, and the
+// continuation prompt of a multi-line entry, as wide as the prompt.
+func prompts(cfg *config, db *database) (prompt, cont string) {
+	prompt = cfg.as + "@" + db.label
+	if cfg.whatIf {
+		prompt += " whatif"
+	}
+	prompt += "> "
+	n := len([]rune(prompt))
+	return prompt, strings.Repeat(" ", max(n-len("...> "), 0)) + "...> "
+}
+
+// where describes the database for the banner.
+func (d *database) where() string {
+	if d.dir != "" {
+		return "demo (a temporary copy of the sample directory)"
+	}
+	return d.path
+}
+
+// readEntry reads one entry: a line, continued on further lines while what
+// was typed does not yet parse (an open brace, a trailing |). Ctrl-C
+// discards the entry (readline.ErrInterrupt); Ctrl-D on an empty first line
+// returns io.EOF, and on a continuation line discards the entry.
+func (r *repl) readEntry() (string, error) {
+	var lines []string
+	r.rl.SetPrompt(r.prompt)
+	for {
+		line, err := r.rl.Readline()
+		if errors.Is(err, io.EOF) && len(lines) > 0 {
+			return "", readline.ErrInterrupt
+		}
+		if err != nil {
+			return "", err
+		}
+		lines = append(lines, line)
+		entry := strings.Join(lines, "\n")
+		if !lang.Incomplete([]byte(entry)) {
+			return entry, nil
+		}
+		r.rl.SetPrompt(r.cont)
+	}
+}
+
+// loadHistory fills readline's history from the history file.
+func (r *repl) loadHistory() {
+	if r.hist == nil {
+		return
+	}
+	entries, err := r.hist.load()
+	if err != nil {
+		fmt.Fprintln(r.a.stderr, "pinsh:", err)
+	}
+	for _, e := range entries {
+		r.rl.SaveHistory(e)
+	}
+}
+
+// remember adds entry to the history, unless it may hold a PIN.
+func (r *repl) remember(entry string) {
+	if mayHoldPin(entry) {
+		return
+	}
+	r.rl.SaveHistory(entry)
+	if r.hist != nil {
+		if err := r.hist.add(entry); err != nil {
+			fmt.Fprintln(r.a.stderr, "pinsh:", err)
+			r.hist = nil // say it once
+		}
+	}
+}
+
+var (
+	helpLine = regexp.MustCompile(`^\s*help(?:\s+([A-Za-z_][A-Za-z0-9_]*))?\s*$`)
+	exitLine = regexp.MustCompile(`^\s*(?:exit|quit)\s*$`)
+)
+
+// promptCommand turns the prompt's commands into calls: "help" and
+// "help NAME" into help(), "exit" and "quit" into exit(). Any other entry is
+// returned as it is.
+func promptCommand(entry string) string {
+	if exitLine.MatchString(entry) {
+		return "exit()"
+	}
+	m := helpLine.FindStringSubmatch(entry)
+	switch {
+	case m == nil:
+		return entry
+	case m[1] == "":
+		return "help()"
+	}
+	return "help(" + strconv.Quote(m[1]) + ")"
+}
+
+// eval runs one entry. quit is true when the entry called exit().
+func (r *repl) eval(src string) (code int, quit bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if r.cfg.timeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, r.cfg.timeout, fmt.Errorf("timed out after %v (--timeout)", r.cfg.timeout))
+		defer stop()
+	}
+	r.mu.Lock()
+	r.cancel = cancel
+	r.mu.Unlock()
+	r.db.conn.progress.begin()
+	err := r.sess.Eval(ctx, promptFile, []byte(src))
+	r.mu.Lock()
+	r.cancel = nil
+	r.mu.Unlock()
+	r.db.conn.progress.done()
+	// An idle prompt holds no lock on the database.
+	if cerr := r.db.conn.Close(); cerr != nil {
+		fmt.Fprintln(r.a.stderr, "pinsh: close the database:", cerr)
+	}
+	if err == nil {
+		return exitOK, false
+	}
+	var ex *exitRequest
+	if errors.As(err, &ex) {
+		return r.a.status(err, nil), true
+	}
+	fmt.Fprint(r.a.stderr, errorText(err))
+	return exitFailure, false
+}
+
+// running reports whether an input is being run.
+func (r *repl) running() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cancel != nil
+}
+
+// interrupt aborts the input being run, if any (Ctrl-C while it runs).
+func (r *repl) interrupt() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cancel != nil {
+		r.cancel()
+	}
+}
+
+// readPin reads a PIN at the terminal without echo (read_pin).
+func (r *repl) readPin(prompt string) (string, error) {
+	b, err := r.rl.ReadPassword(prompt)
+	if errors.Is(err, readline.ErrInterrupt) {
+		r.interrupt()
+		return "", errors.New("read PIN: interrupted")
+	}
+	if err != nil {
+		return "", fmt.Errorf("read PIN: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// promptReader gives builtins.LinePrompter one answer per Read, read with
+// readline: the lines of the question written so far are printed, and its
+// last line becomes readline's prompt. So the Confirm prompt has line
+// editing, and Ctrl-C at it aborts the whole input.
+type promptReader struct {
+	r *repl
+}
+
+func (p *promptReader) Read(b []byte) (int, error) {
+	r := p.r
+	question := r.pendingQuestion.String()
+	r.pendingQuestion.Reset()
+	head, last := "", question
+	if i := strings.LastIndexByte(question, '\n'); i >= 0 {
+		head, last = question[:i+1], question[i+1:]
+	}
+	io.WriteString(r.term, head)
+	r.rl.SetPrompt(last)
+	line, err := r.rl.Readline()
+	switch {
+	case errors.Is(err, readline.ErrInterrupt):
+		r.interrupt()
+		return 0, errors.New("interrupted")
+	case err != nil:
+		return 0, err
+	}
+	return copy(b, line+"\n"), nil
+}

@@ -1,0 +1,389 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/builtins"
+	"github.com/pinsh/pinsh/lang"
+	"github.com/pinsh/pinsh/store"
+	"github.com/pinsh/pinsh/store/boltstore"
+)
+
+// Script tests (design §5).
+var testEpoch = time.Date(2010, 9, 2, 12, 0, 0, 0, time.UTC)
+
+const (
+	// testOperator is the operator of script tests unless --as or
+	// PINSH_OPERATOR names one: a fixed name, so that tests give the same
+	// results for every user and on CI.
+	testOperator = "admin"
+	// testTimeout bounds each test file unless --timeout is given, so that a
+	// test that never ends cannot hang CI.
+	testTimeout = time.Minute
+	// failOutputLines is how much of a failed test's output is shown.
+	failOutputLines = 40
+	// maxScriptDepth bounds run_script calling run_script.
+	maxScriptDepth = 8
+)
+
+// testResult is the outcome of one test file.
+type testResult struct {
+	file     string
+	failure  string // "" when it passed: "FILE:LINE: message"
+	output   string // what the test printed (standard output and error)
+	duration time.Duration
+}
+
+// runTests runs pinsh test: every *_test.tengo file under the paths, each on
+// a fresh sample directory with the clock frozen at testEpoch.
+func (a *app) runTests(cfg *config) int {
+	files, err := testFiles(cfg.args)
+	if err != nil {
+		fmt.Fprintln(a.stderr, "pinsh test:", err)
+		return exitUsage
+	}
+	if len(files) == 0 {
+		fmt.Fprintf(a.stderr, "pinsh test: no *_test.tengo files in %s\n", strings.Join(cfg.args, ", "))
+		return exitUsage
+	}
+	op := cfg.as
+	if op == "" {
+		op = testOperator
+	}
+	timeout := cfg.timeout
+	if timeout == 0 {
+		timeout = testTimeout
+	}
+	ctx, stop := interruptible(context.Background())
+	defer stop()
+
+	start := time.Now()
+	var results []testResult
+	failed := 0
+	for _, f := range files {
+		r := runTestFile(ctx, f, op, timeout)
+		if ctx.Err() != nil {
+			fmt.Fprintln(a.stderr, "pinsh test: interrupted")
+			return exitInterrupted
+		}
+		results = append(results, r)
+		if r.failure == "" {
+			fmt.Fprintf(a.stdout, "ok   %s\n", r.file)
+			continue
+		}
+		failed++
+		fmt.Fprintf(a.stdout, "FAIL %s\n", r.failure)
+		if out := indent(r.output, failOutputLines); out != "" {
+			fmt.Fprint(a.stdout, out)
+		}
+	}
+	fmt.Fprintf(a.stdout, "%d passed, %d failed\n", len(results)-failed, failed)
+	if cfg.junit != "" {
+		if err := writeJUnit(cfg.junit, results, time.Since(start)); err != nil {
+			fmt.Fprintln(a.stderr, "pinsh test:", err)
+			return exitFailure
+		}
+	}
+	if failed > 0 {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// testFiles returns the test files of paths: a directory stands for every
+// *_test.tengo file under it (hidden directories skipped), sorted; a file
+// stands for itself.
+func testFiles(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && strings.HasSuffix(d.Name(), "_test.tengo") {
+				found = append(found, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		files = append(files, found...)
+	}
+	return files, nil
+}
+
+// runTestFile runs one test file on a fresh temporary database seeded with
+// the sample directory.
+func runTestFile(ctx context.Context, file, operator string, timeout time.Duration) testResult {
+	start := time.Now()
+	r := testResult{file: file}
+	var out bytes.Buffer
+	err := func() error {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp("", "pinsh-test-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		clock := builtins.FrozenClock(testEpoch)
+		path := filepath.Join(dir, "pinsh.db")
+		opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: operator, Now: clock.Now}
+		if err := seedSample(path, opts, store.Op{Operator: operator, Now: clock.Now()}); err != nil {
+			return err
+		}
+		conn := newDBConn(path, opts)
+		defer conn.Close()
+		sh := builtins.New(builtins.Config{Store: conn, Clock: clock, Operator: operator})
+		runner := &scriptRunner{sh: sh, clock: clock, base: filepath.Dir(file)}
+		sess, err := lang.NewSession(lang.Options{
+			Stdout: &out, Stderr: &out,
+			Format: lang.DefaultFormat(false),
+			Builtins: sessionBuiltins(sh.Builtins(), sh.TestBuiltins(), shellBuiltins(),
+				[]*lang.Builtin{runner.builtin()}),
+			Now: clock.Now,
+		})
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeoutCause(ctx, timeout,
+			fmt.Errorf("timed out after %v (pinsh test --timeout)", timeout))
+		defer cancel()
+		return sess.Eval(ctx, file, stripShebang(src))
+	}()
+	r.duration = time.Since(start)
+	r.output = out.String()
+	var ex *exitRequest
+	if err != nil && !(errors.As(err, &ex) && ex.code == 0) {
+		r.failure = failureLine(file, err)
+	}
+	return r
+}
+
+// failureLine is "FILE:LINE: message" for a failed test.
+func failureLine(file string, err error) string {
+	var le *lang.Error
+	if errors.As(err, &le) && le.Pos.IsValid() {
+		msg := le.Msg
+		if le.Item != "" {
+			msg += " (processing " + le.Item + ")"
+		}
+		return fmt.Sprintf("%s:%d: %s", le.Pos.File, le.Pos.Line, msg)
+	}
+	if errors.As(err, &le) {
+		return fmt.Sprintf("%s: %s", file, le.Msg)
+	}
+	return fmt.Sprintf("%s: %v", file, err)
+}
+
+// indent returns the first max lines of s, each indented by four spaces.
+func indent(s string, max int) string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	more := len(lines) - max
+	if more > 0 {
+		lines = lines[:max]
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString("    " + l + "\n")
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "    ... %d more lines\n", more)
+	}
+	return b.String()
+}
+
+// scriptRunner is run_script, the test builtin that runs an example script
+// in the test's database and clock.
+type scriptRunner struct {
+	sh    *builtins.Shell
+	clock *builtins.Clock
+	base  string // the test file's directory
+	depth int
+}
+
+func (s *scriptRunner) builtin() *lang.Builtin {
+	return &lang.Builtin{
+		Name: "run_script",
+		Kind: lang.Func,
+		Sig:  "run_script(path[, arg...][, {output: FORMAT}])",
+		Doc: `(pinsh test only) Run the script at path, relative to the test file's
+directory, on the test's database and clock, with the args (strings or
+numbers) in its args, and return what it printed on standard output, as a
+string: in jsonl, as when pinsh's output is not a terminal, or in the
+output format given ("table", "json", "jsonl", "csv"). Its per-item errors
+go to the test's output. If the script fails, or calls exit with a status
+other than 0, the test fails with the script's error.`,
+		Call: s.call,
+	}
+}
+
+func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	if len(args) == 0 {
+		return nil, errors.New("want run_script(path[, arg...][, {output: FORMAT}])")
+	}
+	path, ok := args[0].(*tengo.String)
+	if !ok {
+		return nil, fmt.Errorf("path must be a string, not %s", args[0].TypeName())
+	}
+	format := lang.DefaultFormat(false)
+	rest := args[1:]
+	if n := len(rest); n > 0 {
+		if m, ok := rest[n-1].(*tengo.Map); ok {
+			rest = rest[:n-1]
+			for k, v := range m.Value {
+				sv, ok := v.(*tengo.String)
+				if k != "output" || !ok {
+					return nil, fmt.Errorf("unknown option %s: %s; the one option is output: \"table\", \"json\", \"jsonl\" or \"csv\"", k, v)
+				}
+				f, err := lang.ParseFormat(sv.Value)
+				if err != nil {
+					return nil, err
+				}
+				format = f
+			}
+		}
+	}
+	var scriptArgs []string
+	for _, a := range rest {
+		switch a := a.(type) {
+		case *tengo.String:
+			scriptArgs = append(scriptArgs, a.Value)
+		case *tengo.Int, *tengo.Float:
+			scriptArgs = append(scriptArgs, a.String())
+		default:
+			return nil, fmt.Errorf("script arguments are strings or numbers, not %s", a.TypeName())
+		}
+	}
+	if s.depth >= maxScriptDepth {
+		return nil, fmt.Errorf("scripts nested more than %d deep", maxScriptDepth)
+	}
+	file := filepath.Join(s.base, path.Value)
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	inner := &scriptRunner{sh: s.sh, clock: s.clock, base: filepath.Dir(file), depth: s.depth + 1}
+	sess, err := lang.NewSession(lang.Options{
+		Stdout: &out, Stderr: env.Stderr(),
+		Format: format,
+		Args:   scriptArgs,
+		Builtins: sessionBuiltins(s.sh.Builtins(), shellBuiltins(),
+			[]*lang.Builtin{inner.builtin()}),
+		Now: s.clock.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = sess.Eval(env.Context(), file, stripShebang(src))
+	var ex *exitRequest
+	if err != nil && !(errors.As(err, &ex) && ex.code == 0) {
+		// Not wrapped: the test's error is at the run_script call, and
+		// names the script's position in its message.
+		return nil, errors.New(strings.TrimSpace(err.Error()))
+	}
+	return &tengo.String{Value: out.String()}, nil
+}
+
+// JUnit XML, as CI systems read it.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr"`
+	Cases     []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitFailure `xml:"failure,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// writeJUnit writes the results as JUnit XML to path.
+func writeJUnit(path string, results []testResult, total time.Duration) error {
+	suite := junitSuite{
+		Name:      "pinsh test",
+		Tests:     len(results),
+		Time:      seconds(total),
+		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05"),
+	}
+	for _, r := range results {
+		c := junitCase{
+			Name:      r.file,
+			Classname: "pinsh." + strings.TrimSuffix(filepath.Base(r.file), ".tengo"),
+			Time:      seconds(r.duration),
+		}
+		if r.failure != "" {
+			suite.Failures++
+			c.Failure = &junitFailure{Message: r.failure, Type: "failure", Text: r.output}
+		} else {
+			c.SystemOut = r.output
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	doc := junitSuites{Tests: suite.Tests, Failures: suite.Failures, Time: suite.Time, Suites: []junitSuite{suite}}
+	data, err := xml.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write JUnit XML: %w", err)
+	}
+	data = append([]byte(xml.Header), append(data, '\n')...)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write JUnit XML: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("write JUnit XML: %w", err)
+	}
+	return nil
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
