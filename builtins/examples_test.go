@@ -1,8 +1,14 @@
 package builtins
 
 import (
+	"bytes"
+	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/lang"
 )
 
 // TestExamples runs every documented example of every builtin on a fresh
@@ -22,5 +28,50 @@ func TestExamples(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestRecordFields(t *testing.T) {
+	if got := RecordFields("pin_info"); !slices.Contains(got, "is_pin_set") || !slices.Contains(got, "pin_expiration_time") {
+		t.Errorf("RecordFields(pin_info) = %v", got)
+	}
+	if got := RecordFields("count"); got != nil {
+		t.Errorf("RecordFields(count) = %v, want nil", got)
+	}
+	// Every record-making builtin named there exists.
+	names := map[string]bool{}
+	for _, b := range New(Config{}).Builtins() {
+		names[b.Name] = true
+	}
+	for name := range recordSchemas {
+		if !names[name] {
+			t.Errorf("recordSchemas names %q, which is not a builtin", name)
+		}
+	}
+}
+
+func TestHelpListsEverything(t *testing.T) {
+	extra := &lang.Builtin{Name: "exit", Kind: lang.Func, Sig: "exit([status])", Doc: "Leave pinsh.",
+		Call: func(*lang.Env, []tengo.Object) (tengo.Object, error) { return nil, nil }}
+	ts := newTestShell(t)
+	var out bytes.Buffer
+	sess, err := lang.NewSession(lang.Options{Stdout: &out, Builtins: ts.sh.Builtins(extra)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Eval(context.Background(), "t", []byte(`help()`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"exit([status])", "help([name])", "lock_pin([opts]) | lock_pin(target[, opts])", "where(pred)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help() lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := sess.Eval(context.Background(), "t", []byte(`help(lock_pin)`)); err != nil || !strings.Contains(out.String(), "Lock-CsClientPin") {
+		t.Errorf("help(lock_pin): %v\n%s", err, out.String())
+	}
+	if err := sess.Eval(context.Background(), "t", []byte(`help("nope")`)); err == nil || !strings.Contains(err.Error(), `no builtin "nope"`) {
+		t.Errorf("help(nope): %v", err)
 	}
 }

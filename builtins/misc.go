@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,12 +13,14 @@ import (
 	"github.com/pinsh/pinsh/lang"
 )
 
-// Builtins returns every builtin of the shell, help() included, in the
-// order help() lists them.
-func (sh *Shell) Builtins() []*lang.Builtin {
-	list := sh.all()
-	list = append(list, helpBuiltin(&list))
-	return pointers(list)
+// Builtins returns every builtin of the shell, then extra (builtins of the
+// program embedding the shell, such as its exit()), then help(), which lists
+// them all in that order.
+func (sh *Shell) Builtins(extra ...*lang.Builtin) []*lang.Builtin {
+	list := append(pointers(sh.all()), extra...)
+	help := helpBuiltin(&list)
+	list = append(list, &help)
+	return list
 }
 
 func pointers(list []lang.Builtin) []*lang.Builtin {
@@ -26,6 +29,29 @@ func pointers(list []lang.Builtin) []*lang.Builtin {
 		out[i] = &list[i]
 	}
 	return out
+}
+
+// recordSchemas maps the builtins that make records to their record schema.
+var recordSchemas = map[string]*lang.Schema{
+	"get_users": userSchema, "new_user": userSchema,
+	"pin_info":       pinInfoSchema,
+	"get_pin_policy": policySchema, "new_pin_policy": policySchema, "set_pin_policy": policySchema,
+	"admin_roles": roleSchema, "new_admin_role": roleSchema,
+	"audit_log":  auditSchema,
+	"set_pin":    newPinSchema,
+	"verify_pin": verifySchema,
+	"lock_pin":   summarySchema, "unlock_pin": summarySchema, "remove_user": summarySchema, "grant_pin_policy": summarySchema,
+	"import_users": importSchema,
+}
+
+// RecordFields returns the field names of the records builtin makes, in
+// order, or nil when it makes none. The prompt completes fields with it
+// without calling the builtin.
+func RecordFields(builtin string) []string {
+	if s, ok := recordSchemas[builtin]; ok {
+		return slices.Clone(s.Fields())
+	}
+	return nil
 }
 
 // TestBuiltins returns the builtins of test scripts (pinsh test): assert,
@@ -185,7 +211,7 @@ func parseDuration(s string) (time.Duration, error) {
 }
 
 // helpBuiltin makes help(), which lists the builtins of *list.
-func helpBuiltin(list *[]lang.Builtin) lang.Builtin {
+func helpBuiltin(list *[]*lang.Builtin) lang.Builtin {
 	return lang.Builtin{
 		Name: "help", Kind: lang.Func,
 		Sig: "help([name])",
@@ -217,7 +243,7 @@ and examples.`,
 	}
 }
 
-func writeIndex(w io.Writer, list []lang.Builtin) {
+func writeIndex(w io.Writer, list []*lang.Builtin) {
 	fmt.Fprintln(w, "Builtins (help(\"NAME\") for one):")
 	for _, b := range list {
 		first, _, _ := strings.Cut(b.Doc, "\n")
@@ -232,7 +258,7 @@ func firstSentence(s string) string {
 	return s
 }
 
-func writeHelp(w io.Writer, b lang.Builtin) {
+func writeHelp(w io.Writer, b *lang.Builtin) {
 	fmt.Fprintf(w, "%s\n\n%s\n", b.Sig, b.Doc)
 	if len(b.Examples) > 0 {
 		fmt.Fprintln(w, "\nExamples:")

@@ -97,7 +97,8 @@ func TestUsers(t *testing.T) {
 		{`get_users({ou: 5})`, "ou must be a string"},
 		{`get_users("a", "b")`, "want get_users()"},
 		{`get_users({filter: 5})`, "filter"},
-		{`import_users()`, "want import_users(path)"},
+		{`import_users()`, "want import_users(path[, opts])"},
+		{`import_users("x.csv", 5)`, "options map"},
 		{`import_users(5)`, "path must be a string"},
 		{`import_users("/nonexistent/users.csv")`, "open /nonexistent/users.csv"},
 	}
@@ -136,5 +137,30 @@ func TestImportUsers(t *testing.T) {
 	}
 	if got := ts.value(`get_users({ou: "OU=Paris,DC=fabrikam,DC=com"}) | count`); got != "1" {
 		t.Errorf("imported LDIF user not under its OU: %s", got)
+	}
+}
+
+func TestImportWhatIf(t *testing.T) {
+	for _, global := range []bool{false, true} {
+		opts, opt := []shellOption(nil), ", {whatif: true}"
+		if global {
+			opts, opt = []shellOption{withWhatIf()}, ""
+		}
+		ts := newTestShell(t, opts...)
+		csv := filepath.Join(t.TempDir(), "users.csv")
+		os.WriteFile(csv, []byte("sip_address,enabled\nann@fabrikam.com,true\nbob@fabrikam.com,maybe\n"), 0o600)
+		out, stderr, err := ts.run(fmt.Sprintf(`r := import_users(%q%s); [r.imported, r.bad]`, csv, opt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, `What if: Performing the operation "import_users" on target "`+csv+`".`) || !strings.Contains(out, "[0, 1]") {
+			t.Errorf("whatif import printed %q", out)
+		}
+		if !strings.Contains(stderr, csv+":3: ") {
+			t.Errorf("whatif import did not show the bad row: %q", stderr)
+		}
+		if got := ts.value(`get_users() | count`); got != "7" {
+			t.Errorf("whatif import added users: %s", got)
+		}
 	}
 }

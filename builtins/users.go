@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"iter"
 	"maps"
 	"os"
 	"slices"
@@ -68,13 +70,14 @@ summary. opts: {whatif, confirm, force, error_action}.`,
 		},
 		{
 			Name: "import_users", Kind: lang.Func,
-			Sig: "import_users(path)",
+			Sig: "import_users(path[, opts])",
 			Doc: `Import users from a file: CSV with a header (pinsh field names, or csvde
 attribute names such as msRTCSIP-PrimaryUserAddress, userPrincipalName,
 sAMAccountName, displayName, distinguishedName, telephoneNumber), JSON
 Lines, or LDIF as ldifde writes it. Each bad row is shown with its line
 number and reason and skipped whole; good rows are imported. Returns
-{imported, bad}. The same as "pinsh import FILE".`,
+{imported, bad}. The same as "pinsh import FILE". opts: {whatif} reads the
+file and shows its bad rows, but imports nothing.`,
 			Call: sh.importUsers,
 		},
 	}
@@ -331,8 +334,15 @@ func limit(env *lang.Env, in *lang.Stream, n int) *lang.Stream {
 }
 
 func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
-	if len(args) != 1 {
-		return nil, errors.New("want import_users(path)")
+	if len(args) != 1 && len(args) != 2 {
+		return nil, errors.New("want import_users(path[, opts])")
+	}
+	rest, opts, err := sh.splitOptions("import_users", args[1:], "whatif")
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, fmt.Errorf("the second argument must be an options map, not %s", rest[0].TypeName())
 	}
 	path, ok := args[0].(*tengo.String)
 	if !ok {
@@ -342,7 +352,25 @@ func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, 
 	if err := sh.authorize(ctx, "import_users"); err != nil {
 		return nil, err
 	}
-	report, err := ImportFile(ctx, sh.cfg.Store, sh.op(), path.Value, nil)
+	var report store.ImportReport
+	if opts.whatIf {
+		// Read the file and show its bad rows, but store nothing: rows that
+		// clash with existing users are found only by a real import.
+		report, err = readImportFile(path.Value, func(rows iter.Seq[store.ImportRow]) (store.ImportReport, error) {
+			var r store.ImportReport
+			for row := range rows {
+				if row.Err != nil {
+					r.Bad = append(r.Bad, store.RowError{Line: row.Line, Err: row.Err})
+				}
+			}
+			return r, nil
+		})
+		if err == nil {
+			fmt.Fprintln(env.Stdout(), WhatIfText("import_users", path.Value))
+		}
+	} else {
+		report, err = ImportFile(ctx, sh.cfg.Store, sh.op(), path.Value, nil)
+	}
 	for _, bad := range report.Bad {
 		fmt.Fprintf(env.Stderr(), "import_users: %s:%d: %v\n", path.Value, bad.Line, bad.Err)
 		sh.shown.Add(1)
@@ -360,6 +388,13 @@ var importSchema = lang.NewSchema("import_report", "imported", "bad").OneLine()
 // error is for a file that cannot be read or an import that could not go
 // on. progress, when not nil, gets the running count of imported users.
 func ImportFile(ctx context.Context, s store.Store, op store.Op, path string, progress func(int)) (store.ImportReport, error) {
+	return readImportFile(path, func(rows iter.Seq[store.ImportRow]) (store.ImportReport, error) {
+		return s.ImportUsers(ctx, op, rows, progress)
+	})
+}
+
+// readImportFile opens path, detects its format and hands its rows to use.
+func readImportFile(path string, use func(iter.Seq[store.ImportRow]) (store.ImportReport, error)) (store.ImportReport, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return store.ImportReport{}, fmt.Errorf("open %s: %w", path, err)
@@ -374,15 +409,14 @@ func ImportFile(ctx context.Context, s store.Store, op store.Op, path string, pr
 	if err != nil {
 		return store.ImportReport{}, fmt.Errorf("%s: %w", path, err)
 	}
-	if _, err := f.Seek(0, 0); err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return store.ImportReport{}, fmt.Errorf("read %s: %w", path, err)
 	}
-	rows := func(yield func(store.ImportRow) bool) {
+	return use(func(yield func(store.ImportRow) bool) {
 		for r := range importfmt.Rows(f, format) {
 			if !yield(store.ImportRow(r)) {
 				return
 			}
 		}
-	}
-	return s.ImportUsers(ctx, op, rows, progress)
+	})
 }

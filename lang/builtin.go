@@ -149,8 +149,20 @@ func (e *Env) Context() context.Context {
 }
 
 // Stdout returns the writer for results. It is buffered, in order with what
-// the session prints, and flushed at the end of each Eval.
-func (e *Env) Stdout() io.Writer { return e.s.out }
+// the session prints, and flushed at the end of each Eval; at a terminal
+// (Options.Width > 0) it is flushed after every write that ends a line, so
+// that what a long run says shows as it happens.
+func (e *Env) Stdout() io.Writer { return terminalWriter{e.s} }
+
+type terminalWriter struct{ s *Session }
+
+func (w terminalWriter) Write(p []byte) (int, error) {
+	n, err := w.s.out.Write(p)
+	if err == nil && n > 0 && p[n-1] == '\n' {
+		err = w.s.lineDone()
+	}
+	return n, err
+}
 
 // Stderr returns the writer for messages and per-item errors. Writing to it
 // first flushes Stdout, so the two stay in order at a terminal.

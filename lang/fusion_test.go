@@ -105,3 +105,29 @@ func plainText(o tengo.Object) string {
 	}
 	return o.String()
 }
+
+// TestTerminalFlushesLines: at a terminal, a line printed by fmt.println or
+// written to Env.Stdout shows at once, not when the input ends.
+func TestTerminalFlushesLines(t *testing.T) {
+	for _, width := range []int{0, 80} {
+		var h *harness
+		peek := &Builtin{Name: "peek", Kind: Func, Sig: "peek()", Doc: "bytes written so far",
+			Call: func(env *Env, args []tengo.Object) (tengo.Object, error) {
+				return num(h.out.Len()), nil
+			}}
+		say := &Builtin{Name: "say", Kind: Func, Sig: "say()", Doc: "writes a line",
+			Call: func(env *Env, args []tengo.Object) (tengo.Object, error) {
+				_, err := env.Stdout().Write([]byte("said\n"))
+				return nil, err
+			}}
+		h = newHarness(t, Options{Width: width, Builtins: []*Builtin{peek, say}})
+		got := h.value(`func() { fmt := import("fmt"); fmt.println("hi"); a := peek(); say(); return [a, peek()] }()`).String()
+		want := "[0, 0]"
+		if width > 0 {
+			want = "[3, 8]"
+		}
+		if got != want {
+			t.Errorf("width %d: bytes visible after each line = %s, want %s", width, got, want)
+		}
+	}
+}

@@ -56,7 +56,10 @@ func (s *Session) fmtModule() map[string]tengo.Object {
 			if err := printArgs(args); err != nil {
 				return nil, err
 			}
-			return nil, s.out.WriteByte('\n')
+			if err := s.out.WriteByte('\n'); err != nil {
+				return nil, err
+			}
+			return nil, s.lineDone()
 		}),
 		"printf": userFunc("printf", func(args ...tengo.Object) (tengo.Object, error) {
 			v, err := guardDepth(orig["sprintf"].(*tengo.UserFunction).Value)(args...)

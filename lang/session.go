@@ -245,6 +245,15 @@ func (f flushFirst) Write(p []byte) (int, error) {
 	return f.w.Write(p)
 }
 
+// lineDone is called when a line of output is complete: at a terminal it
+// flushes, so that output shows as it is made rather than at the end.
+func (s *Session) lineDone() error {
+	if s.opts.Width > 0 {
+		return s.out.Flush()
+	}
+	return nil
+}
+
 func (s *Session) define(name string, v tengo.Object) {
 	s.index[name] = len(s.names)
 	s.globals[len(s.names)] = v

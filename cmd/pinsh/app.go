@@ -153,7 +153,7 @@ func (a *app) runScript(cfg *config) int {
 		// every expression statement. Script files print only streams.
 		Interactive: cfg.mode == modeCode,
 		Args:        cfg.args,
-		Builtins:    sessionBuiltins(sh.Builtins(), shellBuiltins()),
+		Builtins:    sh.Builtins(shellBuiltins()...),
 		Now:         clock.Now,
 	})
 	if err != nil {
@@ -306,13 +306,4 @@ func readPinFrom(tty *os.File, prompt string) (string, error) {
 		return "", fmt.Errorf("read PIN: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
-}
-
-// sessionBuiltins joins builtin tables into one for NewSession.
-func sessionBuiltins(tables ...[]*lang.Builtin) []*lang.Builtin {
-	var out []*lang.Builtin
-	for _, t := range tables {
-		out = append(out, t...)
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/builtins"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 )
@@ -34,8 +35,8 @@ var fieldArgBuiltins = map[string]bool{"select": true, "sort_by": true}
 // sameRecords are the stages whose output records are their input records.
 var sameRecords = map[string]bool{"where": true, "first": true, "sort_by": true}
 
-// recordSources are the read-only builtins whose records completion samples
-// for their field names.
+// recordSources are the builtins whose record fields complete after the
+// parameter of a function they feed (builtins.RecordFields).
 var recordSources = map[string]bool{
 	"get_users": true, "pin_info": true, "admin_roles": true, "get_pin_policy": true, "audit_log": true,
 }
@@ -51,8 +52,7 @@ var keywords = []string{
 // the string argument of get_users, pin_info, lock_pin, unlock_pin, set_pin;
 // field names inside the string arguments of select and sort_by.
 type completer struct {
-	r      *repl
-	fields map[string][]string // sampled fields per record source
+	r *repl
 }
 
 // Do implements readline.AutoCompleter.
@@ -184,7 +184,7 @@ func (c *completer) sourceFields(toks []token, end, d int) []string {
 	called := head+1 <= end && toks[head+1].is("(")
 	switch {
 	case recordSources[name]:
-		return c.sampleFields(name)
+		return builtins.RecordFields(name)
 	case sameRecords[name]:
 		if k >= 0 && toks[k].is("|") && toks[k].depth == d {
 			return c.sourceFields(toks, k-1, d)
@@ -206,66 +206,6 @@ func (c *completer) sourceFields(toks []token, end, d int) []string {
 		return lang.FieldNames(firstElem(v))
 	}
 	return nil
-}
-
-// sampleFields returns the fields of the records of a read-only builtin, by
-// looking at one of them; they are remembered for the session.
-func (c *completer) sampleFields(name string) []string {
-	if f, ok := c.fields[name]; ok {
-		return f
-	}
-	if _, err := c.r.db.conn.tryOpen(completeLockWait); err != nil {
-		return nil // busy: try again at the next Tab
-	}
-	var rec tengo.Object = tengo.UndefinedValue
-	if name == "pin_info" {
-		if user := c.sample("get_users"); user != tengo.UndefinedValue {
-			if fn, ok := c.r.sess.Lookup("pin_info"); ok && fn.CanCall() {
-				if v, err := fn.Call(user); err == nil {
-					rec = v
-				}
-			}
-		}
-	} else {
-		rec = c.sample(name)
-	}
-	fields := lang.FieldNames(rec)
-	if fields == nil {
-		return nil // nothing to look at yet (no users): try again later
-	}
-	if c.fields == nil {
-		c.fields = map[string][]string{}
-	}
-	c.fields[name] = fields
-	return fields
-}
-
-// sample returns the first record of the builtin name called without
-// arguments, or undefined.
-func (c *completer) sample(name string) tengo.Object {
-	fn, ok := c.r.sess.Lookup(name)
-	if !ok || !fn.CanCall() {
-		return tengo.UndefinedValue
-	}
-	v, err := fn.Call()
-	if err != nil {
-		return tengo.UndefinedValue
-	}
-	return firstItem(v)
-}
-
-// firstItem returns the first record of a stream (which it reads from) or
-// an array, or v itself.
-func firstItem(v tengo.Object) tengo.Object {
-	if x, ok := v.(*lang.Stream); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
-		defer cancel()
-		if item, ok, err := x.Next(ctx); err == nil && ok {
-			return item
-		}
-		return tengo.UndefinedValue
-	}
-	return firstElem(v)
 }
 
 // firstElem returns the first element of an array, or v itself. A stream

@@ -132,8 +132,9 @@ func TestCompleteBusy(t *testing.T) {
 	if got, _ := c.complete(`lock_pin("kenm`); got != nil {
 		t.Errorf("completion on a busy database: %q", got)
 	}
-	if got, _ := c.complete(`get_users() | where(func(u) { u.disp`); got != nil {
-		t.Errorf("field completion on a busy database: %q", got)
+	// Field names come from the builtins' schemas, not the database.
+	if got, _ := c.complete(`get_users() | where(func(u) { u.disp`); len(got) != 1 || got[0] != "lay_name" {
+		t.Errorf("field completion on a busy database: %q, want [lay_name]", got)
 	}
 	if d := time.Since(start); d > 2*completeLockWait+time.Second {
 		t.Errorf("completion waited %v", d)

@@ -142,7 +142,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 		Stdout: a.stdout, Stderr: a.stderr,
 		Format: format, Width: width,
 		Interactive: true,
-		Builtins:    sessionBuiltins(r.sh.Builtins(), shellBuiltins()),
+		Builtins:    r.sh.Builtins(shellBuiltins()...),
 		Now:         clock.Now,
 	})
 	if err != nil {

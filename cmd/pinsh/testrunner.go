@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -166,8 +167,8 @@ func runTestFile(ctx context.Context, file, operator string, timeout time.Durati
 		sess, err := lang.NewSession(lang.Options{
 			Stdout: &out, Stderr: &out,
 			Format: lang.DefaultFormat(false),
-			Builtins: sessionBuiltins(sh.Builtins(), sh.TestBuiltins(), shellBuiltins(),
-				[]*lang.Builtin{runner.builtin()}),
+			Builtins: sh.Builtins(slices.Concat(sh.TestBuiltins(), shellBuiltins(),
+				[]*lang.Builtin{runner.builtin()})...),
 			Now: clock.Now,
 		})
 		if err != nil {
@@ -298,11 +299,10 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 	inner := &scriptRunner{sh: s.sh, clock: s.clock, base: filepath.Dir(file), depth: s.depth + 1}
 	sess, err := lang.NewSession(lang.Options{
 		Stdout: &out, Stderr: env.Stderr(),
-		Format: format,
-		Args:   scriptArgs,
-		Builtins: sessionBuiltins(s.sh.Builtins(), shellBuiltins(),
-			[]*lang.Builtin{inner.builtin()}),
-		Now: s.clock.Now,
+		Format:   format,
+		Args:     scriptArgs,
+		Builtins: s.sh.Builtins(append(shellBuiltins(), inner.builtin())...),
+		Now:      s.clock.Now,
 	})
 	if err != nil {
 		return nil, err

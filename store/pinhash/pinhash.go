@@ -180,7 +180,7 @@ func Verify(k Key, enc []byte, pin string) (bool, error) {
 func DefaultKeyFile() (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
-		return "", fmt.Errorf("find the default PIN key file: %w; name one with --key-file or PINSH_KEY_FILE", err)
+		return "", fmt.Errorf("find the default PIN key file: %w; name one with --key or PINSH_KEY_FILE", err)
 	}
 	return filepath.Join(dir, "pinsh", "pin.key"), nil
 }
