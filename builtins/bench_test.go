@@ -142,9 +142,17 @@ func sqliteLockTime(b *testing.B) time.Duration {
 		return 0
 	}
 	db := filepath.Join(b.TempDir(), "lite.db")
-	setup := fmt.Sprintf(`CREATE TABLE users(sip TEXT, display TEXT, is_pin_set INTEGER, is_locked_out INTEGER);
+	// The same rows as the generated users: every directory field, plus
+	// the two PIN flags (half the PINs set).
+	setup := fmt.Sprintf(`CREATE TABLE users(sip_address TEXT, user_principal_name TEXT, sam_account_name TEXT,
+  domain TEXT, display_name TEXT, distinguished_name TEXT, line_uri TEXT, registrar_pool TEXT, site TEXT,
+  enabled INTEGER, is_pin_set INTEGER, is_locked_out INTEGER);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < %d)
-INSERT INTO users SELECT printf('sip:user%%07d@contoso.com', i), printf('User %%07d', i), 1 - i %% 2, 0 FROM n;`, million)
+INSERT INTO users SELECT printf('sip:user%%07d@contoso.com', i), printf('user%%07d@contoso.com', i),
+  printf('user%%07d', i), 'contoso', printf('User %%07d', i),
+  printf('CN=User %%07d,OU=Users%%d,OU=Synthetic,DC=contoso,DC=com', i, i / 10000),
+  printf('tel:+1425%%07d;ext=%%d', i, i %% 10000), 'pool01.contoso.com', 'Redmond',
+  i %% 50 != 0, 1 - i %% 2, 0 FROM n;`, million)
 	if out, err := exec.Command("sqlite3", db, setup).CombinedOutput(); err != nil {
 		b.Fatalf("sqlite3 setup: %v\n%s", err, out)
 	}

@@ -74,34 +74,78 @@ func strings2array(ss []string) tengo.Object {
 }
 
 // userRecord is u as a record; its payload is the user's store.UserID, so a
-// builtin given the record needs no identity lookup.
+// builtin given the record needs no identity lookup. Its fields are made
+// when first read: a pipeline over a million users reads few of them.
 func userRecord(u store.User) *lang.Record {
-	return lang.NewRecord(userSchema, []tengo.Object{
-		str(u.Identity()), str(u.SipAddress), optStr(u.DisplayName), optStr(u.UserPrincipalName),
-		optStr(u.SamAccountName), optStr(u.Domain), optStr(u.DistinguishedName), boolean(u.Enabled),
-		optStr(u.RegistrarPool), optStr(u.LineURI), boolean(u.EnterpriseVoiceEnabled),
-		optStr(u.Site), optStr(u.PinPolicy),
-	}, u.ID)
+	return lang.NewLazyRecord(userSchema, u.ID, func(i int) tengo.Object {
+		switch i {
+		case 0:
+			return str(u.Identity())
+		case 1:
+			return str(u.SipAddress)
+		case 2:
+			return optStr(u.DisplayName)
+		case 3:
+			return optStr(u.UserPrincipalName)
+		case 4:
+			return optStr(u.SamAccountName)
+		case 5:
+			return optStr(u.Domain)
+		case 6:
+			return optStr(u.DistinguishedName)
+		case 7:
+			return boolean(u.Enabled)
+		case 8:
+			return optStr(u.RegistrarPool)
+		case 9:
+			return optStr(u.LineURI)
+		case 10:
+			return boolean(u.EnterpriseVoiceEnabled)
+		case 11:
+			return optStr(u.Site)
+		case 12:
+			return optStr(u.PinPolicy)
+		}
+		return nil
+	})
 }
 
-// pinInfoRecord is p as a record at time now. pin_expiration_time is never
-// (prints empty, is after every time) for a PIN that never expires and for
-// a user without a PIN, so that comparing it with a time never fails a
-// pipeline and never counts such a user as expired (facts §9.8).
+// pinInfoRecord is p as a record at time now, its fields made when first
+// read. pin_expiration_time is never (prints empty, is after every time)
+// for a PIN that never expires and for a user without a PIN, so that
+// comparing it with a time never fails a pipeline and never counts such a
+// user as expired (facts §9.8).
 func pinInfoRecord(p store.PinInfo, now time.Time) *lang.Record {
-	expires := tengo.Object(lang.Never())
-	if p.IsSet && !p.Expires.IsZero() {
-		expires = lang.NewTime(p.Expires)
-	}
-	tempLock := tengo.Object(tengo.UndefinedValue)
-	if p.TempLockUntil.After(now) {
-		tempLock = lang.NewTime(p.TempLockUntil)
-	}
-	return lang.NewRecord(pinInfoSchema, []tengo.Object{
-		str(p.Identity), optStr(p.DisplayName), boolean(p.IsSet), boolean(p.IsLockedOut()),
-		optStr(p.LockedBy.String()), boolean(p.IsExpired(now)),
-		timeOrUndefined(p.LastChange), expires, integer(p.GlobalFailures), tempLock,
-	}, p.ID)
+	return lang.NewLazyRecord(pinInfoSchema, p.ID, func(i int) tengo.Object {
+		switch i {
+		case 0:
+			return str(p.Identity)
+		case 1:
+			return optStr(p.DisplayName)
+		case 2:
+			return boolean(p.IsSet)
+		case 3:
+			return boolean(p.IsLockedOut())
+		case 4:
+			return optStr(p.LockedBy.String())
+		case 5:
+			return boolean(p.IsExpired(now))
+		case 6:
+			return timeOrUndefined(p.LastChange)
+		case 7:
+			if p.IsSet && !p.Expires.IsZero() {
+				return lang.NewTime(p.Expires)
+			}
+			return lang.Never()
+		case 8:
+			return integer(p.GlobalFailures)
+		case 9:
+			if p.TempLockUntil.After(now) {
+				return lang.NewTime(p.TempLockUntil)
+			}
+		}
+		return nil
+	})
 }
 
 func policyRecord(p store.Policy) *lang.Record {

@@ -235,7 +235,7 @@ func matchFields(want map[string]tengo.Object) func(context.Context, tengo.Objec
 			for i, j := range idx {
 				v := tengo.UndefinedValue
 				if j >= 0 {
-					v = r.values[j]
+					v = r.Value(j)
 				}
 				if !equal(v, vals[i]) {
 					return false, nil

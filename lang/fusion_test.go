@@ -131,3 +131,35 @@ func TestTerminalFlushesLines(t *testing.T) {
 		}
 	}
 }
+
+// TestLazyRecord: a lazy record makes a field when it is first read, once,
+// and behaves like a full record everywhere else.
+func TestLazyRecord(t *testing.T) {
+	made := map[int]int{}
+	lazy := NewLazyRecord(userSchema, 7, func(i int) tengo.Object {
+		made[i]++
+		return []tengo.Object{str("sip:a@x.com"), str("A"), tengo.TrueValue}[i]
+	})
+	full := NewRecord(userSchema, []tengo.Object{str("sip:a@x.com"), str("A"), tengo.TrueValue}, nil)
+	if got := lazy.Get("display_name").String(); got != `"A"` || len(made) != 1 {
+		t.Fatalf("display_name = %s, fields made %v", got, made)
+	}
+	lazy.Get("display_name")
+	if made[1] != 1 {
+		t.Errorf("field made %d times", made[1])
+	}
+	if !lazy.Equals(full) || !full.Equals(lazy) || lazy.String() != full.String() {
+		t.Errorf("lazy %s differs from full %s", lazy, full)
+	}
+	if m := lazy.ToMap(); len(m.Value) != 3 {
+		t.Errorf("ToMap = %v", m)
+	}
+	for i, n := range made {
+		if n != 1 {
+			t.Errorf("field %d made %d times", i, n)
+		}
+	}
+	if lazy.Payload() != 7 {
+		t.Errorf("payload %v", lazy.Payload())
+	}
+}

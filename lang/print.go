@@ -192,7 +192,7 @@ func (p *printer) line(v tengo.Object) {
 			if i > 0 {
 				p.write("  ")
 			}
-			p.write(f + ": " + cell(r.values[i]))
+			p.write(f + ": " + cell(r.Value(i)))
 		}
 	} else {
 		p.write(text(v))
@@ -207,7 +207,7 @@ func (p *printer) list(r *Record) {
 		w = max(w, utf8.RuneCountInString(f))
 	}
 	for i, f := range r.schema.fields {
-		v := cell(r.values[i])
+		v := cell(r.Value(i))
 		if p.width > 0 {
 			v = cut(v, max(p.width-w-3, minColumn))
 		}
@@ -340,7 +340,7 @@ func (sh *shape) cells(v tengo.Object) []string {
 	case *Record:
 		out = make([]string, len(sh.cols))
 		for i, c := range sh.cols {
-			out[i] = cell(v.values[c])
+			out[i] = cell(v.Value(c))
 		}
 	case *tengo.Map:
 		out = mapCells(v.Value, sh.keys)

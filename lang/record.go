@@ -104,7 +104,8 @@ func (s *Schema) Index(field string) int {
 type Record struct {
 	tengo.ObjectImpl
 	schema  *Schema
-	values  []tengo.Object
+	values  []tengo.Object           // nil entries of a lazy record are not made yet
+	fill    func(i int) tengo.Object // makes field i of a lazy record
 	payload any
 }
 
@@ -127,6 +128,16 @@ func NewRecord(s *Schema, values []tengo.Object, payload any) *Record {
 	return &Record{schema: s, values: values, payload: payload}
 }
 
+// NewLazyRecord returns a record of schema s whose field i is made by
+// fill(i) when it is first read (a nil result reads as undefined), so that a
+// pipeline that looks at two fields of a record pays for two. fill must
+// return the same value for the same field whenever it is called, and is
+// called at most once per field, from the session that reads the record.
+// payload is as for NewRecord.
+func NewLazyRecord(s *Schema, payload any, fill func(i int) tengo.Object) *Record {
+	return &Record{schema: s, values: make([]tengo.Object, len(s.fields)), fill: fill, payload: payload}
+}
+
 // Schema returns the record's schema.
 func (r *Record) Schema() *Schema { return r.schema }
 
@@ -134,13 +145,32 @@ func (r *Record) Schema() *Schema { return r.schema }
 // field.
 func (r *Record) Get(field string) tengo.Object {
 	if i := r.schema.Index(field); i >= 0 {
-		return r.values[i]
+		return r.Value(i)
 	}
 	return tengo.UndefinedValue
 }
 
 // Value returns the value of the i-th field (see Schema.Index).
-func (r *Record) Value(i int) tengo.Object { return r.values[i] }
+func (r *Record) Value(i int) tengo.Object {
+	v := r.values[i]
+	if v == nil {
+		if v = r.fill(i); v == nil {
+			v = tengo.UndefinedValue
+		}
+		r.values[i] = v
+	}
+	return v
+}
+
+// all returns every value, making those of a lazy record not made yet.
+func (r *Record) all() []tengo.Object {
+	if r.fill != nil {
+		for i := range r.values {
+			r.Value(i)
+		}
+	}
+	return r.values
+}
 
 // Payload returns the hidden Go value given to NewRecord.
 func (r *Record) Payload() any { return r.payload }
@@ -149,7 +179,7 @@ func (r *Record) Payload() any { return r.payload }
 func (r *Record) ToMap() *tengo.Map {
 	m := make(map[string]tengo.Object, len(r.values))
 	for i, f := range r.schema.fields {
-		m[f] = r.values[i]
+		m[f] = r.Value(i)
 	}
 	return &tengo.Map{Value: m}
 }
@@ -178,8 +208,8 @@ func (r *Record) Equals(x tengo.Object) bool {
 	if o == r {
 		return true
 	}
-	for i, v := range r.values {
-		if !v.Equals(o.values[i]) {
+	for i, v := range r.all() {
+		if !v.Equals(o.Value(i)) {
 			return false
 		}
 	}
@@ -232,7 +262,7 @@ func (it *recordIterator) Next() bool {
 func (it *recordIterator) Key() tengo.Object {
 	return &tengo.String{Value: it.r.schema.fields[it.i]}
 }
-func (it *recordIterator) Value() tengo.Object { return it.r.values[it.i] }
+func (it *recordIterator) Value() tengo.Object { return it.r.Value(it.i) }
 
 // identityOf returns the identity a value names when it is used as a target:
 // a string is itself; a Record or map with a string "identity" field is that
@@ -247,7 +277,7 @@ func identityOf(o tengo.Object) (id string, ok bool) {
 		if i < 0 {
 			return "", false
 		}
-		v = o.values[i]
+		v = o.Value(i)
 	case *tengo.Map:
 		v = o.Value["identity"]
 	case *tengo.ImmutableMap:

@@ -31,7 +31,7 @@ func checkDepth(v tengo.Object, depth int) error {
 	case *tengo.ImmutableArray:
 		elems = v.Value
 	case *Record:
-		elems = v.values
+		elems = v.all()
 	case *tengo.Error:
 		return checkDepth(v.Value, depth+1)
 	case *tengo.Map:
@@ -137,7 +137,7 @@ func writeLiteral(b *strings.Builder, v tengo.Object, depth int) {
 			}
 			b.WriteString(f)
 			b.WriteString(": ")
-			writeLiteral(b, v.values[i], depth+1)
+			writeLiteral(b, v.Value(i), depth+1)
 		}
 		b.WriteString("}")
 	case *tengo.Error:
@@ -219,7 +219,7 @@ func appendJSON(b []byte, v tengo.Object, depth int) ([]byte, error) {
 			}
 			b = strconv.AppendQuote(b, f)
 			b = append(b, ':')
-			if b, err = appendJSON(b, v.values[i], depth+1); err != nil {
+			if b, err = appendJSON(b, v.Value(i), depth+1); err != nil {
 				return b, err
 			}
 		}

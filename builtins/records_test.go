@@ -1,0 +1,43 @@
+package builtins
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pinsh/pinsh/store"
+)
+
+// TestRecordFieldOrder checks the lazy records' field functions against
+// their schemas: every field of a full record has the value of its name.
+func TestRecordFieldOrder(t *testing.T) {
+	u := userRecord(store.User{ID: 7, SipAddress: "sip:a@x.com", DisplayName: "A", UserPrincipalName: "a@x.com",
+		SamAccountName: "a", Domain: "x", DistinguishedName: "CN=A,DC=x", Enabled: true, RegistrarPool: "pool",
+		LineURI: "tel:+1", EnterpriseVoiceEnabled: true, Site: "S", PinPolicy: "P"})
+	want := map[string]string{
+		"identity": `"sip:a@x.com"`, "sip_address": `"sip:a@x.com"`, "display_name": `"A"`, "user_principal_name": `"a@x.com"`,
+		"sam_account_name": `"a"`, "domain": `"x"`, "distinguished_name": `"CN=A,DC=x"`, "enabled": "true",
+		"registrar_pool": `"pool"`, "line_uri": `"tel:+1"`, "enterprise_voice_enabled": "true", "site": `"S"`, "pin_policy": `"P"`,
+	}
+	for _, f := range userSchema.Fields() {
+		if got := u.Get(f).String(); got != want[f] {
+			t.Errorf("user.%s = %s, want %s", f, got, want[f])
+		}
+	}
+	now := time.Date(2010, 9, 2, 12, 0, 0, 0, time.UTC)
+	p := pinInfoRecord(store.PinInfo{ID: 7, Identity: "sip:a@x.com", DisplayName: "A", IsSet: true,
+		LockedBy: store.LockedBySystem, LastChange: now.Add(-time.Hour), Expires: now.Add(-time.Minute),
+		GlobalFailures: 3, TempLockUntil: now.Add(time.Hour)}, now)
+	wantPin := map[string]string{
+		"identity": `"sip:a@x.com"`, "display_name": `"A"`, "is_pin_set": "true", "is_locked_out": "true",
+		"locked_by": `"system"`, "is_pin_expired": "true", "last_pin_change_time": "2010-09-02T11:00:00Z",
+		"pin_expiration_time": "2010-09-02T11:59:00Z", "failed_attempts": "3", "temporarily_locked_until": "2010-09-02T13:00:00Z",
+	}
+	for _, f := range pinInfoSchema.Fields() {
+		if got := p.Get(f).String(); got != wantPin[f] {
+			t.Errorf("pin_info.%s = %s, want %s", f, got, wantPin[f])
+		}
+	}
+	if id, ok := p.Payload().(store.UserID); !ok || id != 7 {
+		t.Errorf("payload %v", p.Payload())
+	}
+}
