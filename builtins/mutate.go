@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -103,13 +104,21 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 	if opts.errorAction == Stop || opts.confirm {
 		chunk, batch = 1, 1 // nothing after the failing or declined item may change
 	}
-	var pending []store.UserID
+	// pending holds the targets of the batch being gathered, each user once.
+	var pending []target
+	inBatch := map[store.UserID]bool{}
 	commit := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		results, err := apply(ctx, sh.op(), pending)
+		ids := make([]store.UserID, len(pending))
+		names := make(map[store.UserID]string, len(pending))
+		for i, t := range pending {
+			ids[i], names[t.id] = t.id, t.identity
+		}
 		pending = pending[:0]
+		clear(inBatch)
+		results, err := apply(ctx, sh.op(), ids)
 		if err != nil {
 			return err
 		}
@@ -122,6 +131,9 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 				sum.skipped++
 			default:
 				sum.failed++
+			}
+			if r.Identity == "" { // the user was removed since it was named
+				r.Identity = names[r.ID]
 			}
 			if err := rep.report(resultError(r)); err != nil {
 				return err
@@ -151,6 +163,9 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 			}
 		}
 		for _, t := range targets {
+			if inBatch[t.id] {
+				continue // named twice in one batch: act once
+			}
 			switch {
 			case opts.whatIf:
 				fmt.Fprintln(env.Stdout(), WhatIfText(name, t.identity))
@@ -166,11 +181,14 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 					continue
 				}
 			}
-			pending = append(pending, t.id)
-		}
-		if len(pending) >= batch {
-			if err := commit(); err != nil {
-				return nil, err
+			inBatch[t.id] = true
+			pending = append(pending, t)
+			// Counted in targets, not input items: one wildcard may name
+			// many users, and with stop nothing after a failure may change.
+			if len(pending) >= batch {
+				if err := commit(); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -179,8 +197,12 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 // resultError is the per-item error of a store result, naming its target
 // once.
 func resultError(r store.ItemResult) error {
-	if r.Identity == "" || strings.HasPrefix(r.Err.Error(), r.Identity) {
-		return r.Err
+	err := r.Err
+	if errors.Is(err, store.ErrNotFound) && r.ID != 0 {
+		err = errNoSuchUser // the user was removed since it was named
 	}
-	return &itemError{input: r.Identity, err: r.Err}
+	if r.Identity == "" || strings.HasPrefix(err.Error(), r.Identity) {
+		return err
+	}
+	return &itemError{input: r.Identity, err: err}
 }

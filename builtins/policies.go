@@ -266,9 +266,15 @@ func (sh *Shell) grantPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Obj
 	default:
 		return nil, fmt.Errorf("name must be a string or undefined, not %s", v.TypeName())
 	}
+	if err := sh.authorize(env.Context(), "grant_pin_policy"); err != nil {
+		return nil, err
+	}
+	if id, _, err := store.ParsePolicyIdentity(name); err == nil && !strings.HasPrefix(id, "tag:") {
+		return nil, fmt.Errorf("%q is not a per-user policy: grant_pin_policy grants tag: policies; global and site policies apply by themselves", name)
+	}
 	if name != "" {
 		if _, err := sh.cfg.Store.Policy(env.Context(), store.TagPolicyKey(name)); err != nil {
-			return nil, fmt.Errorf("policy %q: %w; create it with new_pin_policy(\"tag:NAME\", {...})", name, err)
+			return nil, fmt.Errorf("policy %q: no such per-user policy; create it with new_pin_policy(\"tag:NAME\", {...})", name)
 		}
 	}
 	return sh.mutate(env, in, "grant_pin_policy", opts, func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {

@@ -27,9 +27,10 @@ admin_roles() | where(func(r) { return contains(r.builtins, "lock_pin") })`,
 		},
 		{
 			Name: "new_admin_role", Kind: lang.Func,
-			Sig: "new_admin_role(identity, template)",
+			Sig: "new_admin_role(identity, template[, opts])",
 			Doc: `New-CsAdminRole: create a custom role that may run what the standard role
-template may run. Members are added with add_role_member.`,
+template may run. Members are added with add_role_member. opts: {whatif,
+confirm}, as for every builtin below.`,
 			Examples: []lang.Example{
 				{Code: `new_admin_role("RedmondHelpDesk", "CsHelpDesk").template`, Output: "CsHelpDesk\n"},
 			},
@@ -43,7 +44,7 @@ template may run. Members are added with add_role_member.`,
 		},
 		{
 			Name: "remove_admin_role", Kind: lang.Func,
-			Sig: "remove_admin_role(identity)",
+			Sig: "remove_admin_role(identity[, opts])",
 			Doc: `Remove-CsAdminRole: remove a custom role. Standard roles cannot be removed.`,
 			Call: sh.roleChange("remove_admin_role", 1, func(sh *Shell, env *lang.Env, a []string) (tengo.Object, error) {
 				return nil, sh.cfg.Store.RemoveRole(env.Context(), sh.op(), a[0])
@@ -51,7 +52,7 @@ template may run. Members are added with add_role_member.`,
 		},
 		{
 			Name: "add_role_member", Kind: lang.Func,
-			Sig: "add_role_member(role, operator)",
+			Sig: "add_role_member(role, operator[, opts])",
 			Doc: `Let operator (a login name, as given to --as) run what role may run.`,
 			Examples: []lang.Example{
 				{Code: `add_role_member("CsHelpDesk", "carol")`},
@@ -62,7 +63,7 @@ template may run. Members are added with add_role_member.`,
 		},
 		{
 			Name: "remove_role_member", Kind: lang.Func,
-			Sig: "remove_role_member(role, operator)",
+			Sig: "remove_role_member(role, operator[, opts])",
 			Doc: `Take operator out of role. The last CsAdministrator cannot be removed.`,
 			Call: sh.roleChange("remove_role_member", 2, func(sh *Shell, env *lang.Env, a []string) (tengo.Object, error) {
 				return nil, sh.cfg.Store.RemoveRoleMember(env.Context(), sh.op(), a[0], a[1])
@@ -103,14 +104,21 @@ func (sh *Shell) adminRoles(env *lang.Env, args []tengo.Object) (tengo.Object, e
 }
 
 // roleChange makes the Call of a role-changing builtin taking n string
-// arguments.
+// arguments and an optional options map ({whatif, confirm}).
 func (sh *Shell) roleChange(name string, n int, do func(*Shell, *lang.Env, []string) (tengo.Object, error)) func(*lang.Env, []tengo.Object) (tengo.Object, error) {
 	return func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
-		if len(args) != n {
-			return nil, fmt.Errorf("takes %d arguments, got %d", n, len(args))
+		if len(args) != n && len(args) != n+1 {
+			return nil, fmt.Errorf("takes %d arguments and an optional options map, got %d arguments", n, len(args))
+		}
+		rest, opts, err := sh.splitOptions(name, args[n:], "whatif", "confirm")
+		if err != nil {
+			return nil, err
+		}
+		if len(rest) > 0 {
+			return nil, fmt.Errorf("argument %d must be an options map, not %s", n+1, rest[0].TypeName())
 		}
 		strs := make([]string, n)
-		for i, a := range args {
+		for i, a := range args[:n] {
 			s, err := stringArg(a, fmt.Sprintf("argument %d", i+1))
 			if err != nil {
 				return nil, err
@@ -120,9 +128,8 @@ func (sh *Shell) roleChange(name string, n int, do func(*Shell, *lang.Env, []str
 		if err := sh.authorize(env.Context(), name); err != nil {
 			return nil, err
 		}
-		if sh.cfg.WhatIf {
-			fmt.Fprintln(env.Stdout(), WhatIfText(name, strs[0]))
-			return tengo.UndefinedValue, nil
+		if proceed, err := sh.confirmOne(env, name, strs[0], opts); err != nil || !proceed {
+			return tengo.UndefinedValue, err
 		}
 		return do(sh, env, strs)
 	}

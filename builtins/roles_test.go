@@ -37,7 +37,7 @@ func TestRoleMatrix(t *testing.T) {
 		{"set_pin", `set_pin("aidan@litwareinc.com", "583920")`, []string{admin, user}},
 		{"lock_pin", `lock_pin("kenmyer@litwareinc.com")`, []string{admin, user, help}},
 		{"unlock_pin", `unlock_pin("tonysmith@litwareinc.com")`, []string{admin, user, help}},
-		{"verify_pin", `verify_pin("kenmyer@litwareinc.com", "583920")`, []string{admin, user, help}},
+		{"verify_pin", `verify_pin("kenmyer@litwareinc.com", "583920")`, []string{admin}},
 		{"new_pin_policy", `new_pin_policy("tag:X", {})`, []string{admin, server}},
 		{"set_pin_policy", `set_pin_policy("global", {min_password_length: 6})`, []string{admin, server}},
 		{"remove_pin_policy", `remove_pin_policy("tag:Expire30")`, []string{admin, server}},

@@ -67,6 +67,16 @@ set_pin("kenmyer@litwareinc.com", read_pin()).`,
 	}
 }
 
+// allDigits reports whether s is a non-empty string of ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // pinArg reads a PIN argument: a string, so that leading zeros are kept.
 func pinArg(o tengo.Object) (string, error) {
 	switch v := o.(type) {
@@ -102,17 +112,46 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 	}
 	rep := sh.reporter(env, "set_pin", opts)
 	conf := confirmer{prompter: sh.cfg.Prompter}
-	size := setPinBatch
+	chunk, batch := readChunk, setPinBatch
 	if opts.errorAction == Stop || opts.confirm {
-		size = 1
+		chunk, batch = 1, 1 // nothing after the failing or declined user may change
 	}
 	var out []tengo.Object
+	var reqs []store.SetPinRequest
+	names := map[store.UserID]string{}
+	commit := func() error {
+		if len(reqs) == 0 {
+			return nil
+		}
+		results, err := sh.cfg.Store.SetPins(ctx, sh.op(), reqs)
+		reqs = reqs[:0]
+		if err != nil {
+			return err
+		}
+		for _, r := range results {
+			if r.Identity == "" {
+				r.Identity = names[r.ID]
+			}
+			if r.Outcome != store.Changed {
+				if err := rep.report(resultError(r.ItemResult)); err != nil {
+					return err
+				}
+				continue
+			}
+			out = append(out, lang.NewRecord(newPinSchema, []tengo.Object{str(r.Identity), optStr(r.Pin)}, r.ID))
+		}
+		clear(names)
+		return nil
+	}
 	for {
-		items, err := in.Take(ctx, size)
+		items, err := in.Take(ctx, chunk)
 		if err != nil {
 			return nil, err
 		}
 		if len(items) == 0 {
+			if err := commit(); err != nil {
+				return nil, err
+			}
 			return env.Items(out), nil
 		}
 		targets, errs, err := sh.resolve(ctx, items)
@@ -124,8 +163,10 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 				return nil, err
 			}
 		}
-		var reqs []store.SetPinRequest
 		for _, t := range targets {
+			if _, dup := names[t.id]; dup {
+				continue // named twice in one batch: one new PIN
+			}
 			if opts.whatIf {
 				fmt.Fprintln(env.Stdout(), WhatIfText("set_pin", t.identity))
 				continue
@@ -139,23 +180,13 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 					continue
 				}
 			}
+			names[t.id] = t.identity
 			reqs = append(reqs, store.SetPinRequest{ID: t.id, Pin: pin, EnforceHistory: opts.enforceHistory})
-		}
-		if len(reqs) == 0 {
-			continue
-		}
-		results, err := sh.cfg.Store.SetPins(ctx, sh.op(), reqs)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range results {
-			if r.Outcome != store.Changed {
-				if err := rep.report(resultError(r.ItemResult)); err != nil {
+			if len(reqs) >= batch {
+				if err := commit(); err != nil {
 					return nil, err
 				}
-				continue
 			}
-			out = append(out, lang.NewRecord(newPinSchema, []tengo.Object{str(r.Identity), optStr(r.Pin)}, r.ID))
 		}
 	}
 }
@@ -168,9 +199,23 @@ func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, er
 	if err != nil {
 		return nil, err
 	}
+	// Refuse swapped arguments before anything is looked up or audited:
+	// a PIN must never reach a message or the audit log.
+	if name, ok := identityOf(args[0]); !ok || allDigits(name) {
+		return nil, errors.New("the first argument must name a user, and the second be the PIN: verify_pin(identity, pin)")
+	}
+	if !allDigits(pin) {
+		return nil, errors.New("the PIN must be digits 0-9 only; did you swap identity and pin? verify_pin(identity, pin)")
+	}
 	ctx := env.Context()
 	if err := sh.authorize(ctx, "verify_pin"); err != nil {
 		return nil, err
+	}
+	if sh.cfg.WhatIf {
+		// A logon attempt changes the lockout counters: under --whatif it
+		// is only described.
+		fmt.Fprintln(env.Stdout(), WhatIfText("verify_pin", describeItem(args[0])))
+		return tengo.UndefinedValue, nil
 	}
 	targets, errs, err := sh.resolve(ctx, args[:1])
 	if err != nil {

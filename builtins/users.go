@@ -200,6 +200,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 	}
 	var (
 		identity   string
+		byIdentity bool // an identity was given, even an empty one
 		query      store.UserQuery
 		filter     tengo.Object
 		resultSize = -1
@@ -207,7 +208,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 	if len(args) == 1 {
 		switch a := args[0].(type) {
 		case *tengo.String:
-			identity = a.Value
+			identity, byIdentity = a.Value, true
 		default:
 			m, ok := mapValue(a)
 			if !ok {
@@ -222,9 +223,12 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 						return nil, fmt.Errorf("%s must be a string, not %s", k, v.TypeName())
 					}
 					if k == "ou" {
+						if _, err := store.OUPathKey(s.Value); err != nil {
+							return nil, fmt.Errorf("ou %q: %v; write it as a distinguished name such as OU=Redmond,DC=litwareinc,DC=com", s.Value, err)
+						}
 						query.OU = s.Value
 					} else {
-						identity = s.Value
+						identity, byIdentity = s.Value, true
 					}
 				case "filter":
 					filter = v
@@ -240,12 +244,15 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 			}
 		}
 	}
+	if byIdentity && strings.TrimSpace(identity) == "" {
+		return nil, errors.New("the identity is empty; get_users() lists every user")
+	}
 	ctx := env.Context()
 	if err := sh.authorize(ctx, "get_users"); err != nil {
 		return nil, err
 	}
 	var s *lang.Stream
-	if identity != "" {
+	if byIdentity {
 		users, err := sh.cfg.Store.FindUsers(ctx, identity)
 		if err != nil && !errors.Is(err, store.ErrInvalid) {
 			return nil, err

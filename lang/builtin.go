@@ -308,6 +308,9 @@ func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
 	if b.def.Kind == Func || b.def.Kind == Source {
 		return b.env.callFunc(b.def, args)
 	}
+	if len(args) > b.def.MinArgs && b.def.Targets && args[0] == tengo.UndefinedValue {
+		return nil, fmt.Errorf("%s: the target is undefined; check the variable or field that should name a user", b.def.Name)
+	}
 	if len(args) > b.def.MinArgs && isInput(b.def, args[0]) {
 		return b.env.apply([]step{{b.def, args[1:]}}, args[0])
 	}
@@ -422,10 +425,23 @@ func isInput(def *Builtin, x tengo.Object) bool {
 		return true
 	}
 	if def.Targets {
-		_, ok := identityOf(x)
-		return ok
+		id, ok := identityOf(x)
+		return ok && !allDigits(id)
 	}
 	return false
+}
+
+// allDigits reports whether s is a non-empty string of ASCII digits: a PIN,
+// never an identity (no identity form is digits only), so that
+// users | set_pin("583920") binds the PIN instead of looking it up as a user
+// and showing it in a "no such user" message.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func notInput(x tengo.Object, def *Builtin) error {

@@ -163,3 +163,14 @@ func TestLazyRecord(t *testing.T) {
 		t.Errorf("payload %v", lazy.Payload())
 	}
 }
+
+func TestTargetBinding(t *testing.T) {
+	h := newHarness(t, Options{Builtins: fusionBuiltins()})
+	// An all-digit string is never an identity, so it stays an argument.
+	if got := h.value(`["sip:a@x.com"] | grant("583920")`); plainText(got) != "sip:a@x.com->583920" {
+		t.Errorf("a PIN-like argument was taken for a target: %v", got)
+	}
+	if _, err := h.run(`grant(undefined, "Secure")`); err == nil || !strings.Contains(err.Error(), "the target is undefined") {
+		t.Errorf("undefined target: err = %v", err)
+	}
+}

@@ -27,10 +27,13 @@ func StandardRoles() []Role {
 			"new_pin_policy", "set_pin_policy", "remove_pin_policy", "grant_pin_policy",
 			"new_user", "remove_user", "import_users",
 			"new_admin_role", "remove_admin_role", "add_role_member", "remove_role_member")},
+		// verify_pin is a PIN logon made by an admin. A role that may both
+		// try PINs and unlock them (which resets the failure counters) could
+		// guess any PIN without limit, so only CsAdministrator may verify.
 		{Identity: CsUserAdministrator, IsStandardRole: true, Builtins: with(
-			"set_pin", "lock_pin", "unlock_pin", "verify_pin", "grant_pin_policy",
+			"set_pin", "lock_pin", "unlock_pin", "grant_pin_policy",
 			"new_user", "remove_user", "import_users")},
-		{Identity: CsHelpDesk, IsStandardRole: true, Builtins: with("lock_pin", "unlock_pin", "verify_pin")},
+		{Identity: CsHelpDesk, IsStandardRole: true, Builtins: with("lock_pin", "unlock_pin")},
 		{Identity: CsServerAdministrator, IsStandardRole: true, Builtins: with(
 			"new_pin_policy", "set_pin_policy", "remove_pin_policy", "grant_pin_policy")},
 		{Identity: CsViewOnlyAdministrator, IsStandardRole: true, Builtins: with()},

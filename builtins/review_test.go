@@ -1,0 +1,111 @@
+package builtins
+
+import (
+	"strings"
+	"testing"
+)
+
+// Cases found in review: each was a way to leak a PIN, act on the wrong
+// users, or act after error_action "stop".
+func TestBindingAndStopCases(t *testing.T) {
+	t.Run("a PIN bound in a pipeline is never taken for a user", func(t *testing.T) {
+		ts := newTestShell(t)
+		_, stderr, err := ts.run(`get_users("aidan@litwareinc.com") | set_pin("583920") | count`)
+		if err != nil || stderr != "" {
+			t.Fatalf("err %v, stderr %q", err, stderr)
+		}
+		if got := ts.value(`verify_pin("aidan@litwareinc.com", "583920").ok`); got != "true" {
+			t.Errorf("PIN not set: %s", got)
+		}
+		if strings.Contains(ts.must(`last_errors()`), "583920") {
+			t.Error("the PIN reached last_errors()")
+		}
+	})
+	t.Run("verify_pin with swapped arguments audits nothing", func(t *testing.T) {
+		ts := newTestShell(t)
+		before := ts.value(`audit_log() | count`)
+		for _, code := range []string{`verify_pin("583920", "Ken Myer")`, `verify_pin("Ken Myer", "Ken Myer")`} {
+			if _, _, err := ts.run(code); err == nil || !strings.Contains(err.Error(), "verify_pin(identity, pin)") {
+				t.Errorf("%s: err = %v", code, err)
+			}
+		}
+		if got := ts.value(`audit_log() | count`); got != before {
+			t.Errorf("audit entries %s -> %s", before, got)
+		}
+	})
+	t.Run("verify_pin under --whatif changes no counter", func(t *testing.T) {
+		ts := newTestShell(t, withWhatIf())
+		out := ts.must(`verify_pin("kenmyer@litwareinc.com", "000000")`)
+		if !strings.Contains(out, `What if: Performing the operation "verify_pin" on target "kenmyer@litwareinc.com".`) {
+			t.Errorf("output %q", out)
+		}
+		if got := ts.pinInfo("kenmyer@litwareinc.com").GlobalFailures; got != 0 {
+			t.Errorf("failed attempts %d", got)
+		}
+	})
+	t.Run("an empty identity is an error, not everyone", func(t *testing.T) {
+		ts := newTestShell(t)
+		for _, code := range []string{`get_users("")`, `get_users({identity: " "})`} {
+			if _, _, err := ts.run(code); err == nil || !strings.Contains(err.Error(), "the identity is empty") {
+				t.Errorf("%s: err = %v", code, err)
+			}
+		}
+		if _, _, err := ts.run(`get_users({ou: "garbage"})`); err == nil || !strings.Contains(err.Error(), `ou "garbage"`) {
+			t.Errorf("bad ou: err = %v", err)
+		}
+	})
+	t.Run("an undefined target is an error", func(t *testing.T) {
+		ts := newTestShell(t)
+		if _, _, err := ts.run(`p := {}; set_pin(p.identity, "583920")`); err == nil || !strings.Contains(err.Error(), "the target is undefined") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("stop stops inside one wildcard", func(t *testing.T) {
+		ts := newTestShell(t)
+		ts.must(`unlock_pin("lisasmith@litwareinc.com")`)
+		// Tony (already locked) comes before Lisa.
+		if _, _, err := ts.run(`lock_pin("* Smith", {error_action: "stop"})`); err == nil || !strings.Contains(err.Error(), "tonysmith") {
+			t.Fatalf("err = %v", err)
+		}
+		if ts.pinInfo("lisasmith@litwareinc.com").IsLockedOut() {
+			t.Error("stop went on to Lisa")
+		}
+	})
+	t.Run("a user named twice is changed once", func(t *testing.T) {
+		ts := newTestShell(t)
+		_, stderr, err := ts.run(`s := lock_pin(["Ken Myer", "kenmyer@litwareinc.com"])`)
+		if err != nil || stderr != "" {
+			t.Fatalf("err %v, stderr %q", err, stderr)
+		}
+		if got := ts.value(`[s.changed, s.failed]`); got != "[1,0]" {
+			t.Errorf("summary %s", got)
+		}
+	})
+	t.Run("a removed user is named, not its key", func(t *testing.T) {
+		ts := newTestShell(t)
+		ts.must(`r := pin_info("Ken Myer"); x := remove_user("kenmyer@litwareinc.com")`)
+		_, stderr, _ := ts.run(`lock_pin(r)`)
+		if stderr != "lock_pin: sip:kenmyer@litwareinc.com: no such user\n" {
+			t.Errorf("stderr %q", stderr)
+		}
+	})
+	t.Run("grant takes per-user policies only", func(t *testing.T) {
+		ts := newTestShell(t)
+		if _, _, err := ts.run(`grant_pin_policy("Ken Myer", "site:Redmond")`); err == nil || !strings.Contains(err.Error(), "not a per-user policy") {
+			t.Errorf("err = %v", err)
+		}
+	})
+	t.Run("role changes take whatif", func(t *testing.T) {
+		ts := newTestShell(t)
+		out := ts.must(`add_role_member("CsHelpDesk", "bob", {whatif: true})`)
+		if !strings.Contains(out, `What if: Performing the operation "add_role_member" on target "CsHelpDesk".`) {
+			t.Errorf("output %q", out)
+		}
+		if got := ts.value(`contains(admin_roles("CsHelpDesk").members, "bob")`); got != "false" {
+			t.Error("whatif added the member")
+		}
+		if _, _, err := ts.run(`add_role_member("CsHelpDesk", "bob", 5)`); err == nil || !strings.Contains(err.Error(), "options map") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
