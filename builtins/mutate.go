@@ -129,6 +129,9 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 				continue
 			case store.Skipped:
 				sum.skipped++
+				if r.Err == nil {
+					continue // a no-op that needs no message
+				}
 			default:
 				sum.failed++
 			}

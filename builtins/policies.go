@@ -278,6 +278,14 @@ func (sh *Shell) grantPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Obj
 		}
 	}
 	return sh.mutate(env, in, "grant_pin_policy", opts, func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-		return sh.cfg.Store.GrantPolicy(ctx, op, ids, name)
+		results, err := sh.cfg.Store.GrantPolicy(ctx, op, ids, name)
+		for i, r := range results {
+			// Granting what a user already has is a no-op, as in Lync:
+			// counted as skipped, not shown as an error.
+			if r.Outcome == store.Skipped && errors.Is(r.Err, store.ErrDuplicate) {
+				results[i].Err = nil
+			}
+		}
+		return results, err
 	})
 }

@@ -109,3 +109,17 @@ func TestBindingAndStopCases(t *testing.T) {
 		}
 	})
 }
+
+func TestGrantTwiceIsQuiet(t *testing.T) {
+	ts := newTestShell(t)
+	_, stderr, err := ts.run(`s := grant_pin_policy("Ken Myer", "Expire30")`)
+	if err != nil || stderr != "" {
+		t.Fatalf("err %v, stderr %q", err, stderr)
+	}
+	if got := ts.value(`[s.changed, s.skipped]`); got != "[0,1]" {
+		t.Errorf("summary %s", got)
+	}
+	if ts.sh.ErrorsShown() != 0 {
+		t.Error("a no-op counted as a shown error")
+	}
+}

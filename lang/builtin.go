@@ -227,10 +227,14 @@ func matchFields(want map[string]tengo.Object) func(context.Context, tengo.Objec
 		switch r := item.(type) {
 		case *Record:
 			if r.schema != schema {
-				schema = r.schema
 				for i, k := range keys {
-					idx[i] = schema.Index(k)
+					if idx[i] = r.schema.Index(k); idx[i] < 0 {
+						// A misspelt field would silently match nothing.
+						return false, fmt.Errorf("%s records have no field %q; their fields are %s",
+							r.schema.name, k, strings.Join(r.schema.fields, ", "))
+					}
 				}
+				schema = r.schema
 			}
 			for i, j := range idx {
 				v := tengo.UndefinedValue

@@ -174,3 +174,14 @@ func TestTargetBinding(t *testing.T) {
 		t.Errorf("undefined target: err = %v", err)
 	}
 }
+
+func TestWhereMapMisspeltField(t *testing.T) {
+	h := newHarness(t, Options{})
+	_, err := h.run(`fake_pins(3) | where({is_pin_sett: true}) | count`)
+	if err == nil || !strings.Contains(err.Error(), `pin_info records have no field "is_pin_sett"`) {
+		t.Errorf("err = %v", err)
+	}
+	if got := h.value(`[{a: 1}, {b: 2}] | where({a: 1}) | count`).String(); got != "1" {
+		t.Errorf("maps may lack a field: %s", got)
+	}
+}
