@@ -41,8 +41,9 @@ Called on one target it returns one record. opts: {error_action: ...}.`,
 longer be used to sign in or join a dial-in conference (the user can still
 sign in with user name and password). Only an admin unlock (unlock_pin)
 undoes it. Users without a PIN, or whose PIN is already locked, are
-skipped with a message. Returns a summary: changed, skipped, failed.
-opts: {whatif, confirm, force, error_action} as in PowerShell.`,
+skipped with a message. Returns a summary: changed, skipped, failed (with
+whatif, changed counts the targets it would try; their state is not
+checked). opts: {whatif, confirm, force, error_action} as in PowerShell.`,
 			Examples: []lang.Example{
 				{Code: `lock_pin("kenmyer@litwareinc.com")`, Output: "action: lock_pin  changed: 1  skipped: 0  failed: 0  whatif: false\n"},
 				{Code: `lock_pin("Ken Myer", {whatif: true})`, Output: "What if: Performing the operation \"lock_pin\" on target \"sip:kenmyer@litwareinc.com\".\naction: lock_pin  changed: 1  skipped: 0  failed: 0  whatif: true\n"},
