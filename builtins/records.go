@@ -73,11 +73,11 @@ func strings2array(ss []string) tengo.Object {
 	return &tengo.ImmutableArray{Value: arr}
 }
 
-// userRecord is u as a record; its payload is the user's store.UserID, so a
-// builtin given the record needs no identity lookup. Its fields are made
+// userRecord is u as a record; its payload is a userRef, so a builtin
+// given the record needs no identity lookup. Its fields are made
 // when first read: a pipeline over a million users reads few of them.
 func userRecord(u store.User) *lang.Record {
-	return lang.NewLazyRecord(userSchema, u.ID, func(i int) tengo.Object {
+	return lang.NewLazyRecord(userSchema, userRef{u.ID, u.SipAddress}, func(i int) tengo.Object {
 		switch i {
 		case 0:
 			return str(u.Identity())
@@ -116,7 +116,7 @@ func userRecord(u store.User) *lang.Record {
 // comparing it with a time never fails a pipeline and never counts such a
 // user as expired (facts §9.8).
 func pinInfoRecord(p store.PinInfo, now time.Time) *lang.Record {
-	return lang.NewLazyRecord(pinInfoSchema, p.ID, func(i int) tengo.Object {
+	return lang.NewLazyRecord(pinInfoSchema, userRef{p.ID, p.Identity}, func(i int) tengo.Object {
 		switch i {
 		case 0:
 			return str(p.Identity)

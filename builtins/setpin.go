@@ -138,7 +138,7 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 				}
 				continue
 			}
-			out = append(out, lang.NewRecord(newPinSchema, []tengo.Object{str(r.Identity), optStr(r.Pin)}, r.ID))
+			out = append(out, lang.NewRecord(newPinSchema, []tengo.Object{str(r.Identity), optStr(r.Pin)}, userRef{r.ID, r.Identity}))
 		}
 		clear(names)
 		return nil

@@ -17,6 +17,14 @@ type target struct {
 	identity string // canonical identity, for messages, WhatIf and Confirm
 }
 
+// userRef is the hidden payload of the records pinsh makes for a user: its
+// key and canonical identity, so that a builtin given the record needs no
+// lookup, and no field of the record is made just to name it.
+type userRef struct {
+	id       store.UserID
+	identity string
+}
+
 // errNoSuchUser is a per-item error: the input names no user.
 var errNoSuchUser = errors.New("no such user")
 
@@ -60,9 +68,8 @@ func identityOf(item tengo.Object) (string, bool) {
 func (sh *Shell) resolve(ctx context.Context, items []tengo.Object) (targets []target, errs []*itemError, err error) {
 	for _, item := range items {
 		if r, ok := item.(*lang.Record); ok {
-			if id, ok := r.Payload().(store.UserID); ok && id != 0 {
-				name, _ := identityOf(r)
-				targets = append(targets, target{id: id, identity: name})
+			if ref, ok := r.Payload().(userRef); ok && ref.id != 0 {
+				targets = append(targets, target{id: ref.id, identity: ref.identity})
 				continue
 			}
 		}
