@@ -40,7 +40,7 @@ type Params struct {
 // DefaultParams returns the parameters of new hashes: argon2id with 8 MiB of
 // memory, one pass, one thread. They cost about 5 ms per hash on the
 // project's 2-core reference machine, so set_pin for 10,000 users takes
-// about 30 s with two hashing workers (see the README for measurements).
+// about 40-45 s with two hashing workers (see the README for measurements).
 // They are below OWASP's 19 MiB/2 passes on purpose: the key kept outside the
 // database is what protects a 5-digit PIN (facts §10); the memory-hard hash
 // only raises the cost for someone who has both.
