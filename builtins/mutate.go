@@ -88,81 +88,62 @@ func (r *reporter) report(err error) error {
 // applyFunc commits one batch of a mutation.
 type applyFunc func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error)
 
-// mutate runs a target-taking mutation (lock_pin, unlock_pin, ...) over in:
-// it checks the operator's role, resolves each input item, says what it
-// would do (whatif) or asks (confirm), commits the targets in batches with
-// apply, reports per-item errors, and returns the summary record.
-func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts options, apply applyFunc) (tengo.Object, error) {
+// targetWalk is one pass of a target-taking builtin over its input: what
+// to call it in WhatIf and Confirm texts, its options, how many targets to
+// commit at once, and commit itself. walkTargets fills in the counts.
+type targetWalk struct {
+	name   string
+	opts   options
+	batch  int // targets per commit
+	rep    *reporter
+	commit func(ctx context.Context, batch []target) error // must not keep batch
+
+	unresolved int // input items that named no user (reported)
+	whatIf     int // targets only described (whatif)
+	declined   int // targets the admin said No to
+}
+
+// walkTargets reads in, resolves its items to users, describes them
+// (whatif) or asks about them (confirm), and commits the rest in batches,
+// each user once per batch. It reads readChunk items at a time and keeps
+// only the targets, so a batch costs memory for its keys, not its records.
+// With error_action "stop" or confirm it commits one target at a time:
+// nothing after a failing or declined target may change. If the input fails
+// or is interrupted, the batch being gathered is not committed.
+func (sh *Shell) walkTargets(env *lang.Env, in *lang.Stream, w *targetWalk) error {
 	ctx := env.Context()
-	if err := sh.authorize(ctx, name); err != nil {
-		return nil, err
-	}
-	sum := summary{action: name, whatIf: opts.whatIf}
-	rep := sh.reporter(env, name, opts)
 	conf := confirmer{prompter: sh.cfg.Prompter}
-	chunk, batch := readChunk, commitBatch
-	if opts.errorAction == Stop || opts.confirm {
-		chunk, batch = 1, 1 // nothing after the failing or declined item may change
+	chunk, batch := readChunk, w.batch
+	if w.opts.errorAction == Stop || w.opts.confirm {
+		chunk, batch = 1, 1
 	}
-	// pending holds the targets of the batch being gathered, each user once.
 	var pending []target
 	inBatch := map[store.UserID]bool{}
-	commit := func() error {
+	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		ids := make([]store.UserID, len(pending))
-		names := make(map[store.UserID]string, len(pending))
-		for i, t := range pending {
-			ids[i], names[t.id] = t.id, t.identity
-		}
+		err := w.commit(ctx, pending)
 		pending = pending[:0]
 		clear(inBatch)
-		results, err := apply(ctx, sh.op(), ids)
-		if err != nil {
-			return err
-		}
-		for _, r := range results {
-			switch r.Outcome {
-			case store.Changed:
-				sum.changed++
-				continue
-			case store.Skipped:
-				sum.skipped++
-				if r.Err == nil {
-					continue // a no-op that needs no message
-				}
-			default:
-				sum.failed++
-			}
-			if r.Identity == "" { // the user was removed since it was named
-				r.Identity = names[r.ID]
-			}
-			if err := rep.report(resultError(r)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return err
 	}
 	for {
 		items, err := in.Take(ctx, chunk)
 		if err != nil {
-			return nil, err // the gathered batch is not applied
+			return err
 		}
 		if len(items) == 0 {
-			if err := commit(); err != nil {
-				return nil, err
-			}
-			return sum.record(), nil
+			return flush()
 		}
 		targets, errs, err := sh.resolve(ctx, items)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, e := range errs {
-			sum.failed++
-			if err := rep.report(e); err != nil {
-				return nil, err
+			w.unresolved++
+			if err := w.rep.report(e); err != nil {
+				return err
 			}
 		}
 		for _, t := range targets {
@@ -170,31 +151,80 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 				continue // named twice in one batch: act once
 			}
 			switch {
-			case opts.whatIf:
-				fmt.Fprintln(env.Stdout(), WhatIfText(name, t.identity))
-				sum.changed++
+			case w.opts.whatIf:
+				fmt.Fprintln(env.Stdout(), WhatIfText(w.name, t.identity))
+				w.whatIf++
 				continue
-			case opts.confirm:
-				ok, err := conf.ok(name, t.identity)
+			case w.opts.confirm:
+				ok, err := conf.ok(w.name, t.identity)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if !ok {
-					sum.skipped++
+					w.declined++
 					continue
 				}
 			}
 			inBatch[t.id] = true
 			pending = append(pending, t)
-			// Counted in targets, not input items: one wildcard may name
-			// many users, and with stop nothing after a failure may change.
-			if len(pending) >= batch {
-				if err := commit(); err != nil {
-					return nil, err
+			if len(pending) >= batch { // counted in targets: one wildcard may name many
+				if err := flush(); err != nil {
+					return err
 				}
 			}
 		}
 	}
+}
+
+// mutate runs a target-taking mutation (lock_pin, unlock_pin, ...) over in:
+// it checks the operator's role, walks the targets (walkTargets), commits
+// them with apply, reports per-item errors, and returns the summary record.
+func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts options, apply applyFunc) (tengo.Object, error) {
+	if err := sh.authorize(env.Context(), name); err != nil {
+		return nil, err
+	}
+	sum := summary{action: name, whatIf: opts.whatIf}
+	rep := sh.reporter(env, name, opts)
+	w := &targetWalk{name: name, opts: opts, batch: commitBatch, rep: rep,
+		commit: func(ctx context.Context, batch []target) error {
+			ids := make([]store.UserID, len(batch))
+			named := make(map[store.UserID]string, len(batch))
+			for i, t := range batch {
+				ids[i], named[t.id] = t.id, t.identity
+			}
+			results, err := apply(ctx, sh.op(), ids)
+			if err != nil {
+				return err
+			}
+			for _, r := range results {
+				switch r.Outcome {
+				case store.Changed:
+					sum.changed++
+					continue
+				case store.Skipped:
+					sum.skipped++
+					if r.Err == nil {
+						continue // a no-op that needs no message
+					}
+				default:
+					sum.failed++
+				}
+				if r.Identity == "" { // the user was removed since it was named
+					r.Identity = named[r.ID]
+				}
+				if err := rep.report(resultError(r)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}
+	if err := sh.walkTargets(env, in, w); err != nil {
+		return nil, err
+	}
+	sum.failed += w.unresolved
+	sum.changed += w.whatIf
+	sum.skipped += w.declined
+	return sum.record(), nil
 }
 
 // resultError is the per-item error of a store result, naming its target

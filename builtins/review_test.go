@@ -123,3 +123,79 @@ func TestGrantTwiceIsQuiet(t *testing.T) {
 		t.Error("a no-op counted as a shown error")
 	}
 }
+
+func TestSetPinConfirmAndStop(t *testing.T) {
+	answers := scripted{No, Yes}
+	ts := newTestShell(t, withPrompter(&answers))
+	out := ts.must(`r := set_pin(["aidan@litwareinc.com", "pilar@litwareinc.com"], {confirm: true}) | collect; len(r)`)
+	if strings.TrimSpace(out) != "1" || ts.pinInfo("aidan@litwareinc.com").IsSet {
+		t.Errorf("confirm: %q; Aidan (declined) set = %v", out, ts.pinInfo("aidan@litwareinc.com").IsSet)
+	}
+	// Tony is locked: with stop, Ken after him keeps his PIN.
+	ts2 := newTestShell(t)
+	if _, _, err := ts2.run(`set_pin(["tonysmith@litwareinc.com", "kenmyer@litwareinc.com"], "583920", {error_action: "stop"})`); err == nil || !strings.Contains(err.Error(), "unlock") {
+		t.Fatalf("err = %v", err)
+	}
+	if got := ts2.value(`verify_pin("kenmyer@litwareinc.com", "583920").ok`); got != "false" {
+		t.Error("stop went on to Ken")
+	}
+}
+
+func TestMoreErrorPaths(t *testing.T) {
+	ts := newTestShell(t, func(c *Config) {
+		c.ReadPin = func(prompt string) (string, error) { return "583920", nil }
+	})
+	if got := ts.value(`set_pin("aidan@litwareinc.com", read_pin("PIN for Aidan: ")) | count`); got != "1" {
+		t.Errorf("set_pin with read_pin: %s", got)
+	}
+	noTerm := newTestShell(t)
+	errs := []struct{ code, want string }{
+		{`read_pin()`, "needs a terminal"},
+		{`read_pin(5)`, "prompt must be a string"},
+		{`read_pin("a", "b")`, "want read_pin([prompt])"},
+		{`verify_pin("* Smith", "583920")`, "names 2 users"},
+		{`verify_pin("Ken Myer")`, "want verify_pin(identity, pin)"},
+		{`verify_pin("Ken Myer", 48151)`, "leading zeros"},
+		{`audit_log(5)`, "want a map of filters"},
+		{`audit_log({since: "yesterday"})`, "since must be a time"},
+		{`audit_log({operator: 5})`, "operator must be a string"},
+		{`audit_log({who: "x"})`, `unknown filter "who"`},
+		{`audit_log({}, {})`, "want audit_log()"},
+		{`now("soon")`, "want Go duration syntax"},
+		{`now(5)`, "must be a string"},
+		{`now("1d", "2d")`, "want now() or now(offset)"},
+		{`advance_clock()`, "want advance_clock(duration)"},
+		{`assert()`, "want assert(cond[, msg])"},
+		{`assert_eq(1)`, "want assert_eq(got, want[, msg])"},
+		{`assert(false, "it broke")`, "assertion failed: it broke"},
+		{`assert_eq(1, 2, "sum")`, "sum: got 1, want 2"},
+		{`last_errors(1)`, "takes no arguments"},
+		{`help(1, 2)`, "want help() or help(name)"},
+		{`admin_roles("Nope")`, "not found"},
+		{`admin_roles(1, 2)`, "want admin_roles()"},
+		{`lock_pin("Ken Myer", {whatif: true}, 5)`, "unexpected argument"},
+		{`set_pin("Ken Myer", "1", "2")`, "want set_pin(target[, pin][, opts])"},
+		{`set_pin("Ken Myer", "")`, "the PIN is empty"},
+		{`set_pin("Ken Myer", [1])`, "must be a string of digits"},
+	}
+	for _, tt := range errs {
+		if _, _, err := noTerm.run(tt.code); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.code, err, tt.want)
+		}
+	}
+	if got := noTerm.value(`[now("-1d12h") < now(), now("1d") > now("23h")]`); got != "[true,true]" {
+		t.Errorf("now offsets: %s", got)
+	}
+	if got := noTerm.value(`audit_log({since: now("-1d"), until: now("1d"), operator: "admin", target: "global"}) | count`); got != "0" {
+		t.Errorf("audit filters: %s", got)
+	}
+}
+
+func TestPinInfoOfRemovedUser(t *testing.T) {
+	ts := newTestShell(t)
+	ts.must(`u := get_users("Ken Myer") | collect; x := remove_user("kenmyer@litwareinc.com")`)
+	out, stderr, err := ts.run(`pin_info(u) | count`)
+	if err != nil || strings.TrimSpace(out) != "0" || stderr != "pin_info: sip:kenmyer@litwareinc.com: no such user\n" {
+		t.Errorf("out %q stderr %q err %v", out, stderr, err)
+	}
+}

@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -111,84 +112,37 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 		return nil, err
 	}
 	rep := sh.reporter(env, "set_pin", opts)
-	conf := confirmer{prompter: sh.cfg.Prompter}
-	chunk, batch := readChunk, setPinBatch
-	if opts.errorAction == Stop || opts.confirm {
-		chunk, batch = 1, 1 // nothing after the failing or declined user may change
-	}
 	var out []tengo.Object
-	var reqs []store.SetPinRequest
-	names := map[store.UserID]string{}
-	commit := func() error {
-		if len(reqs) == 0 {
-			return nil
-		}
-		results, err := sh.cfg.Store.SetPins(ctx, sh.op(), reqs)
-		reqs = reqs[:0]
-		if err != nil {
-			return err
-		}
-		for _, r := range results {
-			if r.Identity == "" {
-				r.Identity = names[r.ID]
+	w := &targetWalk{name: "set_pin", opts: opts, batch: setPinBatch, rep: rep,
+		commit: func(ctx context.Context, batch []target) error {
+			reqs := make([]store.SetPinRequest, len(batch))
+			named := make(map[store.UserID]string, len(batch))
+			for i, t := range batch {
+				reqs[i] = store.SetPinRequest{ID: t.id, Pin: pin, EnforceHistory: opts.enforceHistory}
+				named[t.id] = t.identity
 			}
-			if r.Outcome != store.Changed {
-				if err := rep.report(resultError(r.ItemResult)); err != nil {
-					return err
+			results, err := sh.cfg.Store.SetPins(ctx, sh.op(), reqs)
+			if err != nil {
+				return err
+			}
+			for _, r := range results {
+				if r.Identity == "" {
+					r.Identity = named[r.ID]
 				}
-				continue
-			}
-			out = append(out, lang.NewRecord(newPinSchema, []tengo.Object{str(r.Identity), optStr(r.Pin)}, userRef{r.ID, r.Identity}))
-		}
-		clear(names)
-		return nil
-	}
-	for {
-		items, err := in.Take(ctx, chunk)
-		if err != nil {
-			return nil, err
-		}
-		if len(items) == 0 {
-			if err := commit(); err != nil {
-				return nil, err
-			}
-			return env.Items(out), nil
-		}
-		targets, errs, err := sh.resolve(ctx, items)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range errs {
-			if err := rep.report(e); err != nil {
-				return nil, err
-			}
-		}
-		for _, t := range targets {
-			if _, dup := names[t.id]; dup {
-				continue // named twice in one batch: one new PIN
-			}
-			if opts.whatIf {
-				fmt.Fprintln(env.Stdout(), WhatIfText("set_pin", t.identity))
-				continue
-			}
-			if opts.confirm {
-				ok, err := conf.ok("set_pin", t.identity)
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
+				if r.Outcome != store.Changed {
+					if err := rep.report(resultError(r.ItemResult)); err != nil {
+						return err
+					}
 					continue
 				}
+				out = append(out, lang.NewRecord(newPinSchema, []tengo.Object{str(r.Identity), optStr(r.Pin)}, userRef{r.ID, r.Identity}))
 			}
-			names[t.id] = t.identity
-			reqs = append(reqs, store.SetPinRequest{ID: t.id, Pin: pin, EnforceHistory: opts.enforceHistory})
-			if len(reqs) >= batch {
-				if err := commit(); err != nil {
-					return nil, err
-				}
-			}
-		}
+			return nil
+		}}
+	if err := sh.walkTargets(env, in, w); err != nil {
+		return nil, err
 	}
+	return env.Items(out), nil
 }
 
 func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
