@@ -142,9 +142,15 @@
 // constructors (Source, Iter, Items, Filter, Map, Batch) or, for a sink, its
 // result. Env.Invoke calls script functions; Env.Predicate turns a where()
 // argument into a Go predicate (a map predicate never enters the VM).
-// Records are made with NewSchema and NewRecord, times with NewTime and
-// Never. Errors a builtin returns are prefixed with its name and reported at
-// the script position of the call.
+// Records are made with NewSchema and NewRecord, or NewLazyRecord when
+// each field is made on first read; times with NewTime and Never. A
+// target-taking builtin (Targets) also takes an identity string or an
+// identity-carrying record as its input; MinArgs says how many arguments
+// it always takes, so that a call with no more is a bound stage. A source
+// may mark its stream WithOrigin so that the next stage can replace both by
+// a faster equivalent while the stream is untouched (Origin). Errors a
+// builtin returns are prefixed with its name and reported at the script
+// position of the call.
 //
 // A Session is one interpreter (a REPL or a script run); Eval compiles and
 // runs one input, keeping globals for the next. Incomplete tells a REPL to
