@@ -148,6 +148,14 @@ func TestMoreErrorPaths(t *testing.T) {
 	if got := ts.value(`set_pin("aidan@litwareinc.com", read_pin("PIN for Aidan: ")) | count`); got != "1" {
 		t.Errorf("set_pin with read_pin: %s", got)
 	}
+	if got := ts.value(`verify_pin("aidan@litwareinc.com", read_pin()).ok`); got != "true" {
+		t.Errorf("verify_pin with read_pin: %s", got)
+	}
+	// What read_pin returns never shows the PIN.
+	out := ts.must(`p := read_pin(); p`) + ts.must(`string(p)`) + ts.must(`[p]`) + ts.value(`p`)
+	if strings.Contains(out, "583920") || !strings.Contains(out, "<PIN hidden>") {
+		t.Errorf("read_pin's value printed as %q", out)
+	}
 	noTerm := newTestShell(t)
 	errs := []struct{ code, want string }{
 		{`read_pin()`, "needs a terminal"},

@@ -62,7 +62,8 @@ Use read_pin() to keep the PIN out of your history.`,
 			Sig: "read_pin([prompt])",
 			Doc: `Read a PIN from the terminal without echoing it, so that it is never
 typed into a script or the prompt's history:
-set_pin("kenmyer@litwareinc.com", read_pin()).`,
+set_pin("kenmyer@litwareinc.com", read_pin()). The value prints as
+<PIN hidden>; set_pin and verify_pin take it.`,
 			Call: sh.readPin,
 		},
 	}
@@ -78,9 +79,32 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// pinArg reads a PIN argument: a string, so that leading zeros are kept.
+// pinSecret is what read_pin returns: a PIN that prints as <PIN hidden>
+// (at the prompt, in a table, in JSON, through string()), so that reading a
+// PIN from the terminal never shows it; set_pin and verify_pin take it as
+// they take a string.
+type pinSecret struct {
+	tengo.ObjectImpl
+	pin string
+}
+
+func (p *pinSecret) TypeName() string { return "pin" }
+func (p *pinSecret) String() string   { return "<PIN hidden>" }
+func (p *pinSecret) IsFalsy() bool    { return p.pin == "" }
+func (p *pinSecret) Copy() tengo.Object {
+	return p
+}
+func (p *pinSecret) Equals(x tengo.Object) bool {
+	o, ok := x.(*pinSecret)
+	return ok && o.pin == p.pin
+}
+
+// pinArg reads a PIN argument: a string, so that leading zeros are kept, or
+// what read_pin returned.
 func pinArg(o tengo.Object) (string, error) {
 	switch v := o.(type) {
+	case *pinSecret:
+		return v.pin, nil
 	case *tengo.String:
 		return v.Value, nil
 	case *tengo.Int:
@@ -220,5 +244,5 @@ func (sh *Shell) readPin(env *lang.Env, args []tengo.Object) (tengo.Object, erro
 	if err != nil {
 		return nil, err
 	}
-	return str(pin), nil
+	return &pinSecret{pin: pin}, nil
 }

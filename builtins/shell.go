@@ -77,6 +77,13 @@ func (e *DeniedError) Error() string {
 		e.Operator, e.Builtin, who)
 }
 
+// Authorize checks that the operator may run builtin (or the command the
+// embedding program gates on it, such as pinsh generate), and records a
+// denial in the audit log. A denial is a *DeniedError.
+func (sh *Shell) Authorize(ctx context.Context, builtin string) error {
+	return sh.authorize(ctx, builtin)
+}
+
 // authorize checks that the operator may run builtin, and audits a denial.
 func (sh *Shell) authorize(ctx context.Context, builtin string) error {
 	mine, err := sh.cfg.Store.RolesOf(ctx, sh.cfg.Operator)
