@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
 
@@ -45,6 +44,10 @@ func (a *app) run(args []string) int {
 	if err := cfg.resolvePaths(a.getenv); err != nil {
 		fmt.Fprintln(a.stderr, "pinsh:", err)
 		return exitUsage
+	}
+	if len(cfg.ignoredWithDemo) > 0 {
+		fmt.Fprintf(a.stderr, "pinsh: warning: %s ignored: --demo uses a temporary database and key file, never the real ones\n",
+			strings.Join(cfg.ignoredWithDemo, " and "))
 	}
 	switch cfg.mode {
 	case modePrompt:
@@ -122,82 +125,109 @@ func (a *app) runScript(cfg *config) int {
 		fmt.Fprintln(a.stderr, "pinsh:", err)
 		return exitUsage
 	}
+	// -c CODE is a one-liner: like the prompt, it prints the value of every
+	// expression statement. Script files print only streams.
+	return a.evalScript(cfg, name, src, cfg.mode == modeCode, scriptErrors)
+}
+
+// evalScript runs src, named name in its errors, on the run's database,
+// shows its errors in style, and returns the exit status. Interactive
+// prints the value of every expression statement.
+func (a *app) evalScript(cfg *config, name string, src []byte, interactive bool, style errorStyle) int {
 	clock := clockFor(cfg)
 	db, err := a.openDatabase(cfg, clock)
 	if err != nil {
-		fmt.Fprintln(a.stderr, "pinsh:", err)
+		fmt.Fprintln(a.stderr, style.prefix+":", err)
 		return exitDatabase
 	}
 	defer db.close()
 
-	var prompter builtins.Prompter
-	var readPin func(string) (string, error)
-	if tty := a.controllingTerminal(); tty != nil {
-		defer tty.Close()
-		prompter = builtins.NewLinePrompter(tty, tty)
-		readPin = func(prompt string) (string, error) { return readPinFrom(tty, prompt) }
-	}
-	sh := builtins.New(builtins.Config{
-		Store: db.conn, Clock: clock, Operator: cfg.as, WhatIf: cfg.whatIf,
-		Prompter: prompter, ReadPin: readPin,
-	})
-	format, width, err := a.outputFormat(cfg)
-	if err != nil {
-		fmt.Fprintln(a.stderr, "pinsh:", err)
-		return exitUsage
-	}
-	sess, err := lang.NewSession(lang.Options{
-		Stdout: a.stdout, Stderr: a.stderr,
-		Format: format, Width: width,
-		// -c CODE is a one-liner: like the prompt, it prints the value of
-		// every expression statement. Script files print only streams.
-		Interactive: cfg.mode == modeCode,
-		Args:        cfg.args,
-		Builtins:    sh.Builtins(shellBuiltins()...),
-		Now:         clock.Now,
-	})
-	if err != nil {
-		fmt.Fprintln(a.stderr, "pinsh: internal error:", err)
-		return exitFailure
-	}
-
-	ctx, stop := interruptible(context.Background())
+	ctx, stop := interruptible(context.Background(), db.onKill())
 	defer stop()
 	if cfg.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, fmt.Errorf("timed out after %v (--timeout)", cfg.timeout))
 		defer cancel()
 	}
-	db.conn.progress.begin()
+
+	var prompter builtins.Prompter
+	var readPin func(string) (string, error)
+	if tty := a.controllingTerminal(); tty != nil {
+		defer tty.Close()
+		// Reads of the terminal end with ctx, so that Ctrl-C and
+		// --timeout end a script waiting for an answer.
+		prompter = builtins.NewLinePrompter(ctxReader{ctx: ctx, tty: tty}, tty)
+		readPin = func(prompt string) (string, error) { return readPinFrom(ctx, tty, prompt) }
+	}
+	sh := builtins.New(builtins.Config{
+		Store: db.conn, Clock: clock, Operator: cfg.as, WhatIf: cfg.whatIf,
+		Prompter: releasingPrompter(db.conn, prompter), ReadPin: releasingReadPin(db.conn, readPin),
+	})
+	format, width, err := a.outputFormat(cfg)
+	if err != nil {
+		fmt.Fprintln(a.stderr, style.prefix+":", err)
+		return exitUsage
+	}
+	progress := db.conn.progress
+	sess, err := lang.NewSession(lang.Options{
+		Stdout: progress.writer(a.stdout), Stderr: progress.writer(a.stderr),
+		Format: format, Width: width,
+		Interactive: interactive,
+		Args:        cfg.args,
+		Builtins:    sh.Builtins(shellBuiltins()...),
+		Now:         clock.Now,
+	})
+	if err != nil {
+		fmt.Fprintln(a.stderr, style.prefix+": internal error:", err)
+		return exitFailure
+	}
+
+	progress.begin()
 	err = sess.Eval(ctx, name, src)
-	db.conn.progress.done()
-	return a.status(err, sh)
+	committed := progress.committed()
+	progress.done()
+	return a.status(err, sh, style, committed)
 }
 
-// interruptible returns a context that Ctrl-C (SIGINT) cancels, with the
-// cause "interrupted", and the function that stops listening for it.
-func interruptible(parent context.Context) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(parent)
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-sigs:
-			cancel(errors.New("interrupted"))
-		case <-done:
+// releasingPrompter returns p (nil stays nil) made to release the database
+// before it asks: see dbConn.release.
+func releasingPrompter(conn *dbConn, p builtins.Prompter) builtins.Prompter {
+	if p == nil {
+		return nil
+	}
+	return releasing{conn: conn, p: p}
+}
+
+type releasing struct {
+	conn *dbConn
+	p    builtins.Prompter
+}
+
+func (r releasing) Confirm(operation, target string) (builtins.Answer, error) {
+	if err := r.conn.release(); err != nil {
+		return builtins.No, fmt.Errorf("confirm: %w", err)
+	}
+	return r.p.Confirm(operation, target)
+}
+
+// releasingReadPin returns read (nil stays nil) made to release the
+// database before it waits for the PIN: see dbConn.release.
+func releasingReadPin(conn *dbConn, read func(string) (string, error)) func(string) (string, error) {
+	if read == nil {
+		return nil
+	}
+	return func(prompt string) (string, error) {
+		if err := conn.release(); err != nil {
+			return "", fmt.Errorf("read PIN: %w", err)
 		}
-	}()
-	return ctx, func() {
-		signal.Stop(sigs)
-		close(done)
-		cancel(nil)
+		return read(prompt)
 	}
 }
 
 // status reports err (the outcome of a script or of one prompt input) on
-// standard error and returns the exit status it calls for (design §2).
-func (a *app) status(err error, sh *builtins.Shell) int {
+// standard error in style and returns the exit status it calls for (design
+// §2). committed describes the changes counted before an interrupt.
+func (a *app) status(err error, sh *builtins.Shell, style errorStyle, committed string) int {
 	code := exitStatus(err, sh)
 	if err == nil {
 		return code
@@ -209,7 +239,7 @@ func (a *app) status(err error, sh *builtins.Shell) int {
 			fmt.Fprintln(a.stderr, ex.msg)
 		}
 	default:
-		fmt.Fprint(a.stderr, errorText(err))
+		fmt.Fprint(a.stderr, errorText(err, style, committed))
 	}
 	return code
 }
@@ -247,18 +277,94 @@ func exitStatus(err error, sh *builtins.Shell) int {
 	return exitFailure
 }
 
-// errorText is how an error is shown on standard error: with its position,
-// source line and caret when it is a script's error. It ends with a newline.
-func errorText(err error) string {
-	var le *lang.Error
-	if errors.As(err, &le) {
-		if le.Kind == lang.Interrupted || le.Kind == lang.TimedOut {
-			return "pinsh: " + le.Msg + "\n"
-		}
-		return le.Detail()
-	}
-	return "pinsh: " + err.Error() + "\n"
+// errorStyle is how a run shows its errors.
+type errorStyle struct {
+	prefix string // of messages without a position: "pinsh", "pinsh import"
+	// source shows a script error's position, source line and caret; a
+	// command that runs a builtin for the user (pinsh import) shows the
+	// message alone, since the user typed no script.
+	source bool
+	// builtin is the builtin such a command runs; its name is dropped from
+	// the start of messages, which the prefix already names.
+	builtin string
 }
+
+var (
+	scriptErrors = errorStyle{prefix: "pinsh", source: true}
+	importErrors = errorStyle{prefix: "pinsh import", builtin: "import_users"}
+)
+
+// errorText is how an error is shown on standard error. It ends with a
+// newline. A script's error shows its position, its source line with every
+// PIN-like number masked (see maskPins), and a caret. An interrupted or
+// timed-out run also says that the changes committed before it stay, and,
+// when committed names them, which.
+func errorText(err error, style errorStyle, committed string) string {
+	var le *lang.Error
+	if !errors.As(err, &le) {
+		return style.prefix + ": " + err.Error() + "\n"
+	}
+	switch {
+	case le.Kind == lang.Interrupted || le.Kind == lang.TimedOut:
+		return style.prefix + ": " + le.Msg + "\n" + style.prefix + ": " + stoppedNote(le.Kind, committed) + "\n"
+	case !style.source:
+		msg := le.Msg
+		if style.builtin != "" {
+			msg = strings.TrimPrefix(msg, style.builtin+": ")
+		}
+		if le.Item != "" {
+			msg += " (processing " + le.Item + ")"
+		}
+		return style.prefix + ": " + msg + "\n"
+	}
+	masked := *le
+	masked.Line = maskPins(le.Line)
+	return masked.Detail()
+}
+
+// stoppedNote tells the admin what an interrupted or timed-out run leaves
+// behind: a change commits with its audit entry, batch by batch (design
+// §4), so what committed before the stop stays.
+func stoppedNote(kind lang.ErrorKind, committed string) string {
+	what := "the interrupt"
+	if kind == lang.TimedOut {
+		what = "the timeout"
+	}
+	note := "changes committed before " + what + " stay committed"
+	if committed != "" {
+		note += " (" + committed + ")"
+	}
+	return note + "; audit_log() lists them"
+}
+
+// maxPinDigits is the longest PIN any policy allows (facts §6).
+const maxPinDigits = 24
+
+// maskPins replaces every run of minPinDigits to maxPinDigits ASCII digits
+// in a source line with as many '*', so that an error never shows a PIN
+// typed as a literal, and the caret under the line stays in its column.
+func maskPins(line string) string {
+	b := []byte(line)
+	for i := 0; i < len(b); {
+		if !isASCIIDigit(b[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && isASCIIDigit(b[j]) {
+			j++
+		}
+		if n := j - i; n >= minPinDigits && n <= maxPinDigits {
+			for k := i; k < j; k++ {
+				b[k] = '*'
+			}
+		}
+		i = j
+	}
+	return string(b)
+}
+
+func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // outputFormat returns the print format and table width of a run: --output,
 // or table on a terminal and the script-friendly default otherwise.
@@ -295,15 +401,4 @@ func (a *app) controllingTerminal() *os.File {
 		return nil
 	}
 	return tty
-}
-
-// readPinFrom reads a PIN from the terminal tty without echo.
-func readPinFrom(tty *os.File, prompt string) (string, error) {
-	fmt.Fprint(tty, prompt)
-	b, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprintln(tty)
-	if err != nil {
-		return "", fmt.Errorf("read PIN: %w", err)
-	}
-	return strings.TrimSpace(string(b)), nil
 }

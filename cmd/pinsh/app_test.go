@@ -42,19 +42,61 @@ func TestExitStatus(t *testing.T) {
 }
 
 func TestErrorText(t *testing.T) {
+	runtime := func(line string, col int) *lang.Error {
+		return &lang.Error{Kind: lang.RuntimeError, Pos: lang.Position{File: "-c", Line: 1, Col: col},
+			Msg: "set_pin: PIN 48151 is too short", Line: line}
+	}
 	tests := []struct {
-		err  error
-		want string
+		name      string
+		err       error
+		style     errorStyle
+		committed string
+		want      string
 	}{
-		{&lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, "pinsh: interrupted\n"},
-		{&lang.Error{Kind: lang.TimedOut, Msg: "timed out after 1s (--timeout)"}, "pinsh: timed out after 1s (--timeout)\n"},
-		{&lang.Error{Kind: lang.RuntimeError, Pos: lang.Position{File: "a.tengo", Line: 2, Col: 3}, Msg: "boom", Line: "x := boom"},
-			"a.tengo:2:3: boom\n    x := boom\n      ^\n"},
-		{errors.New("plain"), "pinsh: plain\n"},
+		{"interrupted", &lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, scriptErrors, "",
+			"pinsh: interrupted\npinsh: changes committed before the interrupt stay committed; audit_log() lists them\n"},
+		{"interrupted with counts", &lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, scriptErrors, "lock_pin: 65,536",
+			"pinsh: interrupted\npinsh: changes committed before the interrupt stay committed (lock_pin: 65,536); audit_log() lists them\n"},
+		{"timed out", &lang.Error{Kind: lang.TimedOut, Msg: "timed out after 1s (--timeout)"}, scriptErrors, "",
+			"pinsh: timed out after 1s (--timeout)\npinsh: changes committed before the timeout stay committed; audit_log() lists them\n"},
+		{"runtime", &lang.Error{Kind: lang.RuntimeError, Pos: lang.Position{File: "a.tengo", Line: 2, Col: 3}, Msg: "boom", Line: "x := boom"},
+			scriptErrors, "", "a.tengo:2:3: boom\n    x := boom\n      ^\n"},
+		// PIN-like numbers in the source line are masked, the caret stays
+		// in its column; the message line is left as it is.
+		{"number PIN masked", runtime(`set_pin("sip:a@x.com", 48151)`, 24), scriptErrors, "",
+			"-c:1:24: set_pin: PIN 48151 is too short\n    set_pin(\"sip:a@x.com\", *****)\n                           ^\n"},
+		{"array PIN masked", runtime(`set_pin("sip:a@x.com", ["480518"])`, 24), scriptErrors, "",
+			"-c:1:24: set_pin: PIN 48151 is too short\n    set_pin(\"sip:a@x.com\", [\"******\"])\n                           ^\n"},
+		{"map PIN masked", runtime(`f({pin: "480519", n: 123, id: 1234567890123456789012345})`, 3), scriptErrors, "",
+			"-c:1:3: set_pin: PIN 48151 is too short\n    f({pin: \"******\", n: 123, id: 1234567890123456789012345})\n      ^\n"},
+		{"import", &lang.Error{Kind: lang.RuntimeError, Pos: lang.Position{File: "pinsh import", Line: 1, Col: 1},
+			Msg: `import_users: operator "viewer" may not run import_users`, Line: `import_users("g.bin")`}, importErrors, "",
+			"pinsh import: operator \"viewer\" may not run import_users\n"},
+		{"import interrupted", &lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, importErrors, "import: 1,000",
+			"pinsh import: interrupted\npinsh import: changes committed before the interrupt stay committed (import: 1,000); audit_log() lists them\n"},
+		{"plain", errors.New("plain"), scriptErrors, "", "pinsh: plain\n"},
 	}
 	for _, tt := range tests {
-		if got := errorText(tt.err); got != tt.want {
-			t.Errorf("errorText(%v) = %q, want %q", tt.err, got, tt.want)
+		if got := errorText(tt.err, tt.style, tt.committed); got != tt.want {
+			t.Errorf("%s: errorText =\n%s\nwant\n%s", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestMaskPins(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"x := 123", "x := 123"},
+		{"x := 1234", "x := ****"},
+		{`set_pin(u, "06284") // 2010`, `set_pin(u, "*****") // ****`},
+		{"a1234b 12345678901234567890123 4", "a****b *********************** 4"},
+		{"123456789012345678901234", "************************"},   // 24: the longest PIN
+		{"1234567890123456789012345", "1234567890123456789012345"}, // 25: no PIN
+		{"４８１５１", "４８１５１"},                                         // not ASCII digits
+	}
+	for _, tt := range tests {
+		if got := maskPins(tt.in); got != tt.want {
+			t.Errorf("maskPins(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
@@ -151,12 +193,12 @@ func TestProgress(t *testing.T) {
 	now := time.Date(2010, 9, 2, 12, 0, 0, 0, time.UTC)
 	p.now = func() time.Time { return now }
 	p.begin()
-	p.add("lock_pin", 4096)
+	p.add("lock_pin", 4096, 4096)
 	if out.Len() != 0 {
 		t.Errorf("progress shown before %v: %q", progressDelay, out.String())
 	}
 	now = now.Add(progressDelay)
-	p.add("lock_pin", 4096)
+	p.add("lock_pin", 4096, 4000)
 	if got := out.String(); got != "\r\x1b[Klock_pin: 8,192 done (1s)" {
 		t.Errorf("progress line %q", got)
 	}
@@ -182,14 +224,57 @@ func TestProgress(t *testing.T) {
 		t.Errorf("done with nothing shown wrote %q", out.String())
 	}
 
-	var none *progress // standard error is not a terminal
+	var none *progress
 	none.begin()
-	none.add("lock_pin", 1)
+	none.add("lock_pin", 1, 1)
 	none.set("import", 1)
+	none.clear()
 	none.done()
-	if newProgress(nil) != nil {
-		t.Error("newProgress(nil) draws")
+	if none.committed() != "" || none.writer(&out) != &out {
+		t.Error("a nil progress counts or wraps")
 	}
+}
+
+// TestProgressCleared: whatever is written to the terminal while the line
+// is shown starts on a cleared line, and the line comes back afterwards.
+func TestProgressCleared(t *testing.T) {
+	var term bytes.Buffer // standard error and output on one terminal
+	p := newProgress(&term)
+	now := time.Date(2010, 9, 2, 12, 0, 0, 0, time.UTC)
+	p.now = func() time.Time { return now }
+	out, errs := p.writer(&term), p.writer(&term)
+	p.begin()
+	now = now.Add(progressDelay)
+	p.add("lock_pin", 100, 100)
+	fmt.Fprint(out, "action: lock_pin  changed: 100\n")
+	fmt.Fprint(errs, "lock_pin: sip:x@y.com: no such user\n")
+	now = now.Add(progressEvery)
+	p.add("lock_pin", 100, 90)
+	fmt.Fprint(out, "done\n")
+	want := "\r\x1b[Klock_pin: 100 done (1s)\r\x1b[Kaction: lock_pin  changed: 100\n" +
+		"lock_pin: sip:x@y.com: no such user\n" +
+		"\r\x1b[Klock_pin: 200 done (1s)\r\x1b[Kdone\n"
+	if got := term.String(); got != want {
+		t.Errorf("terminal:\n%q\nwant\n%q", got, want)
+	}
+	if got := p.committed(); got != "lock_pin: 190" {
+		t.Errorf("committed = %q, want the changed items", got)
+	}
+	p.done()
+	if got := p.committed(); got != "" {
+		t.Errorf("committed after done = %q", got)
+	}
+
+	// Not shown (standard error is not a terminal): counted all the same.
+	q := newProgress(nil)
+	q.begin()
+	q.add("unlock_pin", 5, 3)
+	q.set("import", 1000)
+	if got := q.committed(); got != "import: 1,000, unlock_pin: 3" {
+		t.Errorf("committed = %q", got)
+	}
+	q.clear()
+	q.done()
 }
 
 func TestThousands(t *testing.T) {

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 
+	"github.com/pinsh/pinsh/builtins"
 	"github.com/pinsh/pinsh/store"
 	"github.com/pinsh/pinsh/store/sample"
 )
@@ -14,13 +14,15 @@ import (
 // runImport runs pinsh import FILE: the import_users builtin on the file, so
 // that roles, the audit log and the messages are those of the language;
 // bad rows are shown with their line numbers and make the exit status 1.
+// Errors are reported as pinsh import's own, not as a script's: the user
+// typed no script.
 func (a *app) runImport(cfg *config) int {
 	if _, err := os.Stat(cfg.file); err != nil {
 		fmt.Fprintln(a.stderr, "pinsh import:", err)
 		return exitUsage
 	}
-	cfg.mode, cfg.code = modeCode, "import_users("+strconv.Quote(cfg.file)+")"
-	return a.runScript(cfg)
+	code := "import_users(" + strconv.Quote(cfg.file) + ")"
+	return a.evalScript(cfg, "pinsh import", []byte(code), true, importErrors)
 }
 
 // generateRole is the builtin whose role may add generated users: generating
@@ -32,20 +34,23 @@ func (a *app) runGenerate(cfg *config) int {
 	clock := clockFor(cfg)
 	db, err := a.openDatabase(cfg, clock)
 	if err != nil {
-		fmt.Fprintln(a.stderr, "pinsh:", err)
+		fmt.Fprintln(a.stderr, "pinsh generate:", err)
 		return exitDatabase
 	}
 	defer db.close()
-	st, err := db.conn.open()
-	if err != nil {
-		fmt.Fprintln(a.stderr, "pinsh:", err)
+	// Open now, so that a busy, foreign or newer database is reported as
+	// such, before anything else.
+	if _, err := db.conn.open(); err != nil {
+		fmt.Fprintln(a.stderr, "pinsh generate:", err)
 		return exitDatabase
 	}
-	ctx, stop := interruptible(context.Background())
+	ctx, stop := interruptible(context.Background(), db.onKill())
 	defer stop()
-	if err := mayRun(ctx, st, cfg.as, generateRole); err != nil {
-		fmt.Fprintln(a.stderr, "pinsh generate:", err)
-		return exitFailure
+	sh := builtins.New(builtins.Config{Store: db.conn, Clock: clock, Operator: cfg.as})
+	// Authorize audits a denial, as the builtins do.
+	if err := sh.Authorize(ctx, generateRole); err != nil {
+		fmt.Fprintln(a.stderr, "pinsh generate: adding users needs the rights of import_users:", err)
+		return exitStatus(err, nil)
 	}
 	if cfg.whatIf {
 		fmt.Fprintf(a.stdout, "What if: would add %s synthetic users to %s\n", thousands(cfg.count), db.where())
@@ -53,31 +58,20 @@ func (a *app) runGenerate(cfg *config) int {
 	}
 	db.conn.progress.begin()
 	err = sample.Generate(ctx, db.conn, store.Op{Operator: cfg.as, Now: clock.Now()}, cfg.count, nil)
+	committed := db.conn.progress.committed()
 	db.conn.progress.done()
 	switch {
 	case ctx.Err() != nil:
-		fmt.Fprintln(a.stderr, "pinsh generate: interrupted; the users of the batches committed so far were added")
+		msg := "pinsh generate: interrupted; the users of the batches committed so far stay added"
+		if committed != "" {
+			msg += " (" + committed + ")"
+		}
+		fmt.Fprintln(a.stderr, msg)
 		return exitInterrupted
 	case err != nil:
 		fmt.Fprintln(a.stderr, "pinsh generate:", err)
-		return exitFailure
+		return exitStatus(err, nil)
 	}
 	fmt.Fprintf(a.stdout, "added %s synthetic users\n", thousands(cfg.count))
 	return exitOK
-}
-
-// mayRun checks that operator is in a role that may run builtin.
-func mayRun(ctx context.Context, st store.Store, operator, builtin string) error {
-	roles, err := st.RolesOf(ctx, operator)
-	if err != nil {
-		return fmt.Errorf("check the roles of %q: %w", operator, err)
-	}
-	for _, r := range roles {
-		if r.Allows(builtin) {
-			return nil
-		}
-	}
-	return errors.New("operator " + strconv.Quote(operator) + " is in no role that may add users " +
-		"(CsAdministrator or CsUserAdministrator); ask a CsAdministrator: add_role_member(\"CsUserAdministrator\", " +
-		strconv.Quote(operator) + ")")
 }

@@ -43,6 +43,7 @@ type config struct {
 	keyPath string
 	demo    bool
 	as      string
+	asGiven bool      // --as was on the command line (pinsh test ignores PINSH_OPERATOR)
 	now     time.Time // zero: the wall clock
 	whatIf  bool
 	output  string // "" (choose by terminal), table, json, jsonl, csv
@@ -52,6 +53,10 @@ type config struct {
 	args    []string // script arguments, test paths
 	count   int      // generate N
 	junit   string   // test --junit FILE
+
+	// ignoredWithDemo lists the flags --demo makes pointless (--db, --key),
+	// for a warning.
+	ignoredWithDemo []string
 }
 
 // usageError is a mistake on the command line: exit status 2.
@@ -91,7 +96,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	fs.StringVar(&c.dbPath, "db", getenv("PINSH_DB"), "database `PATH` (env PINSH_DB; default $XDG_DATA_HOME/pinsh/pinsh.db)")
 	fs.StringVar(&c.keyPath, "key", getenv("PINSH_KEY_FILE"), "PIN hashing key `FILE`, kept apart from the database (env PINSH_KEY_FILE; default $XDG_CONFIG_HOME/pinsh/pin.key)")
 	fs.BoolVar(&c.demo, "demo", false, "use a fresh temporary database seeded with the sample directory")
-	fs.StringVar(&c.as, "as", getenv("PINSH_OPERATOR"), "operator `NAME` for roles and the audit log (env PINSH_OPERATOR; default the OS login name)")
+	fs.StringVar(&c.as, "as", getenv("PINSH_OPERATOR"), "operator `NAME` for roles and the audit log (env PINSH_OPERATOR, which pinsh test ignores; default the OS login name)")
 	nowFlag := fs.String("now", getenv("PINSH_NOW"), "freeze the clock at an RFC 3339 `TIME` (env PINSH_NOW)")
 	fs.BoolVar(&c.whatIf, "whatif", false, "every mutating builtin only says what it would do")
 	fs.StringVar(&c.output, "output", "", "output `FORMAT`: table, json, jsonl, csv (default: table on a terminal, jsonl otherwise)")
@@ -115,10 +120,24 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 		c.mode = modeVersion
 		return c, nil
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	c.asGiven = given["as"]
+	if c.demo {
+		for _, name := range []string{"db", "key"} {
+			if given[name] {
+				c.ignoredWithDemo = append(c.ignoredWithDemo, "--"+name)
+			}
+		}
+	}
 	if *nowFlag != "" {
 		t, err := time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {
-			return nil, &usageError{fmt.Sprintf("--now %q: not an RFC 3339 time (e.g. 2010-09-02T12:00:00Z)", *nowFlag)}
+			source := fmt.Sprintf("--now %q", *nowFlag)
+			if !given["now"] {
+				source = fmt.Sprintf("PINSH_NOW=%q (environment)", *nowFlag)
+			}
+			return nil, &usageError{source + ": not an RFC 3339 time (e.g. 2010-09-02T12:00:00Z)"}
 		}
 		c.now = t.UTC()
 	}
@@ -132,7 +151,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	}
 
 	rest := fs.Args()
-	if c.code != "" {
+	if given["c"] { // -c '' is a script too: an empty one
 		if len(rest) > 0 {
 			return nil, &usageError{fmt.Sprintf("-c takes the whole script; unexpected %q", rest[0])}
 		}

@@ -73,9 +73,35 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("got %+v", c)
 			}
 		}, ""},
+		{"empty code", []string{"-c", ""}, env(), func(t *testing.T, c *config) {
+			if c.mode != modeCode || c.code != "" {
+				t.Errorf("-c '': mode %v, want an empty -c script", c.mode)
+			}
+		}, ""},
+		{"as from env", []string{"test"}, env("PINSH_OPERATOR", "bob"), func(t *testing.T, c *config) {
+			if c.as != "bob" || c.asGiven {
+				t.Errorf("as %q, given %v", c.as, c.asGiven)
+			}
+		}, ""},
+		{"as given", []string{"--as", "alice", "test"}, env("PINSH_OPERATOR", "bob"), func(t *testing.T, c *config) {
+			if c.as != "alice" || !c.asGiven {
+				t.Errorf("as %q, given %v", c.as, c.asGiven)
+			}
+		}, ""},
+		{"demo with db and key", []string{"--demo", "--db", "x.db", "--key", "k"}, env("PINSH_DB", "/y.db"), func(t *testing.T, c *config) {
+			if strings.Join(c.ignoredWithDemo, " ") != "--db --key" {
+				t.Errorf("ignoredWithDemo = %q", c.ignoredWithDemo)
+			}
+		}, ""},
+		{"demo with env db", []string{"--demo"}, env("PINSH_DB", "/y.db"), func(t *testing.T, c *config) {
+			if len(c.ignoredWithDemo) != 0 {
+				t.Errorf("ignoredWithDemo = %q", c.ignoredWithDemo)
+			}
+		}, ""},
 		{"unknown flag", []string{"--wat"}, env(), nil, "flag provided but not defined: -wat"},
 		{"bad now", []string{"--now", "yesterday"}, env(), nil, `--now "yesterday": not an RFC 3339 time`},
-		{"bad env now", nil, env("PINSH_NOW", "2010"), nil, "not an RFC 3339 time"},
+		{"bad env now", nil, env("PINSH_NOW", "2010"), nil, `PINSH_NOW="2010" (environment): not an RFC 3339 time`},
+		{"bad now beats env", []string{"--now", "x"}, env("PINSH_NOW", "2010"), nil, `--now "x": not an RFC 3339 time`},
 		{"bad output", []string{"--output", "xml"}, env(), nil, `--output "xml": use table, json, jsonl or csv`},
 		{"bad timeout", []string{"--timeout", "soon"}, env(), nil, "invalid value"},
 		{"negative timeout", []string{"--timeout", "-1s"}, env(), nil, "must not be negative"},

@@ -6,8 +6,10 @@ import (
 	"io"
 	"iter"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pinsh/pinsh/builtins"
@@ -22,6 +24,8 @@ type database struct {
 	path  string // the database file
 	label string // how the prompt names it: the file name, or "demo"
 	dir   string // --demo: the temporary directory to remove at the end
+
+	stopSignals func() // --demo: stops removeOnSignal; nil otherwise
 }
 
 // openDatabase prepares the database of a run. For --demo it creates a
@@ -29,7 +33,7 @@ type database struct {
 // database is never touched. Otherwise the database is opened only when a
 // builtin first needs it (see dbConn).
 func (a *app) openDatabase(cfg *config, clock *builtins.Clock) (*database, error) {
-	var shown io.Writer
+	var shown io.Writer // nil: progress is counted, not shown
 	if isTerminal(a.stderr) {
 		shown = a.stderr
 	}
@@ -51,7 +55,63 @@ func (a *app) openDatabase(cfg *config, clock *builtins.Clock) (*database, error
 	}
 	conn := newDBConn(path, opts)
 	conn.progress = newProgress(shown)
-	return &database{conn: conn, path: path, label: "demo", dir: dir}, nil
+	d := &database{conn: conn, path: path, label: "demo", dir: dir}
+	d.stopSignals = d.removeOnSignal()
+	return d, nil
+}
+
+// removeOnSignal removes the --demo directory when SIGTERM or SIGHUP would
+// end pinsh (a closed terminal, kill), and then lets the signal end it as
+// it would have; on SIGINT and at exit, close removes it. A signal that
+// was ignored when pinsh started (nohup) stays ignored. It returns the
+// function that stops watching.
+func (d *database) removeOnSignal() (stop func()) {
+	var watch []os.Signal
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(sig) {
+			watch = append(watch, sig)
+		}
+	}
+	if len(watch) == 0 {
+		return func() {}
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, watch...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			d.removeDir()
+			die(sigs, sig)
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(done)
+		})
+	}
+}
+
+// onKill returns what must happen before a second Ctrl-C ends pinsh
+// (see interruptible): removing the --demo directory; nil when there is
+// nothing to do.
+func (d *database) onKill() func() {
+	if d.dir == "" {
+		return nil
+	}
+	return d.removeDir
+}
+
+// removeDir removes the --demo directory, if any. The database file may
+// still be open: on Unix an open file can be removed, and pinsh is about
+// to end.
+func (d *database) removeDir() {
+	if d.dir != "" {
+		os.RemoveAll(d.dir)
+	}
 }
 
 // seedSample creates the database at path and fills it with the sample
@@ -70,11 +130,12 @@ func seedSample(path string, opts boltstore.Options, op store.Op) error {
 
 // close closes the database and removes a --demo directory.
 func (d *database) close() {
+	if d.stopSignals != nil {
+		d.stopSignals()
+	}
 	d.conn.progress.done()
 	d.conn.Close()
-	if d.dir != "" {
-		os.RemoveAll(d.dir)
-	}
+	d.removeDir()
 }
 
 // openError is a failure to open the database file: exit status 3.
@@ -149,6 +210,29 @@ func (c *dbConn) Close() error {
 	return err
 }
 
+// changedItems counts the items of a batch that were changed and committed.
+func changedItems(res []store.ItemResult) int {
+	n := 0
+	for _, r := range res {
+		if r.Outcome == store.Changed {
+			n++
+		}
+	}
+	return n
+}
+
+// release closes the file and erases the progress line before pinsh waits
+// for a human (a Confirm question, read_pin): no transaction is open
+// between two store calls, so closing here lets another pinsh use the
+// database while this one waits, and the next store call opens it again.
+func (c *dbConn) release() error {
+	c.progress.clear()
+	if err := c.Close(); err != nil {
+		return fmt.Errorf("close the database %s before waiting for an answer: %w", c.path, err)
+	}
+	return nil
+}
+
 func (c *dbConn) CreateUser(ctx context.Context, op store.Op, u store.User) (store.User, error) {
 	st, err := c.open()
 	if err != nil {
@@ -171,7 +255,7 @@ func (c *dbConn) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserI
 		return nil, err
 	}
 	res, err := st.RemoveUsers(ctx, op, ids)
-	c.progress.add("remove_user", len(res))
+	c.progress.add("remove_user", len(res), changedItems(res))
 	return res, err
 }
 
@@ -247,7 +331,13 @@ func (c *dbConn) SetPins(ctx context.Context, op store.Op, reqs []store.SetPinRe
 		return nil, err
 	}
 	res, err := st.SetPins(ctx, op, reqs)
-	c.progress.add("set_pin", len(res))
+	changed := 0
+	for _, r := range res {
+		if r.Outcome == store.Changed {
+			changed++
+		}
+	}
+	c.progress.add("set_pin", len(res), changed)
 	return res, err
 }
 
@@ -257,7 +347,7 @@ func (c *dbConn) LockPins(ctx context.Context, op store.Op, ids []store.UserID) 
 		return nil, err
 	}
 	res, err := st.LockPins(ctx, op, ids)
-	c.progress.add("lock_pin", len(res))
+	c.progress.add("lock_pin", len(res), changedItems(res))
 	return res, err
 }
 
@@ -267,7 +357,7 @@ func (c *dbConn) UnlockPins(ctx context.Context, op store.Op, ids []store.UserID
 		return nil, err
 	}
 	res, err := st.UnlockPins(ctx, op, ids)
-	c.progress.add("unlock_pin", len(res))
+	c.progress.add("unlock_pin", len(res), changedItems(res))
 	return res, err
 }
 
@@ -325,7 +415,7 @@ func (c *dbConn) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserI
 		return nil, err
 	}
 	res, err := st.GrantPolicy(ctx, op, ids, name)
-	c.progress.add("grant_pin_policy", len(res))
+	c.progress.add("grant_pin_policy", len(res), changedItems(res))
 	return res, err
 }
 

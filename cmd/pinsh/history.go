@@ -153,13 +153,14 @@ var pinBuiltins = map[string]bool{"set_pin": true, "verify_pin": true}
 const minPinDigits = 4
 
 // mayHoldPin reports whether entry must be kept out of the history because
-// it may hold a PIN (design §4). That is the case when it refers to set_pin
-// or verify_pin and either passes one of them a literal after the first
-// argument (other than an options map), or contains a literal of four or
-// more digits anywhere (a string of digits, or a whole number). An entry
-// that does not parse is judged by its text: it is kept out if it mentions
-// set_pin or verify_pin at all. read_pin() is how a PIN is typed without
-// leaving a trace.
+// it may hold a PIN (design §4). That is the case when it contains a
+// string or whole-number literal of minPinDigits to maxPinDigits ASCII
+// digits, whatever it does with it (p := "48151", a map of PINs, a call
+// through an alias or a wrapper of set_pin), and when it passes set_pin or
+// verify_pin any literal after the first argument (other than an options
+// map). An entry that does not parse is judged by its text: it is kept out
+// if it mentions set_pin or verify_pin, or has such a run of digits.
+// read_pin() is how a PIN is typed without leaving a trace.
 func mayHoldPin(entry string) bool {
 	fset := parser.NewFileSet()
 	file := fset.AddFile("", -1, len(entry))
@@ -170,30 +171,26 @@ func mayHoldPin(entry string) bool {
 				return true
 			}
 		}
-		return false
+		return maskPins(entry) != entry
 	}
-	var refers, literalArg, digits bool
+	hold := false
 	walk(reflect.ValueOf(ast), func(n parser.Node) {
 		switch n := n.(type) {
-		case *parser.Ident:
-			if pinBuiltins[n.Name] {
-				refers = true
-			}
 		case *parser.CallExpr:
 			if id, ok := n.Func.(*parser.Ident); ok && pinBuiltins[id.Name] {
 				for _, a := range n.Args[min(1, len(n.Args)):] {
 					if isLiteral(a) {
-						literalArg = true
+						hold = true
 					}
 				}
 			}
 		case *parser.StringLit:
-			digits = digits || isDigits(n.Value)
+			hold = hold || isPinDigits(n.Value)
 		case *parser.IntLit:
-			digits = digits || isDigits(strings.TrimLeft(n.Literal, "+-"))
+			hold = hold || isPinDigits(strings.TrimLeft(n.Literal, "+-"))
 		}
 	})
-	return refers && (literalArg || digits)
+	return hold
 }
 
 // isLiteral reports whether e is a literal value other than a map (options)
@@ -212,12 +209,14 @@ func isLiteral(e parser.Expr) bool {
 	return false
 }
 
-func isDigits(s string) bool {
-	if len(s) < minPinDigits {
+// isPinDigits reports whether s is minPinDigits to maxPinDigits ASCII
+// digits: what a PIN may be (facts §6).
+func isPinDigits(s string) bool {
+	if len(s) < minPinDigits || len(s) > maxPinDigits {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
+		if !isASCIIDigit(s[i]) {
 			return false
 		}
 	}

@@ -139,8 +139,27 @@ func TestMayHoldPin(t *testing.T) {
 		{`set_pin("ken@x.com", read_pin("PIN: "))`, false},
 		{`verify_pin("ken@x.com", read_pin())`, false},
 		{`get_users() | where({is_pin_set: false}) | first(10) | set_pin`, false},
-		{`get_users() | first(1000)`, false}, // digits, but no PIN builtin
-		{`lock_pin("48151")`, false},
+		// A PIN-like literal is kept out whatever the entry calls (review
+		// finding 1): a variable, a map, an alias, a wrapper.
+		{`p := "48151"`, true},
+		{`verify_pin("sip:a@x.com", p)`, false}, // holds no PIN itself
+		{`pins := {a: "93817"}`, true},
+		{`vp := verify_pin`, false},
+		{`vp("sip:a@x.com", "937162")`, true},
+		{`f := func(u, x) { return set_pin(u, x) }`, false},
+		{`f("sip:a@x.com", "731946")`, true},
+		{`f("sip:a@x.com", 731946)`, true},
+		{`f("sip:a@x.com", -731946)`, true},
+		{"f(`sip:a@x.com`, `0628`)", true},
+		{`lock_pin("48151")`, true},
+		{`get_users() | first(1000)`, true}, // cannot be told from a PIN
+		{`get_users() | first(100)`, false},
+		{`x := "123456789012345678901234"`, true},   // 24 digits: the longest PIN
+		{`x := "1234567890123456789012345"`, false}, // 25: longer than any PIN
+		{`x := "4815a"`, false},
+		{`new_user({line_uri: "tel:+14255550100"})`, false},
+		{`x := "48151`, true}, // does not parse: judged by its text
+		{`get_users(1234`, true},
 		{`set_pin("ken@x.com", "481`, true}, // does not parse: judged by its text
 		{`get_users("ken`, false},
 		{`verify_pin(`, true},

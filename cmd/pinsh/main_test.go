@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +21,18 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"pinsh": func() { os.Exit(pinshMain()) },
+		// interruptible-helper FILE waits under interruptible, whose
+		// cleanup writes FILE: see TestInterruptibleCleanup.
+		"interruptible-helper": func() {
+			ctx, stop := interruptible(context.Background(), func() {
+				os.WriteFile(os.Args[1], []byte("cleaned up\n"), 0o600)
+			})
+			defer stop()
+			fmt.Println("ready")
+			<-ctx.Done()
+			fmt.Println("cancelled:", context.Cause(ctx))
+			select {} // a run that does not stop
+		},
 	})
 }
 
@@ -62,6 +78,25 @@ func TestScript(t *testing.T) {
 					ts.Fatalf("unlockdb: no database is locked")
 				}
 				ts.Check(db.Close())
+			},
+			// setschema PATH N writes schema version N into the pinsh
+			// database PATH, as a newer pinsh would.
+			"setschema": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: setschema PATH N")
+				}
+				n, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				db, err := bolt.Open(ts.MkAbs(args[0]), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+				ts.Check(err)
+				defer db.Close()
+				ts.Check(db.Update(func(tx *bolt.Tx) error {
+					meta := tx.Bucket([]byte("meta"))
+					if meta == nil {
+						return fmt.Errorf("%s: no meta bucket", args[0])
+					}
+					return meta.Put([]byte("schema"), binary.BigEndian.AppendUint32(nil, uint32(n)))
+				}))
 			},
 			// mode PERM PATH checks a file's permission bits.
 			"mode": func(ts *testscript.TestScript, neg bool, args []string) {

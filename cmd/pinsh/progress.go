@@ -12,32 +12,33 @@ import (
 // Progress shows how far long work has got on standard error: imports,
 // generated users, and mutations over many targets. It is shown only when
 // standard error is a terminal, only once the work has run for
-// progressDelay, and at most every progressEvery; the line is erased when
-// the work ends, so it never mixes with results or errors.
+// progressDelay, and at most every progressEvery. The line is erased before
+// anything else is written to the terminal (results, per-item errors,
+// Confirm questions) and when the work ends, so it never runs into them.
 const (
 	progressDelay = 500 * time.Millisecond
 	progressEvery = 100 * time.Millisecond
 )
 
-// progress counts the items the store has committed, per action, during one
-// piece of work (a script, or one prompt input).
+// progress counts the items the store has processed and changed, per
+// action, during one piece of work (a script, or one prompt input). It
+// counts even when it is not shown, so that an interrupted run can say how
+// many changes were committed.
 type progress struct {
 	w   io.Writer // nil: progress is not shown
 	now func() time.Time
 
-	mu     sync.Mutex
-	start  time.Time      // when the work began; zero between pieces of work
-	counts map[string]int // items committed per action
-	last   time.Time      // when the line was last drawn
-	shown  bool           // a line is on the screen
+	mu      sync.Mutex
+	start   time.Time      // when the work began; zero between pieces of work
+	counts  map[string]int // items processed per action
+	changed map[string]int // items changed (and committed) per action
+	last    time.Time      // when the line was last drawn
+	shown   bool           // a line is on the screen
 }
 
-// newProgress returns a progress that draws on w, or nil (nothing shown)
-// when w is nil.
+// newProgress returns a progress that draws on w, or counts without
+// drawing when w is nil.
 func newProgress(w io.Writer) *progress {
-	if w == nil {
-		return nil
-	}
 	return &progress{w: w, now: time.Now}
 }
 
@@ -49,11 +50,12 @@ func (p *progress) begin() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.start, p.counts, p.shown = p.now(), map[string]int{}, false
+	p.start, p.counts, p.changed, p.shown = p.now(), map[string]int{}, map[string]int{}, false
 }
 
-// add records n more items of action committed. A nil progress ignores it.
-func (p *progress) add(action string, n int) {
+// add records n more items of action processed, changed of them changed
+// and committed. A nil progress ignores it.
+func (p *progress) add(action string, n, changed int) {
 	if p == nil || n == 0 {
 		return
 	}
@@ -61,6 +63,7 @@ func (p *progress) add(action string, n int) {
 	defer p.mu.Unlock()
 	p.started()
 	p.counts[action] += n
+	p.changed[action] += changed
 	p.draw()
 }
 
@@ -73,6 +76,7 @@ func (p *progress) set(action string, total int) {
 	defer p.mu.Unlock()
 	p.started()
 	p.counts[action] = total
+	p.changed[action] = total
 	p.draw()
 }
 
@@ -81,27 +85,90 @@ func (p *progress) started() {
 	if p.start.IsZero() {
 		p.start = p.now()
 		p.counts = map[string]int{}
+		p.changed = map[string]int{}
 	}
 }
 
 // draw redraws the line when the work has run long enough and the line is
 // due.
 func (p *progress) draw() {
+	if p.w == nil {
+		return
+	}
 	t := p.now()
 	if t.Sub(p.start) < progressDelay || p.shown && t.Sub(p.last) < progressEvery {
 		return
 	}
-	actions := make([]string, 0, len(p.counts))
-	for a := range p.counts {
-		actions = append(actions, a)
-	}
-	sort.Strings(actions)
-	parts := make([]string, len(actions))
-	for i, a := range actions {
-		parts[i] = fmt.Sprintf("%s: %s done", a, thousands(p.counts[a]))
+	parts := make([]string, 0, len(p.counts))
+	for _, a := range sortedKeys(p.counts) {
+		parts = append(parts, fmt.Sprintf("%s: %s done", a, thousands(p.counts[a])))
 	}
 	fmt.Fprintf(p.w, "\r\x1b[K%s (%s)", strings.Join(parts, ", "), t.Sub(p.start).Round(time.Second))
 	p.last, p.shown = t, true
+}
+
+// erase removes the line from the screen, if it is there. The caller holds
+// p.mu.
+func (p *progress) erase() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.shown = false
+	}
+}
+
+// clear erases the line, if it is shown, before something else is written
+// to the terminal; it is drawn again on the next count that is due. A nil
+// progress ignores it.
+func (p *progress) clear() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.erase()
+}
+
+// writer returns w with every write preceded by clear, so that what is
+// written starts at the beginning of an empty line. A nil progress returns
+// w.
+func (p *progress) writer(w io.Writer) io.Writer {
+	if p == nil {
+		return w
+	}
+	return &clearingWriter{p: p, w: w}
+}
+
+// clearingWriter is progress.writer.
+type clearingWriter struct {
+	p *progress
+	w io.Writer
+}
+
+func (c *clearingWriter) Write(b []byte) (int, error) {
+	// Under the lock, so that no line is drawn between the erase and the
+	// write.
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	c.p.erase()
+	return c.w.Write(b)
+}
+
+// committed describes the changes counted in the current piece of work, as
+// "lock_pin: 65,536", one action after another, or "" when none were
+// counted. A nil progress returns "".
+func (p *progress) committed() string {
+	if p == nil {
+		return ""
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var parts []string
+	for _, a := range sortedKeys(p.changed) {
+		if n := p.changed[a]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s: %s", a, thousands(n)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // done ends the piece of work and erases the line. A nil progress ignores
@@ -112,10 +179,17 @@ func (p *progress) done() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.shown {
-		fmt.Fprint(p.w, "\r\x1b[K")
+	p.erase()
+	p.start, p.counts, p.changed = time.Time{}, nil, nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	p.start, p.counts, p.shown = time.Time{}, nil, false
+	sort.Strings(keys)
+	return keys
 }
 
 // thousands writes n with thousands separators: 1,000,000.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
 )
 
 // The prompt, driven through a pseudo-terminal as an admin types at it.
@@ -318,6 +319,9 @@ func TestPromptInterrupt(t *testing.T) {
 	p.expect(`lock_pin: [0-9,]+ done`)
 	p.send(keyCtrlC)
 	p.expect(`pinsh: interrupted`)
+	// The admin is told that what committed stays, how much, and where to
+	// look.
+	p.expect(`pinsh: changes committed before the interrupt stay committed \(lock_pin: [1-9][0-9,]*\); audit_log\(\) lists them`)
 	p.expect(prompt)
 
 	p.send(`locked := (get_users() | pin_info | where({locked_by: "admin"}) | count) - before` + keyEnter)
@@ -372,6 +376,17 @@ func TestPromptHistoryPrivate(t *testing.T) {
 	p.send(`verify_pin("aidan@litwareinc.com", "58213").ok` + keyEnter)
 	p.expect(`\ntrue\n`)
 	p.expect(demoPrompt)
+	// A PIN passed on indirectly (review finding 1): the entries holding
+	// it are kept out; the others are kept.
+	for _, entry := range []string{
+		`p := "48151"`, `verify_pin("sip:aidan@litwareinc.com", p)`,
+		`pins := {a: "93817"}`,
+		`vp := verify_pin`, `vp("sip:aidan@litwareinc.com", "937162")`,
+		`f := func(u, x) { return set_pin(u, x) }`, `f("sip:aidan@litwareinc.com", "731946")`,
+	} {
+		p.send(entry + keyEnter)
+		p.expect(demoPrompt)
+	}
 	p.send(`get_users("Aidan*") | count` + keyEnter)
 	p.expect(`\n1\n`)
 	p.expect(demoPrompt)
@@ -387,8 +402,15 @@ func TestPromptHistoryPrivate(t *testing.T) {
 		t.Errorf("history mode %v, want 0600", st.Mode().Perm())
 	}
 	data, _ := os.ReadFile(path)
-	if strings.Contains(string(data), "58213") {
-		t.Errorf("the history holds the PIN:\n%s", data)
+	for _, pin := range []string{"58213", "48151", "93817", "937162", "731946"} {
+		if strings.Contains(string(data), pin) {
+			t.Errorf("the history holds the PIN %s:\n%s", pin, data)
+		}
+	}
+	for _, kept := range []string{`verify_pin("sip:aidan@litwareinc.com", p)`, `vp := verify_pin`, `f := func(u, x)`} {
+		if !strings.Contains(string(data), kept) {
+			t.Errorf("the history lacks %s:\n%s", kept, data)
+		}
 	}
 	if !strings.Contains(string(data), `get_users("Aidan*") | count`) {
 		t.Errorf("the history lacks the last entry:\n%s", data)
@@ -495,5 +517,156 @@ func TestProgressAtTerminal(t *testing.T) {
 	p.expect(`added 250,000 synthetic users`)
 	if code := p.wait(); code != 0 {
 		t.Errorf("exit status %d\n%s", code, p.screen())
+	}
+}
+
+// echoOn reports whether the terminal echoes what is typed.
+func (p *ptyPinsh) echoOn() bool {
+	p.t.Helper()
+	rc, err := p.tty.SyscallConn()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var tio *unix.Termios
+	var ioErr error
+	if err := rc.Control(func(fd uintptr) { tio, ioErr = unix.IoctlGetTermios(int(fd), ioctlGetTermios) }); err != nil {
+		p.t.Fatal(err)
+	}
+	if ioErr != nil {
+		p.t.Fatal(ioErr)
+	}
+	return tio.Lflag&unix.ECHO != 0
+}
+
+// TestWaitReleasesDatabase: while pinsh waits for an answer at a Confirm
+// question or read_pin, at the prompt or in a script, another pinsh can use
+// the database.
+func TestWaitReleasesDatabase(t *testing.T) {
+	dir := t.TempDir()
+	env := pinshEnv(dir)
+	db := filepath.Join(dir, "shared.db")
+	if out, err := pinshCmd(t, env, "--db", db, "-c",
+		`new_user({sip_address: "sip:anna@fabrikam.com", display_name: "Anna Lee"}); set_pin("anna@fabrikam.com", "729164").identity`).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	other := func(what string) {
+		t.Helper()
+		start := time.Now()
+		out, err := pinshCmd(t, env, "--db", db, "-c", `get_users() | count`).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "1" {
+			t.Fatalf("a second pinsh while the first waits at %s: %v\n%s", what, err, out)
+		}
+		if d := time.Since(start); d > 1500*time.Millisecond {
+			t.Errorf("the second pinsh took %v while the first waited at %s", d, what)
+		}
+	}
+
+	p := startPty(t, env, "--db", db)
+	prompt := `admin@shared\.db> `
+	p.expect(prompt)
+	p.send(`get_users() | lock_pin({confirm: true})` + keyEnter)
+	p.expect(`\(default is "Y"\): `)
+	other("a Confirm question at the prompt")
+	p.send("n" + keyEnter)
+	p.expect(`skipped: 1`)
+	p.expect(prompt)
+	p.send(`get_users() | each(func(u) { verify_pin(u, read_pin()) })` + keyEnter)
+	p.expect(`PIN: `)
+	other("read_pin at the prompt")
+	p.send("729164" + keyEnter)
+	p.expect(prompt)
+	p.send(keyCtrlD)
+	p.wait()
+
+	p = startPty(t, env, "--db", db, "-c",
+		`get_users() | lock_pin({confirm: true}); get_users() | each(func(u) { verify_pin(u, read_pin()) })`)
+	p.expect(`\(default is "Y"\): `)
+	other("a Confirm question in a script")
+	p.send("n" + keyEnter)
+	p.expect(`PIN: `)
+	other("read_pin in a script")
+	p.send("729164" + keyEnter)
+	if code := p.wait(); code != 0 {
+		t.Errorf("exit status %d\n%s", code, p.screen())
+	}
+}
+
+// TestScriptWaitInterrupted: Ctrl-C and --timeout end a script that waits
+// at a Confirm question or read_pin, without Enter; echo is back on after
+// read_pin.
+func TestScriptWaitInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name   string
+		args   []string
+		wait   string // what the script shows while it waits
+		ctrlC  bool
+		status int
+		msg    string
+	}{
+		{"Ctrl-C at Confirm", []string{"-c", `lock_pin("Ken Myer", {confirm: true})`},
+			`\(default is "Y"\): `, true, exitInterrupted, `pinsh: interrupted`},
+		{"Ctrl-C at read_pin", []string{"-c", `verify_pin("kenmyer@litwareinc.com", read_pin())`},
+			`PIN: `, true, exitInterrupted, `pinsh: interrupted`},
+		{"timeout at Confirm", []string{"--timeout", "1s", "-c", `lock_pin("Ken Myer", {confirm: true})`},
+			`\(default is "Y"\): `, false, exitFailure, `pinsh: timed out after 1s`},
+		{"timeout at read_pin", []string{"--timeout", "1s", "-c", `verify_pin("kenmyer@litwareinc.com", read_pin())`},
+			`PIN: `, false, exitFailure, `pinsh: timed out after 1s`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startPty(t, pinshEnv(dir), append([]string{"--demo"}, tt.args...)...)
+			p.expect(tt.wait)
+			if tt.ctrlC {
+				time.Sleep(100 * time.Millisecond) // let the read begin
+				p.send(keyCtrlC)
+			}
+			p.expect(tt.msg)
+			if code := p.wait(); code != tt.status {
+				t.Errorf("exit status %d, want %d\n%s", code, tt.status, p.screen())
+			}
+			if !p.echoOn() {
+				t.Error("echo is left off")
+			}
+		})
+	}
+}
+
+// TestPromptReadPinHidden: a PIN typed at read_pin is never printed, even
+// when the value is shown (review finding 4).
+func TestPromptReadPinHidden(t *testing.T) {
+	dir := t.TempDir()
+	p := startPty(t, pinshEnv(dir), "--demo")
+	p.expect(demoPrompt)
+	p.send(`read_pin()` + keyEnter)
+	p.expect(`\nPIN: `)
+	p.send("482916" + keyEnter)
+	p.expect(`<PIN hidden>`)
+	p.expect(demoPrompt)
+	p.send(`p := read_pin()` + keyEnter)
+	p.expect(`\nPIN: `)
+	p.send("482917" + keyEnter)
+	p.expect(demoPrompt)
+	p.send(`p` + keyEnter)
+	p.expect(`<PIN hidden>`)
+	p.expect(demoPrompt)
+	p.send(`set_pin("aidan@litwareinc.com", p).identity` + keyEnter)
+	p.expect(`sip:aidan@litwareinc.com`)
+	p.expect(demoPrompt)
+	p.send(`verify_pin("aidan@litwareinc.com", p).ok` + keyEnter)
+	p.expect(`\ntrue\n`)
+	p.expect(demoPrompt)
+	p.send(keyCtrlD)
+	p.wait()
+
+	q := startPty(t, pinshEnv(dir), "--demo", "-c", `read_pin()`)
+	q.expect(`PIN: `)
+	q.send("482918" + keyEnter)
+	q.expect(`<PIN hidden>`)
+	q.wait()
+	for _, s := range []string{p.screen(), q.screen()} {
+		if strings.Contains(s, "48291") {
+			t.Errorf("a typed PIN is on the screen:\n%s", s)
+		}
 	}
 }

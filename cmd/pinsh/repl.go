@@ -37,8 +37,10 @@ type repl struct {
 	// Confirm question until promptReader asks for the answer.
 	pendingQuestion strings.Builder
 
-	mu     sync.Mutex
-	cancel context.CancelFunc // of the input being run, or nil
+	mu          sync.Mutex
+	cancel      context.CancelFunc // of the input being run, or nil
+	sigs        chan os.Signal     // SIGINT, while the prompt runs; nil after
+	interrupted bool               // a SIGINT has cancelled the input being run
 }
 
 // repl runs the interactive prompt until Ctrl-D or exit(), and returns the
@@ -83,15 +85,18 @@ func (a *app) repl(cfg *config) int {
 	r.rl = rl
 	r.loadHistory()
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt)
+	r.sigs = make(chan os.Signal, 1)
+	signal.Notify(r.sigs, os.Interrupt)
 	defer func() {
-		signal.Stop(sigs)
-		close(sigs)
+		r.mu.Lock()
+		signal.Stop(r.sigs)
+		close(r.sigs)
+		r.sigs = nil
+		r.mu.Unlock()
 	}()
 	go func() {
-		for range sigs {
-			r.interrupt()
+		for sig := range r.sigs {
+			r.onSignal(sig)
 		}
 	}()
 
@@ -131,15 +136,17 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	}
 	r.sh = builtins.New(builtins.Config{
 		Store: db.conn, Clock: clock, Operator: cfg.as, WhatIf: cfg.whatIf,
-		Prompter: builtins.NewLinePrompter(&promptReader{r: r}, &r.pendingQuestion),
-		ReadPin:  r.readPin,
+		// The database is released while the admin thinks: another pinsh
+		// may use it meanwhile.
+		Prompter: releasingPrompter(db.conn, builtins.NewLinePrompter(&promptReader{r: r}, &r.pendingQuestion)),
+		ReadPin:  releasingReadPin(db.conn, r.readPin),
 	})
 	format, width, err := a.outputFormat(cfg)
 	if err != nil {
 		return nil, err
 	}
 	r.sess, err = lang.NewSession(lang.Options{
-		Stdout: a.stdout, Stderr: a.stderr,
+		Stdout: db.conn.progress.writer(a.stdout), Stderr: db.conn.progress.writer(a.stderr),
 		Format: format, Width: width,
 		Interactive: true,
 		Builtins:    r.sh.Builtins(shellBuiltins()...),
@@ -261,7 +268,15 @@ func (r *repl) eval(src string) (code int, quit bool) {
 	err := r.sess.Eval(ctx, promptFile, []byte(src))
 	r.mu.Lock()
 	r.cancel = nil
+	if r.interrupted {
+		// Catch Ctrl-C again: the next one is for the next input.
+		r.interrupted = false
+		if r.sigs != nil {
+			signal.Notify(r.sigs, os.Interrupt)
+		}
+	}
 	r.mu.Unlock()
+	committed := r.db.conn.progress.committed()
 	r.db.conn.progress.done()
 	// An idle prompt holds no lock on the database.
 	if cerr := r.db.conn.Close(); cerr != nil {
@@ -272,9 +287,9 @@ func (r *repl) eval(src string) (code int, quit bool) {
 	}
 	var ex *exitRequest
 	if errors.As(err, &ex) {
-		return r.a.status(err, nil), true
+		return r.a.status(err, nil, scriptErrors, ""), true
 	}
-	fmt.Fprint(r.a.stderr, errorText(err))
+	fmt.Fprint(r.a.stderr, errorText(err, scriptErrors, committed))
 	return exitFailure, false
 }
 
@@ -291,6 +306,32 @@ func (r *repl) interrupt() {
 	defer r.mu.Unlock()
 	if r.cancel != nil {
 		r.cancel()
+	}
+}
+
+// onSignal handles a SIGINT. At the idle prompt there is nothing to stop
+// (readline reads Ctrl-C as a key there). The first SIGINT while an input
+// runs cancels it, and SIGINT is no longer caught until the input ends, so
+// that a second Ctrl-C ends pinsh when the input cannot stop at once; with
+// --demo the second one is caught just long enough to remove the demo
+// directory.
+func (r *repl) onSignal(sig os.Signal) {
+	r.mu.Lock()
+	switch {
+	case r.cancel == nil:
+		r.mu.Unlock()
+	case !r.interrupted:
+		r.interrupted = true
+		r.cancel()
+		if r.db.onKill() == nil {
+			signal.Stop(r.sigs)
+		}
+		r.mu.Unlock()
+	default:
+		sigs := r.sigs
+		r.mu.Unlock()
+		r.db.removeDir()
+		die(sigs, sig)
 	}
 }
 

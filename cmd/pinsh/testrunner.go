@@ -25,9 +25,10 @@ import (
 var testEpoch = time.Date(2010, 9, 2, 12, 0, 0, 0, time.UTC)
 
 const (
-	// testOperator is the operator of script tests unless --as or
-	// PINSH_OPERATOR names one: a fixed name, so that tests give the same
-	// results for every user and on CI.
+	// testOperator is the operator of script tests unless --as names one:
+	// a fixed name, so that tests give the same results for every user and
+	// on CI. PINSH_OPERATOR, set for an admin's daily work, does not change
+	// it.
 	testOperator = "admin"
 	// testTimeout bounds each test file unless --timeout is given, so that a
 	// test that never ends cannot hang CI.
@@ -58,15 +59,15 @@ func (a *app) runTests(cfg *config) int {
 		fmt.Fprintf(a.stderr, "pinsh test: no *_test.tengo files in %s\n", strings.Join(cfg.args, ", "))
 		return exitUsage
 	}
-	op := cfg.as
-	if op == "" {
-		op = testOperator
+	op := testOperator
+	if cfg.asGiven {
+		op = cfg.as
 	}
 	timeout := cfg.timeout
 	if timeout == 0 {
 		timeout = testTimeout
 	}
-	ctx, stop := interruptible(context.Background())
+	ctx, stop := interruptible(context.Background(), nil)
 	defer stop()
 
 	start := time.Now()
