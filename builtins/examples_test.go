@@ -75,3 +75,18 @@ func TestHelpListsEverything(t *testing.T) {
 		t.Errorf("help(nope): %v", err)
 	}
 }
+
+func TestSummaryOf(t *testing.T) {
+	tests := []struct{ doc, want string }{
+		{"Get-CsUser: a stream of user records. With no argument, every user.", "Get-CsUser: a stream of user records"},
+		{"Take operator out of role.", "Take operator out of role"},
+		{"One line\nwrapped over\ntwo.", "One line wrapped over two"},
+		{strings.Repeat("word ", 30), strings.TrimSpace(strings.Repeat("word ", 14)) + "…"},
+		{strings.Repeat("x", 100), strings.Repeat("x", 72) + "…"},
+	}
+	for _, tt := range tests {
+		if got := summaryOf(tt.doc); got != tt.want {
+			t.Errorf("summaryOf(%q) = %q, want %q", tt.doc, got, tt.want)
+		}
+	}
+}

@@ -244,16 +244,31 @@ and examples.`,
 }
 
 func writeIndex(w io.Writer, list []*lang.Builtin) {
-	fmt.Fprintln(w, "Builtins (help(\"NAME\") for one):")
+	const sigWidth = 44
+	fmt.Fprintln(w, `Builtins (help("NAME") for one):`)
 	for _, b := range list {
-		first, _, _ := strings.Cut(b.Doc, "\n")
-		fmt.Fprintf(w, "  %-44s %s\n", b.Sig, strings.TrimSuffix(firstSentence(first), "."))
+		if len(b.Sig) > sigWidth {
+			fmt.Fprintf(w, "  %s\n  %-*s %s\n", b.Sig, sigWidth, "", summaryOf(b.Doc))
+			continue
+		}
+		fmt.Fprintf(w, "  %-*s %s\n", sigWidth, b.Sig, summaryOf(b.Doc))
 	}
 }
 
-func firstSentence(s string) string {
+// summaryOf is the first sentence of a builtin's doc, cut to fit a line.
+func summaryOf(doc string) string {
+	const max = 72
+	s := strings.Join(strings.Fields(doc), " ")
 	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i]
+		s = s[:i]
+	}
+	s = strings.TrimSuffix(s, ".")
+	if len(s) > max {
+		cut := strings.LastIndexByte(s[:max], ' ')
+		if cut <= 0 {
+			cut = max
+		}
+		s = strings.TrimRight(s[:cut], ",;:( ") + "…"
 	}
 	return s
 }
