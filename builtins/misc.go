@@ -161,7 +161,7 @@ or force; "ignore" keeps none.`,
 				}
 				sh.mu.Lock()
 				defer sh.mu.Unlock()
-				return strings2array(sh.errs), nil
+				return strings2array(sh.errs[max(0, len(sh.errs)-maxRecordedErrors):]), nil
 			},
 		},
 	}

@@ -207,3 +207,14 @@ func TestPinInfoOfRemovedUser(t *testing.T) {
 		t.Errorf("out %q stderr %q err %v", out, stderr, err)
 	}
 }
+
+func TestLastErrorsKeepsTheNewest(t *testing.T) {
+	ts := newTestShell(t)
+	ts.must(`for i := 0; i < 250; i++ { s := lock_pin("nobody" + string(i) + "@litwareinc.com", {force: true}) }`)
+	if got := ts.value(`len(last_errors())`); got != "100" {
+		t.Errorf("last_errors holds %s, want 100", got)
+	}
+	if got := ts.value(`last_errors()[99]`); !strings.Contains(got, "nobody249@") {
+		t.Errorf("newest error is %s", got)
+	}
+}

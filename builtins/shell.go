@@ -139,7 +139,8 @@ func (sh *Shell) recordError(builtin string, err error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	sh.errs = append(sh.errs, builtin+": "+err.Error())
-	if n := len(sh.errs); n > maxRecordedErrors {
+	// Trim only now and then: a bulk run may record a hundred thousand.
+	if n := len(sh.errs); n >= 2*maxRecordedErrors {
 		sh.errs = append(sh.errs[:0], sh.errs[n-maxRecordedErrors:]...)
 	}
 }
