@@ -32,7 +32,6 @@ type loadRow struct {
 
 type loadBatch struct {
 	rows []loadRow
-	bad  []store.RowError // rows found bad while reading
 }
 
 // ImportUsers adds users in bulk.

@@ -316,18 +316,6 @@ func (r *byteReader) byte() byte {
 	return c
 }
 
-func (r *byteReader) time() time.Time {
-	if r.byte() == 0 {
-		return time.Time{}
-	}
-	x, w := binary.Varint(r.b[r.pos:])
-	if w <= 0 {
-		corrupt("bad time in record")
-	}
-	r.pos += w
-	return time.Unix(0, x).UTC()
-}
-
 func (r *byteReader) done() bool { return r.pos >= len(r.b) }
 
 // Policy record: identity, then min length, history, lifetime, max logon

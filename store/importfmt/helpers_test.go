@@ -88,8 +88,6 @@ var ken = store.User{
 	PinPolicy:         "desk",
 }
 
-func with(u store.User, f func(*store.User)) store.User { f(&u); return u }
-
 func TestIOErrors(t *testing.T) {
 	inputs := map[Format]string{
 		CSV:       "sip_address\nsip:a@b.c\n",
