@@ -22,6 +22,10 @@ type app struct {
 	stdout *os.File
 	stderr *os.File
 	getenv func(string) string
+
+	// demo is the --demo directory, watched from the start of the run so
+	// that a signal at any moment removes it; nil without --demo.
+	demo *demoDir
 }
 
 // run runs pinsh with the command line args (without the program name) and
@@ -44,6 +48,12 @@ func (a *app) run(args []string) int {
 	if err := cfg.resolvePaths(a.getenv); err != nil {
 		fmt.Fprintln(a.stderr, "pinsh:", err)
 		return exitUsage
+	}
+	if cfg.demo {
+		a.demo = &demoDir{}
+		stop := a.demo.removeOnSignal()
+		defer stop()
+		defer a.demo.remove()
 	}
 	if len(cfg.ignoredWithDemo) > 0 {
 		fmt.Fprintf(a.stderr, "pinsh: warning: %s ignored: --demo uses a temporary database and key file, never the real ones\n",
@@ -135,15 +145,16 @@ func (a *app) runScript(cfg *config) int {
 // prints the value of every expression statement.
 func (a *app) evalScript(cfg *config, name string, src []byte, interactive bool, style errorStyle) int {
 	clock := clockFor(cfg)
-	db, err := a.openDatabase(cfg, clock)
+	// Ctrl-C is caught before the database is prepared: a --demo database
+	// is seeded first, and its directory must not outlive an interrupt.
+	ctx, stop := interruptible(context.Background(), a.demoCleanup())
+	defer stop()
+	db, err := a.openDatabase(ctx, cfg, clock)
 	if err != nil {
 		fmt.Fprintln(a.stderr, style.prefix+":", err)
-		return exitDatabase
+		return openFailureStatus(ctx)
 	}
 	defer db.close()
-
-	ctx, stop := interruptible(context.Background(), db.onKill())
-	defer stop()
 	if cfg.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, fmt.Errorf("timed out after %v (--timeout)", cfg.timeout))
@@ -242,6 +253,25 @@ func (a *app) status(err error, sh *builtins.Shell, style errorStyle, committed 
 		fmt.Fprint(a.stderr, errorText(err, style, committed))
 	}
 	return code
+}
+
+// demoCleanup returns what a second Ctrl-C must do before it ends pinsh
+// (see interruptible): remove the --demo directory; nil without --demo.
+func (a *app) demoCleanup() func() {
+	if a.demo == nil {
+		return nil
+	}
+	return a.demo.remove
+}
+
+// openFailureStatus is the exit status when the database of a run could
+// not be prepared: interrupted if Ctrl-C stopped it, otherwise a database
+// condition.
+func openFailureStatus(ctx context.Context) int {
+	if errors.Is(context.Cause(ctx), errInterrupted) {
+		return exitInterrupted
+	}
+	return exitDatabase
 }
 
 // exitStatus maps the outcome of a run to the exit status of design §2.

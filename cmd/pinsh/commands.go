@@ -32,10 +32,12 @@ const generateRole = "import_users"
 // runGenerate runs pinsh generate N: N synthetic users (see store/sample).
 func (a *app) runGenerate(cfg *config) int {
 	clock := clockFor(cfg)
-	db, err := a.openDatabase(cfg, clock)
+	ctx, stop := interruptible(context.Background(), a.demoCleanup())
+	defer stop()
+	db, err := a.openDatabase(ctx, cfg, clock)
 	if err != nil {
 		fmt.Fprintln(a.stderr, "pinsh generate:", err)
-		return exitDatabase
+		return openFailureStatus(ctx)
 	}
 	defer db.close()
 	// Open now, so that a busy, foreign or newer database is reported as
@@ -44,8 +46,6 @@ func (a *app) runGenerate(cfg *config) int {
 		fmt.Fprintln(a.stderr, "pinsh generate:", err)
 		return exitDatabase
 	}
-	ctx, stop := interruptible(context.Background(), db.onKill())
-	defer stop()
 	sh := builtins.New(builtins.Config{Store: db.conn, Clock: clock, Operator: cfg.as})
 	// Authorize audits a denial, as the builtins do.
 	if err := sh.Authorize(ctx, generateRole); err != nil {

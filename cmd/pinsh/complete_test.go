@@ -25,7 +25,7 @@ func testREPL(t *testing.T) *repl {
 	a := &app{stdout: out, stderr: out, getenv: env("HOME", dir, "TMPDIR", dir)}
 	cfg := &config{demo: true, as: "admin"}
 	clock := builtins.FrozenClock(testEpoch)
-	db, err := a.openDatabase(cfg, clock)
+	db, err := a.openDatabase(context.Background(), cfg, clock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pinsh/pinsh/builtins"
@@ -21,18 +18,17 @@ import (
 // database is the database of one run of pinsh.
 type database struct {
 	conn  *dbConn
-	path  string // the database file
-	label string // how the prompt names it: the file name, or "demo"
-	dir   string // --demo: the temporary directory to remove at the end
-
-	stopSignals func() // --demo: stops removeOnSignal; nil otherwise
+	path  string   // the database file
+	label string   // how the prompt names it: the file name, or "demo"
+	demo  *demoDir // --demo: the temporary directory to remove at the end; nil otherwise
 }
 
 // openDatabase prepares the database of a run. For --demo it creates a
 // temporary database and key file seeded with the sample directory; the real
 // database is never touched. Otherwise the database is opened only when a
-// builtin first needs it (see dbConn).
-func (a *app) openDatabase(cfg *config, clock *builtins.Clock) (*database, error) {
+// builtin first needs it (see dbConn). Cancelling ctx (Ctrl-C) stops the
+// seeding of a --demo database; the directory is then removed.
+func (a *app) openDatabase(ctx context.Context, cfg *config, clock *builtins.Clock) (*database, error) {
 	var shown io.Writer // nil: progress is counted, not shown
 	if isTerminal(a.stderr) {
 		shown = a.stderr
@@ -43,85 +39,54 @@ func (a *app) openDatabase(cfg *config, clock *builtins.Clock) (*database, error
 		conn.progress = newProgress(shown)
 		return &database{conn: conn, path: cfg.dbPath, label: filepath.Base(cfg.dbPath)}, nil
 	}
-	dir, err := os.MkdirTemp("", "pinsh-demo-")
-	if err != nil {
-		return nil, fmt.Errorf("--demo: create a temporary directory: %w", err)
+	demo := a.demo
+	if demo == nil { // a caller that watches no signals (tests)
+		demo = &demoDir{}
 	}
-	path := filepath.Join(dir, "pinsh.db")
-	opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: cfg.as, Now: clock.Now}
-	if err := seedSample(path, opts, store.Op{Operator: cfg.as, Now: clock.Now()}); err != nil {
-		os.RemoveAll(dir)
+	var path string
+	var opts boltstore.Options
+	_, err := demo.prepare(func(dir string) error {
+		path = filepath.Join(dir, "pinsh.db")
+		opts = boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: cfg.as, Now: clock.Now}
+		return seedSample(ctx, path, opts, store.Op{Operator: cfg.as, Now: clock.Now()})
+	})
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil {
+			err = cause
+		}
 		return nil, fmt.Errorf("--demo: %w", err)
 	}
 	conn := newDBConn(path, opts)
 	conn.progress = newProgress(shown)
-	d := &database{conn: conn, path: path, label: "demo", dir: dir}
-	d.stopSignals = d.removeOnSignal()
-	return d, nil
-}
-
-// removeOnSignal removes the --demo directory when SIGTERM or SIGHUP would
-// end pinsh (a closed terminal, kill), and then lets the signal end it as
-// it would have; on SIGINT and at exit, close removes it. A signal that
-// was ignored when pinsh started (nohup) stays ignored. It returns the
-// function that stops watching.
-func (d *database) removeOnSignal() (stop func()) {
-	var watch []os.Signal
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
-		if !signal.Ignored(sig) {
-			watch = append(watch, sig)
-		}
-	}
-	if len(watch) == 0 {
-		return func() {}
-	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, watch...)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case sig := <-sigs:
-			d.removeDir()
-			die(sigs, sig)
-		case <-done:
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			signal.Stop(sigs)
-			close(done)
-		})
-	}
+	conn.demo = demo
+	return &database{conn: conn, path: path, label: "demo", demo: demo}, nil
 }
 
 // onKill returns what must happen before a second Ctrl-C ends pinsh
 // (see interruptible): removing the --demo directory; nil when there is
 // nothing to do.
 func (d *database) onKill() func() {
-	if d.dir == "" {
+	if d.demo == nil {
 		return nil
 	}
-	return d.removeDir
+	return d.demo.remove
 }
 
-// removeDir removes the --demo directory, if any. The database file may
-// still be open: on Unix an open file can be removed, and pinsh is about
-// to end.
+// removeDir removes the --demo directory, if any.
 func (d *database) removeDir() {
-	if d.dir != "" {
-		os.RemoveAll(d.dir)
+	if d.demo != nil {
+		d.demo.remove()
 	}
 }
 
 // seedSample creates the database at path and fills it with the sample
 // directory of design §6 as it is at op.Now.
-func seedSample(path string, opts boltstore.Options, op store.Op) error {
+func seedSample(ctx context.Context, path string, opts boltstore.Options, op store.Op) error {
 	st, err := boltstore.Open(path, opts)
 	if err != nil {
 		return err
 	}
-	if err := sample.Seed(context.Background(), st, op); err != nil {
+	if err := sample.Seed(ctx, st, op); err != nil {
 		st.Close()
 		return fmt.Errorf("seed the sample directory: %w", err)
 	}
@@ -130,9 +95,6 @@ func seedSample(path string, opts boltstore.Options, op store.Op) error {
 
 // close closes the database and removes a --demo directory.
 func (d *database) close() {
-	if d.stopSignals != nil {
-		d.stopSignals()
-	}
 	d.conn.progress.done()
 	d.conn.Close()
 	d.removeDir()
@@ -154,6 +116,7 @@ type dbConn struct {
 	path     string
 	opts     boltstore.Options
 	progress *progress // counts committed changes; nil: not shown
+	demo     *demoDir  // --demo: the directory the file lives in; nil otherwise
 
 	mu sync.Mutex
 	st *boltstore.Store
@@ -171,11 +134,9 @@ func (c *dbConn) open() (store.Store, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.st == nil {
-		st, err := boltstore.Open(c.path, c.opts)
-		if err != nil {
-			return nil, &openError{err}
+		if err := c.openStore(c.opts); err != nil {
+			return nil, err
 		}
-		c.st = st
 	}
 	return c.st, nil
 }
@@ -188,13 +149,30 @@ func (c *dbConn) tryOpen(wait time.Duration) (store.Store, error) {
 	if c.st == nil {
 		opts := c.opts
 		opts.LockTimeout = wait
-		st, err := boltstore.Open(c.path, opts)
-		if err != nil {
-			return nil, &openError{err}
+		if err := c.openStore(opts); err != nil {
+			return nil, err
 		}
-		c.st = st
 	}
 	return c.st, nil
+}
+
+// openStore opens the file into c.st; c.mu is held. A --demo file is
+// opened only while its directory is there: once a signal handler has
+// removed it, opening would make it again (boltstore.Open makes the
+// directory of a new database) and leave it behind.
+func (c *dbConn) openStore(opts boltstore.Options) error {
+	open := func() error {
+		st, err := boltstore.Open(c.path, opts)
+		if err != nil {
+			return &openError{err}
+		}
+		c.st = st
+		return nil
+	}
+	if c.demo != nil {
+		return c.demo.whileThere(open)
+	}
+	return open()
 }
 
 // Close closes the file if it is open. The dbConn stays usable: the next

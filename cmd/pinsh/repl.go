@@ -47,10 +47,14 @@ type repl struct {
 // exit status.
 func (a *app) repl(cfg *config) int {
 	clock := clockFor(cfg)
-	db, err := a.openDatabase(cfg, clock)
+	// Until the prompt watches SIGINT itself, Ctrl-C stops the start-up
+	// (the seeding of a --demo database) and removes the demo directory.
+	ctx, stopStartup := interruptible(context.Background(), a.demoCleanup())
+	defer stopStartup()
+	db, err := a.openDatabase(ctx, cfg, clock)
 	if err != nil {
 		fmt.Fprintln(a.stderr, "pinsh:", err)
-		return exitDatabase
+		return openFailureStatus(ctx)
 	}
 	defer db.close()
 	// Open the file once now, so that a busy, foreign or damaged database
@@ -87,6 +91,7 @@ func (a *app) repl(cfg *config) int {
 
 	r.sigs = make(chan os.Signal, 1)
 	signal.Notify(r.sigs, os.Interrupt)
+	stopStartup()
 	defer func() {
 		r.mu.Lock()
 		signal.Stop(r.sigs)
@@ -172,7 +177,7 @@ func prompts(cfg *config, db *database) (prompt, cont string) {
 
 // where describes the database for the banner.
 func (d *database) where() string {
-	if d.dir != "" {
+	if d.demo != nil {
 		return "demo (a temporary copy of the sample directory)"
 	}
 	return d.path

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,19 +21,8 @@ import (
 // and a channel that receives its exit.
 func startPinsh(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("signal tests start processes; skipped with -short")
-	}
-	cmd := pinshCmd(t, env, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	return cmd, &stderr, done
+	cmd, _, stderr, done := startPinshOut(t, env, args...)
+	return cmd, stderr, done
 }
 
 // waitExit waits for the process's exit and returns how it ended: its exit
@@ -111,36 +101,100 @@ func TestGenerateInterrupted(t *testing.T) {
 }
 
 // TestDemoRemovedOnSignal: the --demo directory goes away when pinsh is
-// ended by SIGTERM or SIGHUP, or by a second Ctrl-C, and pinsh still ends
-// by that signal.
+// ended by SIGTERM or SIGHUP, or interrupted by Ctrl-C, at any moment: while
+// the sample is being seeded (the directory has just appeared) as well as
+// while the script runs. pinsh still ends by SIGTERM or SIGHUP, and with
+// status 130 after Ctrl-C. Each moment is reached by waiting for what shows
+// it, never by sleeping, so a slow machine only makes the test slower.
 func TestDemoRemovedOnSignal(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
-		t.Run(sig.String(), func(t *testing.T) {
-			dir := t.TempDir()
-			tmp := filepath.Join(dir, "tmp")
-			if err := os.Mkdir(tmp, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			env := append(pinshEnv(dir), "TMPDIR="+tmp)
-			// The Go loop ignores the run's context: only the signal's
-			// default action can end it.
-			cmd, stderr, done := startPinsh(t, env, "--demo", "-c", `get_users() | count; for {}`)
-			demo := waitForDemoDir(t, tmp)
-			if sig == syscall.SIGINT {
-				cmd.Process.Signal(sig) // stops the script
-				if code, _ := waitExit(t, done, 5*time.Second); code != exitInterrupted {
-					t.Fatalf("exit status %d after Ctrl-C, want %d\n%s", code, exitInterrupted, stderr)
+	for _, when := range []string{"seeding", "running"} {
+		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP, syscall.SIGINT} {
+			t.Run(when+"/"+sig.String(), func(t *testing.T) {
+				dir := t.TempDir()
+				tmp := filepath.Join(dir, "tmp")
+				if err := os.Mkdir(tmp, 0o700); err != nil {
+					t.Fatal(err)
 				}
-			} else {
+				env := append(pinshEnv(dir), "TMPDIR="+tmp)
+				// The script prints the count, then loops; the Go loop
+				// ignores the run's context, so only a signal's default
+				// action or the interrupt can end it.
+				cmd, stdout, stderr, done := startPinshOut(t, env, "--demo", "-c", `get_users() | count; for {}`)
+				demo := waitForDemoDir(t, tmp)
+				if when == "running" {
+					waitForOutput(t, stdout, "7\n", done)
+				}
 				cmd.Process.Signal(sig)
-				if code, got := waitExit(t, done, 5*time.Second); got != sig {
+				code, got := waitExit(t, done, time.Minute)
+				switch {
+				case sig == syscall.SIGINT && code != exitInterrupted:
+					t.Fatalf("exit status %d (signal %v) after Ctrl-C, want %d\n%s", code, got, exitInterrupted, stderr)
+				case sig != syscall.SIGINT && got != sig:
 					t.Errorf("exit status %d, signal %v; want killed by %v\n%s", code, got, sig, stderr)
 				}
-			}
-			if _, err := os.Stat(demo); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("the demo directory %s is left behind (%v)", demo, err)
-			}
-		})
+				if _, err := os.Stat(demo); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("the demo directory %s is left behind (%v)\n%s", demo, err, stderr)
+				}
+			})
+		}
+	}
+}
+
+// startPinshOut is startPinsh with standard output kept too.
+func startPinshOut(t *testing.T, env []string, args ...string) (*exec.Cmd, *syncBuffer, *bytes.Buffer, chan error) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("signal tests start processes; skipped with -short")
+	}
+	cmd := pinshCmd(t, env, args...)
+	var stdout syncBuffer
+	var stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	return cmd, &stdout, &stderr, done
+}
+
+// syncBuffer is a bytes.Buffer that a process's output goroutine writes
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// waitForOutput waits until out holds want, failing if the process ends or
+// a minute passes first.
+func waitForOutput(t *testing.T, out *syncBuffer, want string, done chan error) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !strings.Contains(out.String(), want) {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("pinsh ended (%v) before printing %q; it printed %q", err, want, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pinsh has not printed %q within a minute; it printed %q", want, out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -148,15 +202,14 @@ func TestDemoRemovedOnSignal(t *testing.T) {
 // returns it.
 func waitForDemoDir(t *testing.T, tmp string) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		if m, _ := filepath.Glob(filepath.Join(tmp, "pinsh-demo-*", "pinsh.db")); len(m) == 1 {
-			time.Sleep(200 * time.Millisecond) // let it seed and start the script
-			return filepath.Dir(m[0])
+		if m, _ := filepath.Glob(filepath.Join(tmp, "pinsh-demo-*")); len(m) == 1 {
+			return m[0]
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatal("no demo directory appeared")
+	t.Fatal("no demo directory appeared within a minute")
 	return ""
 }
 

@@ -158,7 +158,7 @@ func runTestFile(ctx context.Context, file, operator string, timeout time.Durati
 		clock := builtins.FrozenClock(testEpoch)
 		path := filepath.Join(dir, "pinsh.db")
 		opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: operator, Now: clock.Now}
-		if err := seedSample(path, opts, store.Op{Operator: operator, Now: clock.Now()}); err != nil {
+		if err := seedSample(ctx, path, opts, store.Op{Operator: operator, Now: clock.Now()}); err != nil {
 			return err
 		}
 		conn := newDBConn(path, opts)
