@@ -30,21 +30,53 @@ func DefaultPolicy(identity string) Policy {
 // ParsePolicyIdentity checks a policy identity and returns its canonical
 // form: "global", "site:NAME" or "tag:NAME" (scope lower-case, NAME as given
 // but trimmed), and its storage key (the canonical form lower-cased: policy
-// identities are case-insensitive). It fails with ErrInvalid otherwise.
+// identities are case-insensitive). As in the Lync cmdlets, a NAME without
+// a scope is the per-user policy tag:NAME, and "global" in any case is the
+// global policy. It fails with ErrInvalid, saying why, where the identity
+// could be read more than one way: an unknown scope ("stie:Redmond" is not
+// taken for a per-user policy), a wildcard (identities name one policy; a
+// filter takes wildcards), and a per-user policy named "global" or with a
+// ':' in its name (its bare NAME, as a user's pin_policy field shows it,
+// would read as another identity).
 func ParsePolicyIdentity(s string) (canonical, key string, err error) {
 	t := strings.TrimSpace(s)
 	if strings.EqualFold(t, GlobalPolicy) {
 		return GlobalPolicy, GlobalPolicy, nil
 	}
-	scope, name, ok := strings.Cut(t, ":")
-	scope = strings.ToLower(strings.TrimSpace(scope))
-	name = strings.TrimSpace(name)
-	if !ok || (scope != "site" && scope != "tag") || name == "" ||
-		strings.IndexFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
-		return "", "", fieldErr("identity", s, ErrInvalid, "a policy identity is global, site:NAME or tag:NAME")
+	scope, name, scoped := strings.Cut(t, ":")
+	if scoped {
+		scope = strings.ToLower(strings.TrimSpace(scope))
+		name = strings.TrimSpace(name)
+	} else {
+		scope, name = "tag", t
+	}
+	bad := func(why string) (string, string, error) {
+		return "", "", fieldErr("identity", s, ErrInvalid, "%s", why)
+	}
+	switch {
+	case scope != "site" && scope != "tag":
+		return bad(fmt.Sprintf("unknown policy scope %q; a policy identity is global, site:NAME, tag:NAME or NAME (a per-user policy)", scope))
+	case name == "":
+		return bad("a policy identity is global, site:NAME, tag:NAME or NAME (a per-user policy)")
+	case strings.IndexFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0:
+		return bad("a policy name may not contain control characters")
+	case strings.Contains(name, "*"):
+		return bad(`an identity names one policy and takes no wildcard; get_pin_policy({filter: "tag:*"}) takes one`)
+	case scope == "tag" && strings.EqualFold(name, GlobalPolicy):
+		return bad(`a per-user policy may not be named global: its name would read as the global policy`)
+	case scope == "tag" && strings.Contains(name, ":"):
+		return bad(fmt.Sprintf("a per-user policy name may not contain ':' (%q would read as scope %q)", name, strings.ToLower(name[:strings.Index(name, ":")])))
 	}
 	canonical = scope + ":" + name
 	return canonical, strings.ToLower(canonical), nil
+}
+
+// MatchPolicyFilter reports whether the policy identity (canonical, as
+// ParsePolicyIdentity returns it) matches pattern, a wildcard in the manner
+// of Get-CsPinPolicy -Filter: '*' matches any run of characters, and case
+// does not matter ("tag:*", "site:S*", "*redmond*").
+func MatchPolicyFilter(pattern, identity string) bool {
+	return MatchWildcard(strings.ToLower(strings.TrimSpace(pattern)), strings.ToLower(identity))
 }
 
 // TagPolicyKey returns the storage key of the tag policy granted as name
@@ -64,29 +96,38 @@ func SitePolicyKey(site string) string { return "site:" + strings.ToLower(string
 // lifetime above 0 needs a history count above 0. Errors are *FieldError
 // values wrapping ErrPolicyRange.
 func (p Policy) Validate() error {
-	check := func(field string, v, lo, hi int) error {
-		if v < lo || v > hi {
-			return fieldErr(field, fmt.Sprint(v), ErrPolicyRange, "out of range: must be %d to %d", lo, hi)
-		}
-		return nil
-	}
-	if err := check("min_password_length", p.MinPasswordLength, MinPinLengthLow, MinPinLengthHigh); err != nil {
+	if err := (PolicyChanges{MinPasswordLength: &p.MinPasswordLength, PinHistoryCount: &p.PinHistoryCount,
+		PinLifetime: &p.PinLifetime, MaximumLogonAttempts: &p.MaximumLogonAttempts}).Check(); err != nil {
 		return err
-	}
-	if err := check("pin_history_count", p.PinHistoryCount, PinHistoryLow, PinHistoryHigh); err != nil {
-		return err
-	}
-	if err := check("pin_lifetime", p.PinLifetime, PinLifetimeLow, PinLifetimeHigh); err != nil {
-		return err
-	}
-	if p.MaximumLogonAttempts != 0 {
-		if err := check("maximum_logon_attempts", p.MaximumLogonAttempts, LogonAttemptsLow, LogonAttemptsHigh); err != nil {
-			return err
-		}
 	}
 	if p.PinLifetime > 0 && p.PinHistoryCount == 0 {
 		return fieldErr("pin_lifetime", fmt.Sprint(p.PinLifetime), ErrPolicyRange,
 			"a PIN lifetime above 0 needs pin_history_count above 0; set pin_history_count too")
+	}
+	return nil
+}
+
+// Check checks each field c sets against its range (MaximumLogonAttempts
+// 0 unsets it), the checks that do not depend on the policy changed: the
+// rule that a lifetime needs a history count is checked by Apply. Errors are
+// *FieldError values wrapping ErrPolicyRange.
+func (c PolicyChanges) Check() error {
+	for _, f := range []struct {
+		field  string
+		v      *int
+		lo, hi int
+	}{
+		{"min_password_length", c.MinPasswordLength, MinPinLengthLow, MinPinLengthHigh},
+		{"pin_history_count", c.PinHistoryCount, PinHistoryLow, PinHistoryHigh},
+		{"pin_lifetime", c.PinLifetime, PinLifetimeLow, PinLifetimeHigh},
+		{"maximum_logon_attempts", c.MaximumLogonAttempts, LogonAttemptsLow, LogonAttemptsHigh},
+	} {
+		if f.v == nil || (f.field == "maximum_logon_attempts" && *f.v == 0) {
+			continue
+		}
+		if *f.v < f.lo || *f.v > f.hi {
+			return fieldErr(f.field, fmt.Sprint(*f.v), ErrPolicyRange, "out of range: must be %d to %d", f.lo, f.hi)
+		}
 	}
 	return nil
 }

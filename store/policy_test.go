@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -42,15 +43,63 @@ func TestParsePolicyIdentity(t *testing.T) {
 	for _, tc := range []struct{ in, canon, key string }{
 		{"Global", "global", "global"}, {"site:Redmond", "site:Redmond", "site:redmond"},
 		{" TAG: Short ", "tag:Short", "tag:short"},
+		// A name without a scope is a per-user policy, as in every Lync example.
+		{"RedmondUsersPinPolicy", "tag:RedmondUsersPinPolicy", "tag:redmonduserspinpolicy"},
+		{" Short ", "tag:Short", "tag:short"}, {"Site", "tag:Site", "tag:site"},
+		{"Site: Redmond", "site:Redmond", "site:redmond"}, {"site:a:b", "site:a:b", "site:a:b"},
 	} {
 		c, k, err := ParsePolicyIdentity(tc.in)
 		if err != nil || c != tc.canon || k != tc.key {
 			t.Errorf("ParsePolicyIdentity(%q) = %q, %q, %v", tc.in, c, k, err)
 		}
 	}
-	for _, bad := range []string{"", "site:", "user:x", "Short"} {
-		if _, _, err := ParsePolicyIdentity(bad); !errors.Is(err, ErrInvalid) {
-			t.Errorf("ParsePolicyIdentity(%q) error = %v", bad, err)
+	for _, tc := range []struct{ in, why string }{
+		{"", "a policy identity is"}, {"  ", "a policy identity is"}, {"site:", "a policy identity is"},
+		{"tag: ", "a policy identity is"}, {"user:x", `unknown policy scope "user"`},
+		{"stie:Redmond", `unknown policy scope "stie"`}, {"tag:*", "no wildcard"}, {"Redmond*", "no wildcard"},
+		{"tag:GLOBAL", "may not be named global"}, {"tag:a:b", `would read as scope "a"`},
+		{"tag:a\x00b", "control characters"}, {"a\tb", "control characters"},
+	} {
+		_, _, err := ParsePolicyIdentity(tc.in)
+		var fe *FieldError
+		if !errors.Is(err, ErrInvalid) || !errors.As(err, &fe) || fe.Field != "identity" || !strings.Contains(err.Error(), tc.why) {
+			t.Errorf("ParsePolicyIdentity(%q) error = %v; want ErrInvalid saying %q", tc.in, err, tc.why)
+		}
+	}
+}
+
+func TestMatchPolicyFilter(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, identity string
+		want              bool
+	}{
+		{"tag:*", "tag:Expire30", true}, {"TAG:*", "tag:Expire30", true}, {"tag:*", "site:Redmond", false},
+		{"site:S*", "site:Seattle", true}, {"site:S*", "site:Redmond", false}, {"*", "global", true},
+		{"*redmond*", "tag:RedmondUsers", true}, {"Global", "global", true}, {"glob", "global", false},
+		{"Redmond*", "tag:RedmondUsers", false}, // identities carry their scope, as in Lync
+	} {
+		if got := MatchPolicyFilter(tc.pattern, tc.identity); got != tc.want {
+			t.Errorf("MatchPolicyFilter(%q, %q) = %v", tc.pattern, tc.identity, got)
+		}
+	}
+}
+
+func TestPolicyChangesCheck(t *testing.T) {
+	if err := (PolicyChanges{MaximumLogonAttempts: ip(0), PinLifetime: ip(30)}).Check(); err != nil {
+		t.Errorf("unset attempts and a lifetime (history is Apply's business): %v", err)
+	}
+	for _, tc := range []struct {
+		c     PolicyChanges
+		field string
+	}{
+		{PolicyChanges{MinPasswordLength: ip(3)}, "min_password_length"},
+		{PolicyChanges{PinHistoryCount: ip(21)}, "pin_history_count"},
+		{PolicyChanges{PinLifetime: ip(-1)}, "pin_lifetime"},
+		{PolicyChanges{MaximumLogonAttempts: ip(1000)}, "maximum_logon_attempts"},
+	} {
+		var fe *FieldError
+		if err := tc.c.Check(); !errors.As(err, &fe) || fe.Field != tc.field || !errors.Is(err, ErrPolicyRange) {
+			t.Errorf("Check(%+v) = %v; want ErrPolicyRange on %s", tc.c, err, tc.field)
 		}
 	}
 }
