@@ -180,7 +180,7 @@ func (sh *Shell) walkTargets(env *lang.Env, in *lang.Stream, w *targetWalk) erro
 // it checks the operator's role, walks the targets (walkTargets), commits
 // them with apply, reports per-item errors, and returns the summary record.
 func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts options, apply applyFunc) (tengo.Object, error) {
-	if err := sh.authorize(env.Context(), name); err != nil {
+	if err := sh.authorizeInput(env.Context(), name, in); err != nil {
 		return nil, err
 	}
 	sum := summary{action: name, whatIf: opts.whatIf}

@@ -93,7 +93,7 @@ func (sh *Shell) pinInfo(env *lang.Env, in *lang.Stream, args []tengo.Object) (t
 	if len(rest) > 0 {
 		return nil, fmt.Errorf("unexpected argument %s; pin_info takes its targets and an options map", rest[0].TypeName())
 	}
-	if err := sh.authorize(env.Context(), "pin_info"); err != nil {
+	if err := sh.authorizeInput(env.Context(), "pin_info", in); err != nil {
 		return nil, err
 	}
 	if o, ok := in.Origin().(userScanOrigin); ok {

@@ -16,51 +16,75 @@ import (
 func (sh *Shell) policyBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
-			Name: "get_pin_policy", Kind: lang.Func,
-			Sig: "get_pin_policy([identity])",
+			Name: "get_pin_policy", Kind: lang.Source,
+			Sig: "get_pin_policy([identity | {filter}])",
 			Doc: `Get-CsPinPolicy: every PIN policy as a stream (global first), or the one
-named ("global", "site:NAME", "tag:NAME"). Fields: identity,
-min_password_length (4-24, default 5), pin_history_count (0-20, default
-0), pin_lifetime (days, 0-999, 0 = never expires), allow_common_patterns
-(default false), maximum_logon_attempts (1-999, or undefined: limits follow
-the PIN length), description. A user's PIN follows its per-user (tag)
-policy, else its site's, else the global one.`,
+named: "global", "site:NAME", or a per-user policy as "tag:NAME" or just
+"NAME", as in the Lync examples. {filter: PATTERN} gives the policies
+whose identity matches PATTERN, where * matches anything and case does not
+matter, as -Filter does ("tag:*": every per-user policy; "site:S*").
+Fields: identity, min_password_length (4-24, default 5),
+pin_history_count (0-20, default 0), pin_lifetime (days, 0-999, 0 = never
+expires), allow_common_patterns (default false), maximum_logon_attempts
+(1-999, or undefined: limits follow the PIN length), description. A user's
+PIN follows its per-user (tag) policy, else its site's, else the global
+one.`,
 			Examples: []lang.Example{
 				{Code: `get_pin_policy("global").min_password_length`, Output: "5\n"},
+				{Code: `get_pin_policy("Expire30").identity`, Output: "tag:Expire30\n"},
+				{Code: `get_pin_policy({filter: "tag:*"}) | count`, Output: "1\n"},
+				{Code: `get_pin_policy | where({allow_common_patterns: false}) | count`, Output: "3\n"},
 			},
 			Call: sh.getPinPolicy,
 		},
 		{
 			Name: "new_pin_policy", Kind: lang.Func,
-			Sig: "new_pin_policy(identity, props[, opts])",
-			Doc: `New-CsPinPolicy: create a site ("site:NAME") or per-user ("tag:NAME")
-policy with the defaults changed by props, a map of policy fields. A
-pin_lifetime above 0 needs a pin_history_count above 0.
-opts: {whatif, confirm}.`,
+			Sig: "new_pin_policy(identity[, props][, opts])",
+			Doc: `New-CsPinPolicy: create a site ("site:NAME") or per-user ("tag:NAME", or
+just "NAME") policy with the defaults changed by props, a map of policy
+fields, and return it. A pin_lifetime above 0 needs a pin_history_count
+above 0. props may be a policy made a map with to_map, without its
+identity or with this one. opts: {whatif, confirm, force, error_action};
+a policy that already exists is a per-item error.`,
 			Examples: []lang.Example{
 				{Code: `new_pin_policy("tag:Secure", {min_password_length: 8, pin_history_count: 5, pin_lifetime: 90}).pin_lifetime`, Output: "90\n"},
+				{Code: `new_pin_policy("RedmondUsersPinPolicy", {min_password_length: 10}).identity`, Output: "tag:RedmondUsersPinPolicy\n"},
 			},
 			Call: sh.newPinPolicy,
 		},
 		{
-			Name: "set_pin_policy", Kind: lang.Func,
-			Sig: "set_pin_policy(identity, props[, opts])",
-			Doc: `Set-CsPinPolicy: change the fields of a policy given in props. Setting
-maximum_logon_attempts to undefined or 0 unsets it. The expiry of PINs
+			Name: "set_pin_policy", Kind: lang.Stage, Targets: true,
+			Sig: "set_pin_policy(identity, props[, opts]) | set_pin_policy([props][, opts])",
+			Doc: `Set-CsPinPolicy: change the fields props gives (a map of policy fields) in
+each target policy: an identity, as get_pin_policy takes it, or policy
+records piped in. Returns the changed policy (a stream of them for a stream
+of targets). Setting maximum_logon_attempts or description to undefined
+unsets it. A policy made a map with to_map may be changed and given back
+as props: its identity must be the target's, unchanged fields are
+accepted. Without props, each target is a policy map or record whose
+fields are written back (Set-CsPinPolicy -Instance). The expiry of PINs
 already set does not change; it is fixed when a PIN is set.
-opts: {whatif, confirm}.`,
+opts: {whatif, confirm, force, error_action}.`,
 			Examples: []lang.Example{
 				{Code: `set_pin_policy("global", {min_password_length: 6}).min_password_length`, Output: "6\n"},
+				{Code: `p := to_map(get_pin_policy("global")); p.pin_history_count = 3; set_pin_policy("global", p).pin_history_count`, Output: "3\n"},
+				{Code: `get_pin_policy() | where({allow_common_patterns: false}) | set_pin_policy({maximum_logon_attempts: 25}) | count`, Output: "3\n"},
 			},
-			Call: sh.setPinPolicy,
+			Run: sh.setPinPolicy,
 		},
 		{
-			Name: "remove_pin_policy", Kind: lang.Func,
-			Sig: "remove_pin_policy(identity[, opts])",
-			Doc: `Remove-CsPinPolicy: remove a site or per-user policy (its users fall back
-to the next scope up: site, then global); removing "global" resets it to
-the defaults. opts: {whatif, confirm}.`,
-			Call: sh.removePinPolicy,
+			Name: "remove_pin_policy", Kind: lang.Sink, Targets: true,
+			Sig: "remove_pin_policy(identity[, opts]) | remove_pin_policy([opts])",
+			Doc: `Remove-CsPinPolicy: remove each target site or per-user policy (an
+identity, as get_pin_policy takes it, or policy records piped in); its
+users fall back to the next scope up: site, then global. Removing "global"
+resets it to the defaults. Returns a summary.
+opts: {whatif, confirm, force, error_action}.`,
+			Examples: []lang.Example{
+				{Code: `remove_pin_policy("Expire30").changed`, Output: "1\n"},
+				{Code: `get_pin_policy({filter: "site:*"}) | remove_pin_policy({whatif: true})`, Output: "What if: Performing the operation \"remove_pin_policy\" on target \"site:Redmond\".\naction: remove_pin_policy  changed: 1  skipped: 0  failed: 0  whatif: true\n"},
+			},
+			Run: sh.removePinPolicy,
 		},
 		{
 			Name: "grant_pin_policy", Kind: lang.Sink, Targets: true,
@@ -101,11 +125,15 @@ var policyFieldSetters = map[string]func(c *store.PolicyChanges, v tengo.Object)
 		return nil
 	},
 	"description": func(c *store.PolicyChanges, v tengo.Object) error {
-		s, ok := v.(*tengo.String)
-		if !ok {
-			return fmt.Errorf("must be a string, not %s", v.TypeName())
+		var d string
+		switch v := v.(type) {
+		case *tengo.String:
+			d = v.Value
+		case *tengo.Undefined: // clears it, as for maximum_logon_attempts
+		default:
+			return fmt.Errorf("must be a string, or undefined to clear it, not %s", v.TypeName())
 		}
-		c.Description = &s.Value
+		c.Description = &d
 		return nil
 	},
 }
@@ -114,31 +142,40 @@ func intProp(set func(*store.PolicyChanges, int)) func(*store.PolicyChanges, ten
 	return func(c *store.PolicyChanges, v tengo.Object) error {
 		n, ok := v.(*tengo.Int)
 		if !ok {
-			return fmt.Errorf("must be a whole number, not %s", v.TypeName())
+			return fmt.Errorf("must be a whole number, not %s (only maximum_logon_attempts and description can be unset)", v.TypeName())
 		}
 		set(c, int(n.Value))
 		return nil
 	}
 }
 
-// policyChanges reads a props map.
-func policyChanges(o tengo.Object) (store.PolicyChanges, error) {
-	var c store.PolicyChanges
-	m, ok := mapValue(o)
-	if !ok {
-		return c, fmt.Errorf("props must be a map of policy fields, not %s", o.TypeName())
-	}
+// policyPropKeys are the keys a props map may have: the policy fields and
+// identity, so that a policy made a map with to_map can be given back.
+var policyPropKeys = append(slices.Sorted(maps.Keys(policyFieldSetters)), "identity")
+
+// policyChanges reads a props map, checking each field's type and range.
+// identity is its "identity" key, "" when it has none; the caller checks
+// it names the target.
+func policyChanges(m map[string]tengo.Object) (c store.PolicyChanges, identity string, err error) {
 	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if k == "identity" {
+			if identity, err = stringArg(m[k], "identity in props"); err != nil {
+				return c, "", err
+			}
+			continue
+		}
 		set, ok := policyFieldSetters[k]
 		if !ok {
-			return c, fmt.Errorf("unknown policy field %q; fields are %s", k,
-				strings.Join(slices.Sorted(maps.Keys(policyFieldSetters)), ", "))
+			if slices.Contains(mutationOptionKeys, k) {
+				return c, "", fmt.Errorf("%s is an option, not a policy field: give the options in a map of their own after props, such as (props, {%s: ...})", k, k)
+			}
+			return c, "", fmt.Errorf("unknown policy field %q; fields are %s (options go in a map of their own after props)", k, strings.Join(policyPropKeys, ", "))
 		}
 		if err := set(&c, m[k]); err != nil {
-			return c, fmt.Errorf("%s %w", k, err)
+			return c, "", fmt.Errorf("%s %w", k, err)
 		}
 	}
-	return c, nil
+	return c, identity, c.Check()
 }
 
 func stringArg(o tengo.Object, what string) (string, error) {
@@ -149,105 +186,310 @@ func stringArg(o tengo.Object, what string) (string, error) {
 	return s.Value, nil
 }
 
+// policyArgs reads the arguments of a policy builtin after its targets:
+// ([props][, opts]) when withProps, else ([opts]). One map is props unless
+// every key of it is an option, so that set_pin_policy({whatif: true})
+// writes records back under whatif; props and options are never mixed in
+// one map. props is nil when none was given.
+func (sh *Shell) policyArgs(name string, args []tengo.Object, withProps bool) (props map[string]tengo.Object, opts options, err error) {
+	usage := name + "([opts])"
+	if withProps {
+		usage = name + "([props][, opts])"
+	}
+	ms := make([]map[string]tengo.Object, len(args))
+	for i, a := range args {
+		m, ok := mapValue(a)
+		if !ok {
+			what := "options map"
+			if withProps && i == 0 {
+				what = "props map of policy fields"
+			}
+			return nil, opts, fmt.Errorf("want %s: argument %d must be a %s, not %s", usage, i+1, what, a.TypeName())
+		}
+		ms[i] = m
+	}
+	var om map[string]tengo.Object
+	switch {
+	case len(ms) > 2 || (len(ms) == 2 && !withProps):
+		return nil, opts, fmt.Errorf("want %s, got %d arguments", usage, len(args))
+	case len(ms) == 2:
+		props, om = ms[0], ms[1]
+	case len(ms) == 1 && (!withProps || onlyOptions(ms[0])):
+		om = ms[0]
+	case len(ms) == 1:
+		props = ms[0]
+	}
+	if opts, err = parseOptions(name, om, mutationOptionKeys...); err != nil {
+		return nil, opts, err
+	}
+	opts.whatIf = opts.whatIf || sh.cfg.WhatIf
+	return props, opts, nil
+}
+
+// onlyOptions reports whether m is not empty and has only option keys.
+func onlyOptions(m map[string]tengo.Object) bool {
+	for k := range m {
+		if !slices.Contains(mutationOptionKeys, k) {
+			return false
+		}
+	}
+	return len(m) > 0
+}
+
+// policyIdentity returns the canonical identity of a policy target: an
+// identity string, a pin_policy record or a map with an identity.
+func policyIdentity(item tengo.Object) (string, error) {
+	if r, ok := item.(*lang.Record); ok && r.Schema() != policySchema {
+		return "", fmt.Errorf("a %s record is not a PIN policy; pipe get_pin_policy() records or policy identities", r.TypeName())
+	}
+	id, ok := identityOf(item)
+	if !ok {
+		return "", fmt.Errorf("not a policy: want an identity string, a pin_policy record or a map with an identity, got %s", item.TypeName())
+	}
+	canon, _, err := store.ParsePolicyIdentity(id)
+	return canon, err
+}
+
+// samePolicy reports whether two identities name the same policy.
+func samePolicy(a, b string) bool {
+	_, ka, errA := store.ParsePolicyIdentity(a)
+	_, kb, errB := store.ParsePolicyIdentity(b)
+	return errA == nil && errB == nil && ka == kb
+}
+
+// policyNotFound adds to the error of a missing policy the identity of the
+// other scope's policy of the same name, which the admin may have meant:
+// "Redmond" is the per-user policy tag:Redmond, never the site's.
+func (sh *Shell) policyNotFound(ctx context.Context, canon string, err error) error {
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	scope, name, _ := strings.Cut(canon, ":")
+	other := map[string]string{"tag": "site:", "site": "tag:"}[scope]
+	if other == "" {
+		return err
+	}
+	if p, e := sh.cfg.Store.Policy(ctx, other+name); e == nil {
+		return fmt.Errorf("%w; did you mean %s? (a name without a scope is a per-user policy, tag:NAME)", err, p.Identity)
+	}
+	return err
+}
+
 func (sh *Shell) getPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
 	ctx := env.Context()
-	switch len(args) {
-	case 0:
-		if err := sh.authorize(ctx, "get_pin_policy"); err != nil {
-			return nil, err
+	if len(args) > 1 {
+		return nil, errors.New("want get_pin_policy(), get_pin_policy(identity) or get_pin_policy({filter: PATTERN})")
+	}
+	var filter *string
+	if len(args) == 1 {
+		if m, ok := mapValue(args[0]); ok {
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				if k != "filter" {
+					return nil, fmt.Errorf("unknown key %q; get_pin_policy takes {filter: PATTERN}, a wildcard on identity such as \"tag:*\"", k)
+				}
+				f, err := stringArg(m[k], "filter")
+				if err != nil {
+					return nil, fmt.Errorf("%w; it is a wildcard on identity such as \"tag:*\" (to select on other fields, pipe into where)", err)
+				}
+				if strings.TrimSpace(f) == "" {
+					return nil, errors.New(`filter is empty; "*" matches every policy`)
+				}
+				filter = &f
+			}
+		} else {
+			id, err := stringArg(args[0], "identity")
+			if err != nil {
+				return nil, fmt.Errorf("%w, or a map {filter: PATTERN}", err)
+			}
+			canon, _, err := store.ParsePolicyIdentity(id)
+			if err != nil {
+				return nil, err
+			}
+			if err := sh.authorizeOn(ctx, "get_pin_policy", canon); err != nil {
+				return nil, err
+			}
+			p, err := sh.cfg.Store.Policy(ctx, canon)
+			if err != nil {
+				return nil, sh.policyNotFound(ctx, canon, err)
+			}
+			return policyRecord(p), nil
 		}
-		ps, err := sh.cfg.Store.Policies(ctx)
-		if err != nil {
-			return nil, err
+	}
+	if err := sh.authorize(ctx, "get_pin_policy"); err != nil {
+		return nil, err
+	}
+	ps, err := sh.cfg.Store.Policies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]tengo.Object, 0, len(ps))
+	for _, p := range ps {
+		if filter == nil || store.MatchPolicyFilter(*filter, p.Identity) {
+			items = append(items, policyRecord(p))
 		}
-		items := make([]tengo.Object, len(ps))
-		for i, p := range ps {
-			items[i] = policyRecord(p)
-		}
-		return env.Items(items), nil
-	case 1:
-		id, err := stringArg(args[0], "identity")
-		if err != nil {
-			return nil, err
-		}
-		if err := sh.authorize(ctx, "get_pin_policy"); err != nil {
-			return nil, err
-		}
-		p, err := sh.cfg.Store.Policy(ctx, id)
+	}
+	return env.Items(items), nil
+}
+
+func (sh *Shell) newPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	const name = "new_pin_policy"
+	if len(args) == 0 {
+		return nil, errors.New("want new_pin_policy(identity[, props][, opts])")
+	}
+	id, err := stringArg(args[0], "identity")
+	if err != nil {
+		return nil, err
+	}
+	props, opts, err := sh.policyArgs(name, args[1:], true)
+	if err != nil {
+		return nil, err
+	}
+	canon, _, err := store.ParsePolicyIdentity(id)
+	if err != nil {
+		return nil, err
+	}
+	changes, propsID, err := policyChanges(props)
+	if err != nil {
+		return nil, err
+	}
+	if propsID != "" && !samePolicy(propsID, canon) {
+		return nil, fmt.Errorf("props name policy %q, not %s; to copy a policy, delete(props, \"identity\") first", propsID, canon)
+	}
+	if err := sh.authorizeOn(env.Context(), name, canon); err != nil {
+		return nil, err
+	}
+	return sh.actOne(env, name, canon, opts, func(ctx context.Context) (tengo.Object, error) {
+		p, err := sh.cfg.Store.NewPolicy(ctx, sh.op(), canon, changes)
 		if err != nil {
 			return nil, err
 		}
 		return policyRecord(p), nil
-	}
-	return nil, errors.New("want get_pin_policy() or get_pin_policy(identity)")
+	})
 }
 
-// policyCall parses (identity, props[, opts]) or (identity[, opts]), checks
-// the role, and applies whatif and confirm. It reports whether to go ahead.
-func (sh *Shell) policyCall(env *lang.Env, name string, args []tengo.Object, withProps bool) (string, store.PolicyChanges, bool, error) {
+// policyWalk runs a policy builtin over its targets: each item of in names
+// a policy (policyIdentity); whatif describes it, confirm asks (Yes to All
+// and No to All hold for the rest of the call); act changes it. An item
+// that names no policy, and a failure of act on one policy (see
+// itemFailures), is a per-item error; any other error of act ends the
+// walk.
+func (sh *Shell) policyWalk(env *lang.Env, in *lang.Stream, name string, opts options, act func(ctx context.Context, canon string, item tengo.Object) error) (summary, error) {
+	ctx := env.Context()
+	sum := summary{action: name, whatIf: opts.whatIf}
+	rep := sh.reporter(env, name, opts)
+	conf := confirmer{prompter: sh.cfg.Prompter}
+	for {
+		item, ok, err := in.Next(ctx)
+		if err != nil || !ok {
+			return sum, err
+		}
+		canon, err := policyIdentity(item)
+		if err != nil {
+			sum.failed++
+			if err := rep.report(targetError(describeItem(item), err)); err != nil {
+				return sum, err
+			}
+			continue
+		}
+		switch {
+		case opts.whatIf:
+			fmt.Fprintln(env.Stdout(), WhatIfText(name, canon))
+			sum.changed++
+			continue
+		case opts.confirm:
+			ok, err := conf.ok(name, canon)
+			if err != nil {
+				return sum, err
+			}
+			if !ok {
+				sum.skipped++
+				continue
+			}
+		}
+		if err := act(ctx, canon, item); err != nil {
+			if !isItemFailure(err) {
+				return sum, err
+			}
+			sum.failed++
+			if err := rep.report(targetError(canon, sh.policyNotFound(ctx, canon, err))); err != nil {
+				return sum, err
+			}
+			continue
+		}
+		sum.changed++
+	}
+}
+
+func (sh *Shell) setPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
+	const name = "set_pin_policy"
+	props, opts, err := sh.policyArgs(name, args, true)
+	if err != nil {
+		return nil, err
+	}
 	var changes store.PolicyChanges
-	want, usage := 1, name+"(identity[, opts])"
-	if withProps {
-		want, usage = 2, name+"(identity, props[, opts])"
-	}
-	if len(args) != want && len(args) != want+1 {
-		return "", changes, false, fmt.Errorf("want %s", usage)
-	}
-	// The options map is the argument after the fixed ones, so a props map
-	// is never read as options.
-	rest, opts, err := sh.splitOptions(name, args[want:], "whatif", "confirm")
-	if err != nil {
-		return "", changes, false, err
-	}
-	if len(rest) > 0 {
-		return "", changes, false, fmt.Errorf("want %s; the last argument must be an options map", usage)
-	}
-	id, err := stringArg(args[0], "identity")
-	if err != nil {
-		return "", changes, false, err
-	}
-	if withProps {
-		if changes, err = policyChanges(args[1]); err != nil {
-			return "", changes, false, err
+	var propsID string
+	if props != nil {
+		if changes, propsID, err = policyChanges(props); err != nil {
+			return nil, err
 		}
 	}
-	if err := sh.authorize(env.Context(), name); err != nil {
-		return "", changes, false, err
+	if err := sh.authorizeInput(env.Context(), name, in); err != nil {
+		return nil, err
 	}
-	proceed, err := sh.confirmOne(env, name, id, opts)
-	return id, changes, proceed, err
-}
-
-func (sh *Shell) newPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
-	id, changes, proceed, err := sh.policyCall(env, "new_pin_policy", args, true)
-	if err != nil || !proceed {
-		return tengo.UndefinedValue, err
-	}
-	p, err := sh.cfg.Store.NewPolicy(env.Context(), sh.op(), id, changes)
+	var out []tengo.Object
+	_, err = sh.policyWalk(env, in, name, opts, func(ctx context.Context, canon string, item tengo.Object) error {
+		c, id := changes, propsID
+		if props == nil { // the target carries the fields: -Instance
+			m, ok := instanceFields(item)
+			if !ok {
+				return fmt.Errorf("want set_pin_policy(identity, props[, opts]): props is missing for %s", canon)
+			}
+			var err error
+			if c, id, err = policyChanges(m); err != nil {
+				return fmt.Errorf("%s: %w", canon, err)
+			}
+		}
+		if id != "" && !samePolicy(id, canon) {
+			return fmt.Errorf("props name policy %q, but the target is %s; give the props of the policy you change", id, canon)
+		}
+		p, err := sh.cfg.Store.SetPolicy(ctx, sh.op(), canon, c)
+		if err != nil {
+			return err
+		}
+		out = append(out, policyRecord(p))
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return policyRecord(p), nil
+	return env.Items(out), nil
 }
 
-func (sh *Shell) setPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
-	id, changes, proceed, err := sh.policyCall(env, "set_pin_policy", args, true)
-	if err != nil || !proceed {
-		return tengo.UndefinedValue, err
+// instanceFields returns the fields of a policy given as a target: a map or
+// a pin_policy record (policyIdentity has checked its type).
+func instanceFields(item tengo.Object) (map[string]tengo.Object, bool) {
+	if r, ok := item.(*lang.Record); ok {
+		return r.ToMap().Value, true
 	}
-	p, err := sh.cfg.Store.SetPolicy(env.Context(), sh.op(), id, changes)
+	return mapValue(item)
+}
+
+func (sh *Shell) removePinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
+	const name = "remove_pin_policy"
+	_, opts, err := sh.policyArgs(name, args, false)
 	if err != nil {
 		return nil, err
 	}
-	return policyRecord(p), nil
-}
-
-func (sh *Shell) removePinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
-	id, _, proceed, err := sh.policyCall(env, "remove_pin_policy", args, false)
-	if err != nil || !proceed {
-		return tengo.UndefinedValue, err
+	if err := sh.authorizeInput(env.Context(), name, in); err != nil {
+		return nil, err
 	}
-	return tengo.UndefinedValue, sh.cfg.Store.RemovePolicy(env.Context(), sh.op(), id)
+	sum, err := sh.policyWalk(env, in, name, opts, func(ctx context.Context, canon string, _ tengo.Object) error {
+		return sh.cfg.Store.RemovePolicy(ctx, sh.op(), canon)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sum.record(), nil
 }
 
 func (sh *Shell) grantPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
@@ -266,7 +508,7 @@ func (sh *Shell) grantPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Obj
 	default:
 		return nil, fmt.Errorf("name must be a string or undefined, not %s", v.TypeName())
 	}
-	if err := sh.authorize(env.Context(), "grant_pin_policy"); err != nil {
+	if err := sh.authorizeInput(env.Context(), "grant_pin_policy", in); err != nil {
 		return nil, err
 	}
 	if id, _, err := store.ParsePolicyIdentity(name); err == nil && !strings.HasPrefix(id, "tag:") {

@@ -16,16 +16,19 @@ func TestPolicies(t *testing.T) {
 		{`new_pin_policy("site:Paris", {min_password_length: 6, description: "Paris"}).min_password_length`, `6`},
 		{`set_pin_policy("site:Paris", {maximum_logon_attempts: 5}).maximum_logon_attempts`, `5`},
 		{`set_pin_policy("site:Paris", {maximum_logon_attempts: undefined}).maximum_logon_attempts`, `null`},
+		{`set_pin_policy("site:Paris", {description: undefined}).description`, `null`},
+		{`set_pin_policy("site:Paris", {description: "Paris"}).description`, `"Paris"`},
+		{`set_pin_policy("site:Paris", {description: ""}).description`, `null`},
 		{`grant_pin_policy("pilar@litwareinc.com", "tag:Expire30").changed`, `1`},
 		{`get_users("pilar@litwareinc.com") | select("pin_policy") | collect`, `[{"pin_policy":"Expire30"}]`},
 		{`grant_pin_policy("pilar@litwareinc.com", undefined).changed`, `1`},
 		{`(get_users("* Smith") | grant_pin_policy("Expire30")).changed`, `2`},
 		{`get_users() | where({pin_policy: "Expire30"}) | count`, `4`},
 		{`get_users("pilar@litwareinc.com") | where({pin_policy: undefined}) | count`, `1`},
-		{`remove_pin_policy("tag:Expire30")`, `null`},
+		{`remove_pin_policy("tag:Expire30").changed`, `1`},
 		{`get_users() | where({pin_policy: "Expire30"}) | count`, `0`},
 		{`set_pin_policy("global", {min_password_length: 9}).min_password_length`, `9`},
-		{`remove_pin_policy("global")`, `null`},
+		{`remove_pin_policy("global").changed`, `1`},
 		{`get_pin_policy("global").min_password_length`, `5`},
 	}
 	for _, tt := range tests {
@@ -33,25 +36,41 @@ func TestPolicies(t *testing.T) {
 			t.Errorf("%s = %s, want %s", tt.code, got, tt.want)
 		}
 	}
+	// Errors in the call itself end it, whatever error_action says.
 	errs := []struct{ code, want string }{
 		{`set_pin_policy("global", {min_password_length: 3})`, "min_password_length"},
 		{`set_pin_policy("global", {min_password_length: 25})`, "min_password_length"},
 		{`set_pin_policy("global", {pin_history_count: 21})`, "pin_history_count"},
 		{`set_pin_policy("global", {pin_lifetime: 1000})`, "pin_lifetime"},
-		{`set_pin_policy("global", {maximum_logon_attempts: 1000})`, "maximum_logon_attempts"},
-		{`set_pin_policy("global", {pin_lifetime: 30})`, "history"},
+		{`set_pin_policy("global", {maximum_logon_attempts: 1000}, {error_action: "ignore"})`, "maximum_logon_attempts"},
 		{`set_pin_policy("global", {min_password_lenght: 6})`, `unknown policy field "min_password_lenght"`},
 		{`set_pin_policy("global", {min_password_length: "6"})`, "must be a whole number"},
+		{`set_pin_policy("global", {min_password_length: undefined})`, "only maximum_logon_attempts and description can be unset"},
 		{`set_pin_policy("global", {allow_common_patterns: 1})`, "must be true or false"},
-		{`set_pin_policy("global", {description: 1})`, "must be a string"},
-		{`set_pin_policy("global", 5)`, "props must be a map"},
-		{`set_pin_policy("global")`, "want set_pin_policy(identity, props[, opts])"},
-		{`set_pin_policy("global", {}, 5)`, "options map"},
-		{`set_pin_policy(5, {})`, "identity must be a string"},
-		{`new_pin_policy("site:Paris", {})`, "already exists"},
-		{`new_pin_policy("bogus", {})`, "global, site:NAME or tag:NAME"},
+		{`set_pin_policy("global", {description: 1})`, "must be a string, or undefined"},
+		{`set_pin_policy("global", {identity: 1})`, "identity in props must be a string"},
+		{`set_pin_policy("global", 5)`, "argument 1 must be a props map of policy fields, not int"},
+		{`set_pin_policy("global")`, "want set_pin_policy(identity, props[, opts]): props is missing for global"},
+		{`set_pin_policy("global", {}, 5)`, "argument 2 must be a options map"},
+		{`set_pin_policy("global", {}, {}, {})`, "got 3 arguments"},
+		{`set_pin_policy("global", {min_password_length: 6, whatif: true})`, "whatif is an option, not a policy field"},
+		{`set_pin_policy("global", {}, {wahtif: true})`, `unknown option "wahtif"`},
+		{`set_pin_policy("global", {identity: "site:Redmond", min_password_length: 6})`, `props name policy "site:Redmond", but the target is global`},
+		{`new_pin_policy("tag:Y", {identity: "tag:Z"})`, `props name policy "tag:Z", not tag:Y`},
+		{`new_pin_policy()`, "want new_pin_policy(identity[, props][, opts])"},
+		{`new_pin_policy(5)`, "identity must be a string"},
+		{`new_pin_policy("stie:Paris", {})`, `unknown policy scope "stie"`},
+		{`new_pin_policy("tag:global", {})`, "may not be named global"},
 		{`get_pin_policy("tag:Nope")`, "not found"},
+		{`get_pin_policy("Redmond")`, "did you mean site:Redmond?"},
+		{`get_pin_policy("Redmond*")`, `get_pin_policy({filter: "tag:*"}) takes one`},
 		{`get_pin_policy(1, 2)`, "want get_pin_policy()"},
+		{`get_pin_policy(5)`, "identity must be a string, not int, or a map {filter: PATTERN}"},
+		{`get_pin_policy({fliter: "tag:*"})`, `unknown key "fliter"`},
+		{`get_pin_policy({filter: 5})`, "filter must be a string"},
+		{`get_pin_policy({filter: " "})`, "filter is empty"},
+		{`remove_pin_policy("global", {min_password_length: 5})`, `unknown option "min_password_length"`},
+		{`remove_pin_policy("global", {}, {})`, "want remove_pin_policy([opts]), got 2 arguments"},
 		{`grant_pin_policy("pilar@litwareinc.com", "Nope")`, "new_pin_policy"},
 		{`grant_pin_policy("pilar@litwareinc.com", 5)`, "name must be a string"},
 		{`["pilar@litwareinc.com"] | grant_pin_policy()`, "want grant_pin_policy(target, name"},
@@ -60,6 +79,162 @@ func TestPolicies(t *testing.T) {
 		if _, _, err := ts.run(tt.code); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.code, err, tt.want)
 		}
+	}
+}
+
+// TestPolicyItemErrors: a failure on one policy (it does not exist, already
+// exists, its values break the lifetime rule) is a per-item error, as for
+// the users of lock_pin: shown, the call returns undefined (set, new) or
+// counts it (remove), and error_action governs it.
+func TestPolicyItemErrors(t *testing.T) {
+	tests := []struct{ code, value, stderr string }{
+		{`set_pin_policy("global", {pin_lifetime: 30})`, `null`, "set_pin_policy: global: pin_lifetime \"30\": a PIN lifetime above 0 needs pin_history_count above 0"},
+		{`set_pin_policy("tag:Nope", {min_password_length: 6})`, `null`, "set_pin_policy: policy tag:Nope: not found"},
+		{`set_pin_policy("Redmond", {min_password_length: 6})`, `null`, "did you mean site:Redmond?"},
+		{`set_pin_policy("site:Expire30", {})`, `null`, "did you mean tag:Expire30?"},
+		{`new_pin_policy("site:Redmond", {})`, `null`, "new_pin_policy: policy site:Redmond: already exists"},
+		{`new_pin_policy("Expire30")`, `null`, "policy tag:Expire30: already exists"},
+		{`remove_pin_policy("Nope").failed`, `1`, "remove_pin_policy: policy tag:Nope: not found"},
+		{`(["global", 5, "user:x", get_users("Ken Myer")] | remove_pin_policy).failed`, `3`,
+			"remove_pin_policy: 5: not a policy"},
+		{`(get_users("Ken Myer") | remove_pin_policy).failed`, `1`, "a user record is not a PIN policy"},
+		{`(["x:y"] | remove_pin_policy).failed`, `1`, `unknown policy scope "x"`},
+		{`set_pin_policy("global", {pin_lifetime: 30}, {force: true})`, `null`, ""},
+		{`set_pin_policy("global", {pin_lifetime: 30}, {error_action: "silently_continue"})`, `null`, ""},
+		{`new_pin_policy("site:Redmond", {}, {error_action: "ignore"})`, `null`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			ts := newTestShell(t)
+			out, stderr, err := ts.run(`json := import("json"); string(json.encode(` + tt.code + `))`)
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if strings.TrimSpace(out) != tt.value {
+				t.Errorf("value %s, want %s", strings.TrimSpace(out), tt.value)
+			}
+			if tt.stderr == "" && stderr != "" || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("stderr %q, want %q", stderr, tt.stderr)
+			}
+			if got := ts.value(`get_pin_policy("global").pin_lifetime`); got != "0" {
+				t.Errorf("a refused change changed the global policy: pin_lifetime %s", got)
+			}
+		})
+	}
+	ts := newTestShell(t)
+	for _, code := range []string{
+		`set_pin_policy("global", {pin_lifetime: 30}, {error_action: "stop"})`,
+		`new_pin_policy("site:Redmond", {}, {error_action: "stop"})`,
+		`get_pin_policy() | remove_pin_policy({error_action: "stop"})`, // global resets; the error is from the next, which exists
+	} {
+		_, _, err := ts.run(code)
+		if code == `get_pin_policy() | remove_pin_policy({error_action: "stop"})` {
+			if err != nil {
+				t.Errorf("%s: %v", code, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: error_action stop did not end the call", code)
+		}
+	}
+	if got := ts.value(`last_errors() | count`); got != "0" {
+		t.Errorf("stop recorded its error as a per-item one: %s", got)
+	}
+}
+
+// TestPolicyPipelines runs the pipeline forms of the *-CsPinPolicy examples.
+func TestPolicyPipelines(t *testing.T) {
+	tests := []struct {
+		name, setup, code, want string
+	}{
+		{name: "Set example 3", code: `get_pin_policy() | set_pin_policy({min_password_length: 10}) | select("identity", "min_password_length") | collect`,
+			want: `[{"identity":"global","min_password_length":10},{"identity":"site:Redmond","min_password_length":10},{"identity":"tag:Expire30","min_password_length":10}]`},
+		{name: "Set example 4", setup: `set_pin_policy("tag:Expire30", {min_password_length: 12})`,
+			code: `get_pin_policy() | where(func(p) { return p.min_password_length > 10 }) | set_pin_policy({maximum_logon_attempts: 25}) | select("identity") | collect`,
+			want: `[{"identity":"tag:Expire30"}]`},
+		{name: "Set by where map", code: `(get_pin_policy() | where({allow_common_patterns: false}) | set_pin_policy({maximum_logon_attempts: 25}) | collect)[2].maximum_logon_attempts`, want: `25`},
+		{name: "Remove example 2", code: `(get_pin_policy({filter: "site:*"}) | remove_pin_policy).changed`, want: `1`},
+		{name: "Remove example 3", setup: `set_pin_policy("site:Redmond", {allow_common_patterns: true})`,
+			code: `(get_pin_policy() | where({allow_common_patterns: true}) | remove_pin_policy).changed`, want: `1`},
+		{name: "Remove example 4", setup: `set_pin_policy("global", {min_password_length: 11}); get_pin_policy() | remove_pin_policy`,
+			code: `get_pin_policy() | collect`, want: `[{"identity":"global","min_password_length":5,"pin_history_count":0,"pin_lifetime":0,"allow_common_patterns":false,"maximum_logon_attempts":null,"description":null}]`},
+		{name: "Get example 3", code: `get_pin_policy({filter: "tag:*"}) | select("identity") | collect`, want: `[{"identity":"tag:Expire30"}]`},
+		{name: "filter is case-insensitive", code: `get_pin_policy({filter: "*REDMOND*"}) | select("identity") | collect`, want: `[{"identity":"site:Redmond"}]`},
+		{name: "filter of nothing", code: `get_pin_policy({filter: "Expire*"}) | count`, want: `0`},
+		{name: "bare source", code: `get_pin_policy | count`, want: `3`},
+		{name: "array of identities", code: `(["Expire30", "site:Redmond"] | set_pin_policy({min_password_length: 7}) | collect)[1].identity`, want: `"site:Redmond"`},
+		{name: "identity piped", code: `("Expire30" | set_pin_policy({min_password_length: 7})).identity`, want: `"tag:Expire30"`},
+		{name: "bound stage kept", setup: `f := set_pin_policy({min_password_length: 8})`, code: `(get_pin_policy("global") | f).min_password_length`, want: `8`},
+		{name: "record as target", code: `set_pin_policy(get_pin_policy("Expire30"), {min_password_length: 6}).min_password_length`, want: `6`},
+		{name: "instance: a changed map written back", setup: `p := to_map(get_pin_policy("tag:Expire30")); p.pin_lifetime = 60`, code: `set_pin_policy(p).pin_lifetime`, want: `60`},
+		{name: "instance with options", setup: `p := to_map(get_pin_policy("global")); p.min_password_length = 8; set_pin_policy(p, {whatif: true})`, code: `get_pin_policy("global").min_password_length`, want: `5`},
+		{name: "Microsoft names: set", setup: `new_pin_policy("RedmondUsersPinPolicy")`, code: `set_pin_policy("RedmondUsersPinPolicy", {min_password_length: 10, allow_common_patterns: true}).identity`, want: `"tag:RedmondUsersPinPolicy"`},
+		{name: "Microsoft names: remove", setup: `new_pin_policy("RedmondUsersPinPolicy")`, code: `[remove_pin_policy("RedmondUsersPinPolicy").changed, get_pin_policy({filter: "tag:redmond*"}) | count]`, want: `[1,0]`},
+		{name: "Microsoft names: grant", setup: `new_pin_policy("RedmondUsersPinPolicy"); grant_pin_policy("Ken Myer", "RedmondUsersPinPolicy"); u := (get_users("Ken Myer") | collect)[0]`,
+			code: `get_pin_policy(u.pin_policy).identity`, want: `"tag:RedmondUsersPinPolicy"`},
+		{name: "Global in any case", code: `set_pin_policy("GLOBAL", {min_password_length: 7}).identity`, want: `"global"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestShell(t)
+			if tt.setup != "" {
+				ts.must(tt.setup)
+			}
+			if got := ts.value(tt.code); got != tt.want {
+				t.Errorf("%s = %s, want %s", tt.code, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPolicyRoundTrip: a policy record made a map, changed and given back.
+func TestPolicyRoundTrip(t *testing.T) {
+	ts := newTestShell(t)
+	ts.must(`p := to_map(get_pin_policy("global")); p.min_password_length = 7`)
+	got := ts.value(`set_pin_policy("global", p)`)
+	if want := `{"identity":"global","min_password_length":7,"pin_history_count":0,"pin_lifetime":0,"allow_common_patterns":false,"maximum_logon_attempts":null,"description":null}`; got != want {
+		t.Errorf("round trip = %s, want %s", got, want)
+	}
+	ts.must(`p = to_map(get_pin_policy("site:Redmond")); p.description = undefined; p.maximum_logon_attempts = 9`)
+	got = ts.value(`set_pin_policy("SITE:redmond", p)`)
+	if want := `{"identity":"site:Redmond","min_password_length":5,"pin_history_count":0,"pin_lifetime":0,"allow_common_patterns":false,"maximum_logon_attempts":9,"description":null}`; got != want {
+		t.Errorf("round trip clearing the description = %s, want %s", got, want)
+	}
+	// New-CsPinPolicy example 4: copy one field of a policy into a new one.
+	ts.must(`x := get_pin_policy("site:Redmond")`)
+	got = ts.value(`new_pin_policy("site:Paris", {min_password_length: x.min_password_length}).identity`)
+	if got != `"site:Paris"` {
+		t.Errorf("copy = %s", got)
+	}
+	ts.must(`p = to_map(get_pin_policy("tag:Expire30")); delete(p, "identity")`)
+	got = ts.value(`new_pin_policy("Copy", p).pin_lifetime`)
+	if got != `30` {
+		t.Errorf("a copied policy = %s", got)
+	}
+}
+
+// TestPolicyConfirm: Yes to All and No to All hold for the rest of one
+// call over many policies.
+func TestPolicyConfirm(t *testing.T) {
+	answers := scripted{No, YesToAll}
+	ts := newTestShell(t, withPrompter(&answers))
+	if got := ts.value(`get_pin_policy() | set_pin_policy({min_password_length: 6}, {confirm: true}) | count`); got != "2" {
+		t.Errorf("changed %s policies, want 2", got)
+	}
+	if got := ts.value(`get_pin_policy("global").min_password_length`); got != "5" {
+		t.Errorf("global changed after No: %s", got)
+	}
+	answers = scripted{NoToAll}
+	if got := ts.value(`(get_pin_policy() | remove_pin_policy({confirm: true})).skipped`); got != "3" {
+		t.Errorf("skipped %s, want 3", got)
+	}
+	answers = scripted{No}
+	if got := ts.value(`new_pin_policy("tag:Asked", {}, {confirm: true})`); got != "null" {
+		t.Errorf("new_pin_policy after No = %s", got)
+	}
+	if got := ts.value(`get_pin_policy({filter: "tag:asked"}) | count`); got != "0" {
+		t.Errorf("created after No")
 	}
 }
 
@@ -84,7 +259,6 @@ func TestUsers(t *testing.T) {
 	}
 	errs := []struct{ code, want string }{
 		{`new_user({display_name: "No Address"})`, "sip_address"},
-		{`new_user({sip_address: "kenmyer@litwareinc.com"})`, "already"},
 		{`new_user({sip_address: "x@y.com", colour: "red"})`, `unknown user field "colour"`},
 		{`new_user({sip_address: 5})`, "must be a string"},
 		{`new_user({sip_address: "x@y.com", enabled: "yes"})`, "must be true or false"},

@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -30,7 +31,8 @@ admin_roles() | where(func(r) { return contains(r.builtins, "lock_pin") })`,
 			Sig: "new_admin_role(identity, template[, opts])",
 			Doc: `New-CsAdminRole: create a custom role that may run what the standard role
 template may run. Members are added with add_role_member. opts: {whatif,
-confirm}, as for every builtin below.`,
+confirm, force, error_action}, as for every builtin below; a failure (the
+role exists, a standard role cannot be changed) is a per-item error.`,
 			Examples: []lang.Example{
 				{Code: `new_admin_role("RedmondHelpDesk", "CsHelpDesk").template`, Output: "CsHelpDesk\n"},
 			},
@@ -104,13 +106,14 @@ func (sh *Shell) adminRoles(env *lang.Env, args []tengo.Object) (tengo.Object, e
 }
 
 // roleChange makes the Call of a role-changing builtin taking n string
-// arguments and an optional options map ({whatif, confirm}).
+// arguments and an optional options map ({whatif, confirm, force,
+// error_action}); the first argument is its target (see actOne).
 func (sh *Shell) roleChange(name string, n int, do func(*Shell, *lang.Env, []string) (tengo.Object, error)) func(*lang.Env, []tengo.Object) (tengo.Object, error) {
 	return func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
 		if len(args) != n && len(args) != n+1 {
 			return nil, fmt.Errorf("takes %d arguments and an optional options map, got %d arguments", n, len(args))
 		}
-		rest, opts, err := sh.splitOptions(name, args[n:], "whatif", "confirm")
+		rest, opts, err := sh.splitOptions(name, args[n:], mutationOptionKeys...)
 		if err != nil {
 			return nil, err
 		}
@@ -125,12 +128,11 @@ func (sh *Shell) roleChange(name string, n int, do func(*Shell, *lang.Env, []str
 			}
 			strs[i] = s
 		}
-		if err := sh.authorize(env.Context(), name); err != nil {
+		if err := sh.authorizeOn(env.Context(), name, strs[0]); err != nil {
 			return nil, err
 		}
-		if proceed, err := sh.confirmOne(env, name, strs[0], opts); err != nil || !proceed {
-			return tengo.UndefinedValue, err
-		}
-		return do(sh, env, strs)
+		return sh.actOne(env, name, strs[0], opts, func(context.Context) (tengo.Object, error) {
+			return do(sh, env, strs)
+		})
 	}
 }

@@ -132,7 +132,7 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 		return nil, errors.New("want set_pin(target[, pin][, opts])")
 	}
 	ctx := env.Context()
-	if err := sh.authorize(ctx, "set_pin"); err != nil {
+	if err := sh.authorizeInput(ctx, "set_pin", in); err != nil {
 		return nil, err
 	}
 	rep := sh.reporter(env, "set_pin", opts)
@@ -186,7 +186,7 @@ func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, er
 		return nil, errors.New("the PIN must be digits 0-9 only; did you swap identity and pin? verify_pin(identity, pin)")
 	}
 	ctx := env.Context()
-	if err := sh.authorize(ctx, "verify_pin"); err != nil {
+	if err := sh.authorizeOn(ctx, "verify_pin", describeItem(args[0])); err != nil {
 		return nil, err
 	}
 	if sh.cfg.WhatIf {

@@ -86,6 +86,32 @@ func (sh *Shell) Authorize(ctx context.Context, builtin string) error {
 
 // authorize checks that the operator may run builtin, and audits a denial.
 func (sh *Shell) authorize(ctx context.Context, builtin string) error {
+	return sh.authorizeOn(ctx, builtin, "")
+}
+
+// authorizeOn is authorize for a call acting on target, as the admin named
+// it ("" for none): the audit entry of a denial has the builtin as its
+// action and target as its target.
+func (sh *Shell) authorizeOn(ctx context.Context, builtin, target string) error {
+	return sh.check(ctx, builtin, target, "not in a role that may run it")
+}
+
+// authorizeInput is authorize for a builtin acting on the targets of in. A
+// call on one target (lock_pin("kenmyer@litwareinc.com")) audits a denial
+// with that target; a refused stream or array of targets is not read (its
+// stages would run for nothing), so its denial has no target and says so.
+func (sh *Shell) authorizeInput(ctx context.Context, builtin string, in *lang.Stream) error {
+	if one, ok := in.Origin().(lang.SingleTarget); ok {
+		return sh.authorizeOn(ctx, builtin, describeItem(one.Value))
+	}
+	return sh.check(ctx, builtin, "", "not in a role that may run it; its targets (a stream or an array) were not read")
+}
+
+// maxAuditTarget bounds the target of a denial's audit entry, which is as
+// the admin typed it.
+const maxAuditTarget = 256
+
+func (sh *Shell) check(ctx context.Context, builtin, target, detail string) error {
 	mine, err := sh.cfg.Store.RolesOf(ctx, sh.cfg.Operator)
 	if err != nil {
 		return fmt.Errorf("check roles of %q: %w", sh.cfg.Operator, err)
@@ -105,8 +131,11 @@ func (sh *Shell) authorize(ctx context.Context, builtin string) error {
 			denied.Allowed = append(denied.Allowed, r.Identity)
 		}
 	}
+	if r := []rune(target); len(r) > maxAuditTarget {
+		target = string(r[:maxAuditTarget-1]) + "…"
+	}
 	if err := sh.cfg.Store.Audit(ctx, sh.op(), store.AuditEntry{
-		Action: builtin, Target: builtin, Outcome: "denied", Detail: "not in a role that may run it",
+		Action: builtin, Target: target, Outcome: "denied", Detail: detail,
 	}); err != nil {
 		return errors.Join(denied, fmt.Errorf("audit the denial: %w", err))
 	}

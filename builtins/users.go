@@ -50,7 +50,8 @@ enterprise_voice_enabled, site, pin_policy.`,
 			Doc: `Enable-CsUser: add a user to the directory and return its record. fields is
 a map of user fields; sip_address is required, and user_principal_name,
 sam_account_name and domain default from it. SIP address, UPN,
-domain\logon and distinguished name must be unique. opts: {whatif, confirm}.`,
+domain\logon and distinguished name must be unique. opts: {whatif, confirm,
+force, error_action}; a user that already exists is a per-item error.`,
 			Examples: []lang.Example{
 				{Code: `new_user({sip_address: "sip:maria@litwareinc.com", display_name: "Maria Garcia", line_uri: "tel:+14255550199;ext=199"}).identity`, Output: "sip:maria@litwareinc.com\n"},
 			},
@@ -77,7 +78,11 @@ sAMAccountName, displayName, distinguishedName, telephoneNumber), JSON
 Lines, or LDIF as ldifde writes it. Each bad row is shown with its line
 number and reason and skipped whole; good rows are imported. Returns
 {imported, bad}. The same as "pinsh import FILE". opts: {whatif} reads the
-file and shows its bad rows, but imports nothing.`,
+file and shows its bad rows, but imports nothing; {confirm} asks once for
+the file; a bad row is a per-item error that force and error_action
+govern: with "stop" the first row the file gets wrong ends the import (the
+rows before it are imported), and a row the directory refuses (a
+duplicate) ends the call after the import.`,
 			Call: sh.importUsers,
 		},
 	}
@@ -130,7 +135,7 @@ func (sh *Shell) newUser(env *lang.Env, args []tengo.Object) (tengo.Object, erro
 	}
 	// The options map is the argument after fields, so fields is never read
 	// as options.
-	rest, opts, err := sh.splitOptions("new_user", args[1:], "whatif", "confirm")
+	rest, opts, err := sh.splitOptions("new_user", args[1:], mutationOptionKeys...)
 	if err != nil {
 		return nil, err
 	}
@@ -152,22 +157,20 @@ func (sh *Shell) newUser(env *lang.Env, args []tengo.Object) (tengo.Object, erro
 			return nil, fmt.Errorf("field %s %w", k, err)
 		}
 	}
-	ctx := env.Context()
-	if err := sh.authorize(ctx, "new_user"); err != nil {
-		return nil, err
-	}
 	norm, err := store.NormalizeUser(u)
 	if err != nil {
 		return nil, err
 	}
-	if proceed, err := sh.confirmOne(env, "new_user", norm.Identity(), opts); err != nil || !proceed {
-		return tengo.UndefinedValue, err
-	}
-	created, err := sh.cfg.Store.CreateUser(ctx, sh.op(), u)
-	if err != nil {
+	if err := sh.authorizeOn(env.Context(), "new_user", norm.Identity()); err != nil {
 		return nil, err
 	}
-	return userRecord(created), nil
+	return sh.actOne(env, "new_user", norm.Identity(), opts, func(ctx context.Context) (tengo.Object, error) {
+		created, err := sh.cfg.Store.CreateUser(ctx, sh.op(), u)
+		if err != nil {
+			return nil, err
+		}
+		return userRecord(created), nil
+	})
 }
 
 // confirmOne applies whatif and confirm to a builtin acting on one target:
@@ -344,7 +347,7 @@ func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, 
 	if len(args) != 1 && len(args) != 2 {
 		return nil, errors.New("want import_users(path[, opts])")
 	}
-	rest, opts, err := sh.splitOptions("import_users", args[1:], "whatif")
+	rest, opts, err := sh.splitOptions("import_users", args[1:], mutationOptionKeys...)
 	if err != nil {
 		return nil, err
 	}
@@ -356,10 +359,11 @@ func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, 
 		return nil, fmt.Errorf("path must be a string, not %s", args[0].TypeName())
 	}
 	ctx := env.Context()
-	if err := sh.authorize(ctx, "import_users"); err != nil {
+	if err := sh.authorizeOn(ctx, "import_users", path.Value); err != nil {
 		return nil, err
 	}
 	var report store.ImportReport
+	var stopped *store.RowError // error_action "stop": the bad row that ended the import
 	if opts.whatIf {
 		// Read the file and show its bad rows, but store nothing: rows that
 		// clash with existing users are found only by a real import.
@@ -376,16 +380,48 @@ func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, 
 			fmt.Fprintln(env.Stdout(), WhatIfText("import_users", path.Value))
 		}
 	} else {
-		report, err = ImportFile(ctx, sh.cfg.Store, sh.op(), path.Value, nil)
+		if opts.confirm {
+			if ok, err := (&confirmer{prompter: sh.cfg.Prompter}).ok("import_users", path.Value); err != nil || !ok {
+				return tengo.UndefinedValue, err
+			}
+		}
+		report, err = readImportFile(path.Value, func(rows iter.Seq[store.ImportRow]) (store.ImportReport, error) {
+			if opts.errorAction == Stop {
+				rows = untilBad(rows, &stopped)
+			}
+			return sh.cfg.Store.ImportUsers(ctx, sh.op(), rows, nil)
+		})
 	}
+	if stopped != nil {
+		report.Bad = append(report.Bad, *stopped)
+	}
+	rep := sh.reporter(env, "import_users", opts)
 	for _, bad := range report.Bad {
-		fmt.Fprintf(env.Stderr(), "import_users: %s:%d: %v\n", path.Value, bad.Line, bad.Err)
-		sh.shown.Add(1)
+		if err := rep.report(fmt.Errorf("%s:%d: %w", path.Value, bad.Line, bad.Err)); err != nil {
+			return nil, err
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	return lang.NewRecord(importSchema, []tengo.Object{integer(report.Imported), integer(len(report.Bad))}, nil), nil
+}
+
+// untilBad passes on the rows of rows up to the first one the file gets
+// wrong, which it keeps in *bad: with error_action "stop" that row ends
+// the import, and the rows before it are imported.
+func untilBad(rows iter.Seq[store.ImportRow], bad **store.RowError) iter.Seq[store.ImportRow] {
+	return func(yield func(store.ImportRow) bool) {
+		for row := range rows {
+			if row.Err != nil {
+				*bad = &store.RowError{Line: row.Line, Err: row.Err}
+				return
+			}
+			if !yield(row) {
+				return
+			}
+		}
+	}
 }
 
 var importSchema = lang.NewSchema("import_report", "imported", "bad").OneLine()

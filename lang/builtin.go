@@ -476,7 +476,7 @@ func (e *Env) apply(steps []step, x tengo.Object) (tengo.Object, error) {
 		case *tengo.ImmutableArray:
 			in = e.Items(c.Value)
 		default:
-			in = e.Items([]tengo.Object{c})
+			in = e.Items([]tengo.Object{c}).WithOrigin(SingleTarget{c})
 		}
 		out, err := st.def.Run(e, in, st.args)
 		if err != nil {
@@ -500,6 +500,13 @@ func (e *Env) apply(steps []step, x tengo.Object) (tengo.Object, error) {
 	}
 	return cur, nil
 }
+
+// SingleTarget is the Origin of the one-item stream a Stage or Sink is given
+// when it is called on a single target (lock_pin("kenmyer@litwareinc.com"),
+// a record, or a string piped in) rather than on a stream or an array: a
+// builtin can name that target, for example in the audit entry of a refused
+// call, without reading its input.
+type SingleTarget struct{ Value tengo.Object }
 
 // collapse turns the stream of a stage run on a single target into its one
 // record: undefined for none, an array for several.
