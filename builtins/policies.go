@@ -511,12 +511,21 @@ func (sh *Shell) grantPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Obj
 	if err := sh.authorizeInput(env.Context(), "grant_pin_policy", in); err != nil {
 		return nil, err
 	}
-	if id, _, err := store.ParsePolicyIdentity(name); err == nil && !strings.HasPrefix(id, "tag:") {
-		return nil, fmt.Errorf("%q is not a per-user policy: grant_pin_policy grants tag: policies; global and site policies apply by themselves", name)
-	}
-	if name != "" {
-		if _, err := sh.cfg.Store.Policy(env.Context(), store.TagPolicyKey(name)); err != nil {
-			return nil, fmt.Errorf("policy %q: no such per-user policy; create it with new_pin_policy(\"tag:NAME\", {...})", name)
+	if strings.TrimSpace(name) != "" {
+		// The name reads as every policy identity does, so that a misspelt
+		// scope ("stie:Redmond") is refused rather than looked up as a tag.
+		canon, _, err := store.ParsePolicyIdentity(name)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(canon, "tag:") {
+			return nil, fmt.Errorf("%q is not a per-user policy: grant_pin_policy grants tag: policies; global and site policies apply by themselves", name)
+		}
+		if _, err := sh.cfg.Store.Policy(env.Context(), canon); err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("policy %q: no such per-user policy; create it with new_pin_policy(%q, {...})", name, name)
 		}
 	}
 	return sh.mutate(env, in, "grant_pin_policy", opts, func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {

@@ -73,6 +73,10 @@ func TestPolicies(t *testing.T) {
 		{`remove_pin_policy("global", {}, {})`, "want remove_pin_policy([opts]), got 2 arguments"},
 		{`grant_pin_policy("pilar@litwareinc.com", "Nope")`, "new_pin_policy"},
 		{`grant_pin_policy("pilar@litwareinc.com", 5)`, "name must be a string"},
+		{`grant_pin_policy("pilar@litwareinc.com", "Nope")`, `create it with new_pin_policy("Nope", {...})`},
+		{`grant_pin_policy("pilar@litwareinc.com", "stie:Redmond")`, `unknown policy scope "stie"`},
+		{`grant_pin_policy("pilar@litwareinc.com", "GLOBAL")`, "not a per-user policy"},
+		{`grant_pin_policy("pilar@litwareinc.com", "Expire*")`, "no wildcard"},
 		{`["pilar@litwareinc.com"] | grant_pin_policy()`, "want grant_pin_policy(target, name"},
 	}
 	for _, tt := range errs {

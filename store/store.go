@@ -255,7 +255,9 @@ type Store interface {
 	// Policies returns every policy: global first, then site and tag
 	// policies by identity.
 	Policies(ctx context.Context) ([]Policy, error)
-	// Policy returns one policy ("global", "site:NAME", "tag:NAME").
+	// Policy returns one policy ("global", "site:NAME", "tag:NAME", or
+	// "NAME" for tag:NAME). The policy methods read identities with
+	// ParsePolicyIdentity.
 	Policy(ctx context.Context, identity string) (Policy, error)
 	// NewPolicy creates a site or tag policy: defaults, then changes.
 	NewPolicy(ctx context.Context, op Op, identity string, changes PolicyChanges) (Policy, error)

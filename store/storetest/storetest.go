@@ -696,6 +696,16 @@ func testPolicies(t *testing.T, s store.Store) {
 	if got, err := s.Policy(ctx, "tag:SHORT"); err != nil || got != p {
 		t.Errorf("Policy(tag:SHORT) = %+v, %v", got, err)
 	}
+	// A name without a scope is the per-user policy of that name.
+	if got, err := s.Policy(ctx, "short"); err != nil || got != p {
+		t.Errorf("Policy(short) = %+v, %v", got, err)
+	}
+	if _, err := s.NewPolicy(ctx, op(T0()), "Short", store.PolicyChanges{}); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("duplicate policy by its bare name: %v", err)
+	}
+	if _, err := s.Policy(ctx, "stie:Short"); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("unknown scope: %v", err)
+	}
 	if _, err := s.Policy(ctx, "site:Nowhere"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing policy: %v", err)
 	}
