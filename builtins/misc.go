@@ -41,7 +41,8 @@ var recordSchemas = map[string]*lang.Schema{
 	"set_pin":    newPinSchema,
 	"verify_pin": verifySchema,
 	"lock_pin":   summarySchema, "unlock_pin": summarySchema, "remove_user": summarySchema, "grant_pin_policy": summarySchema,
-	"import_users": importSchema,
+	"remove_pin_policy": summarySchema,
+	"import_users":      importSchema,
 }
 
 // RecordFields returns the field names of the records builtin makes, in
