@@ -536,9 +536,12 @@ func (e *Env) pipe(lhs, rhs tengo.Object) (tengo.Object, error) {
 				return nil, fmt.Errorf("the right side of | must be a stage (a pipeline builtin, "+
 					"bare or called with its arguments), not %s", rhs.TypeName())
 			}
-			return nil, fmt.Errorf("invalid operation: %s | %s", lhs.TypeName(), rhs.TypeName())
+			err = fmt.Errorf("invalid operation: %s | %s", lhs.TypeName(), rhs.TypeName())
 		}
-		return res, err
+		if err != nil {
+			return nil, operatorError{err}
+		}
+		return res, nil
 	}
 	if ls, ok := stepsOf(lhs); ok {
 		if last := ls[len(ls)-1].def; last.Kind == Sink {

@@ -98,7 +98,9 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Detail returns the message as shown to an admin: the Error line, then the
 // source line with a caret under the column, then one "called from" line per
-// enclosing call. It ends with a newline.
+// enclosing call, where a call repeated at the same position (recursion) is
+// one line that says how many times: "called from f.tengo:3:5 (1,021
+// times)". It ends with a newline.
 func (e *Error) Detail() string {
 	var b strings.Builder
 	b.WriteString(e.Error())
@@ -117,12 +119,32 @@ func (e *Error) Detail() string {
 		}
 		b.WriteString("^\n")
 	}
-	for _, p := range e.Trace {
+	for i := 0; i < len(e.Trace); {
+		p := e.Trace[i]
+		n := 1
+		for i+n < len(e.Trace) && e.Trace[i+n] == p {
+			n++
+		}
+		i += n
 		b.WriteString("    called from ")
 		b.WriteString(p.String())
+		if n > 1 {
+			b.WriteString(" (")
+			b.WriteString(thousands(n))
+			b.WriteString(" times)")
+		}
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// thousands formats n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // fileKey separates the name a script was given from the number that makes
@@ -224,10 +246,36 @@ func (s *Session) runtimeError(err error) *Error {
 	return s.wrapCause(cause, ps, lines)
 }
 
+// posError is an error a Go function of the session raises at a position of
+// its own choosing in the calling frame, rather than at the call.
+type posError struct {
+	pos parser.Pos
+	err error
+}
+
+func (e *posError) Error() string { return e.err.Error() }
+func (e *posError) Unwrap() error { return e.err }
+
+// errOperator marks the error of an operator (see operatorError).
+var errOperator = errors.New("operator error")
+
+// operatorError is the error of Tengo's own operator, which Tengo raises at
+// the start of the operator's left operand.
+type operatorError struct{ err error }
+
+func (e operatorError) Error() string   { return e.err.Error() }
+func (e operatorError) Unwrap() []error { return []error{e.err, errOperator} }
+
 // wrapCause makes the *Error for cause raised at positions ps (innermost
 // first): an *Error raised further in keeps its own position and gains ps as
-// its trace.
+// its trace; a posError takes its position in place of the innermost.
 func (s *Session) wrapCause(cause error, ps []Position, lines []string) *Error {
+	var pe *posError
+	if errors.As(cause, &pe) && len(ps) > 0 {
+		e := s.wrapCause(pe.err, ps, lines)
+		e.Pos, e.Line = s.pos(pe.pos)
+		return e
+	}
 	var inner *Error
 	if errors.As(cause, &inner) {
 		e := *inner

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -72,6 +73,22 @@ func TestErrorPositions(t *testing.T) {
 		{
 			name: "panicking builtin", kind: RuntimeError, pos: "s.tengo:2:1",
 			src: "x := 1\ngo_panic()", msg: "assignment to entry in nil map",
+		},
+		{
+			name: "| between values: at the left operand, as in Tengo", kind: RuntimeError, pos: "s.tengo:2:6",
+			src: "x := 1\ny := (x + 1) | \"a\"", msg: "invalid operation: int | string",
+		},
+		{
+			name: "|= between values", kind: RuntimeError, pos: "s.tengo:2:3",
+			src: "x := 1\n  x |= 1.5", msg: "invalid operation: int | float",
+		},
+		{
+			name: "| in a function", kind: RuntimeError, pos: "s.tengo:1:28", trace: []string{"s.tengo:1:44"},
+			src: "f := func(a) { return 1 + (a | {}) }; y := f(2)", msg: "invalid operation: int | map",
+		},
+		{
+			name: "| to a value that is not a stage: at the operator", kind: RuntimeError, pos: "s.tengo:2:9",
+			src: "x := [1]\ny := x  | 5", msg: "the right side of | must be a stage",
 		},
 		{
 			name: "wrong arity from Go", kind: RuntimeError, pos: "s.tengo:1:33",
@@ -209,5 +226,33 @@ func TestVMPositionsLayout(t *testing.T) {
 	e := asError(t, err)
 	if e.Pos.String() != "p.tengo:2:10" || len(e.Trace) != 2 || e.Trace[0].String() != "p.tengo:4:22" {
 		t.Errorf("got %s %v", e.Pos, e.Trace)
+	}
+}
+
+func TestDetailCollapsesRepeatedCalls(t *testing.T) {
+	at := func(line int) Position { return Position{File: "f", Line: line, Col: 2} }
+	e := &Error{Pos: at(1), Msg: "m", Trace: []Position{at(2), at(2), at(3), at(2), at(4), at(4), at(4)}}
+	want := "f:1:2: m\n" +
+		"    called from f:2:2 (2 times)\n" +
+		"    called from f:3:2\n" +
+		"    called from f:2:2\n" +
+		"    called from f:4:2 (3 times)\n"
+	if got := e.Detail(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	for n, want := range map[int]string{1: "1", 999: "999", 1000: "1,000", 1021: "1,021", 1234567: "1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+
+	// Unbounded recursion: one line for the ~1,000 frames of the recursive call.
+	h := newHarness(t, Options{})
+	err := h.s.Eval(context.Background(), "-c", []byte(`f := func(n) { return 1 + f(n+1) }; f(0)`))
+	d := asError(t, err).Detail()
+	lines := strings.Split(strings.TrimSuffix(d, "\n"), "\n")
+	if len(lines) != 5 || !strings.Contains(d, "stack overflow") ||
+		!regexp.MustCompile(`called from -c:1:27 \([1-9][0-9,]* times\)\n    called from -c:1:37\n$`).MatchString(d) {
+		t.Errorf("detail:\n%s", d)
 	}
 }

@@ -9,9 +9,58 @@ import (
 	"github.com/d5/tengo/v2/stdlib"
 )
 
-// maxRangeLen bounds range(): Tengo builds the whole array at once, in a
-// loop no abort reaches.
+// maxRangeLen bounds range(): it builds the whole array at once, in a loop
+// no abort reaches.
 const maxRangeLen = 1 << 22
+
+// boundedRange is Tengo's range(start, stop[, step]) with the same results
+// and errors, refusing more than maxRangeLen elements. It counts the
+// elements before making them, in unsigned arithmetic, so that neither a
+// huge span nor a step past the int64 limits (where Tengo's own loop
+// overflows and never ends) can make it run away.
+func boundedRange(args ...tengo.Object) (tengo.Object, error) {
+	if len(args) < 2 || len(args) > 3 {
+		return nil, tengo.ErrWrongNumArguments
+	}
+	var v [3]int64
+	v[2] = 1
+	for i, a := range args {
+		n, ok := a.(*tengo.Int)
+		if !ok {
+			return nil, tengo.ErrInvalidArgumentType{
+				Name: [...]string{"start", "stop", "step"}[i], Expected: "int", Found: a.TypeName()}
+		}
+		if i == 2 && n.Value <= 0 {
+			return nil, tengo.ErrInvalidRangeStep
+		}
+		v[i] = n.Value
+	}
+	start, stop, step := v[0], v[1], uint64(v[2])
+	// span is |stop - start|, exact in uint64 for any two int64s.
+	down := start > stop
+	span := uint64(stop) - uint64(start)
+	if down {
+		span = uint64(start) - uint64(stop)
+	}
+	n := span / step
+	if span%step != 0 {
+		n++
+	}
+	if n > maxRangeLen {
+		return nil, fmt.Errorf("range: more than %d elements", maxRangeLen)
+	}
+	out := make([]tengo.Object, n)
+	for i := range out {
+		// i*step < span: the result lies between start and stop, so the
+		// wrapping uint64 arithmetic gives it exactly.
+		x := uint64(start) + uint64(i)*step
+		if down {
+			x = uint64(start) - uint64(i)*step
+		}
+		out[i] = &tengo.Int{Value: int64(x)}
+	}
+	return &tengo.Array{Value: out}, nil
+}
 
 // moduleMap returns the modules a script may import (allowedModules): the
 // Tengo standard modules, with fmt writing to the session's output, times
@@ -215,25 +264,7 @@ func (s *Session) langBuiltins() map[string]*tengo.BuiltinFunction {
 		orig[f.Name] = f.Value
 	}
 	fns := []*tengo.BuiltinFunction{
-		{Name: "range", Value: func(args ...tengo.Object) (tengo.Object, error) {
-			if len(args) >= 2 {
-				start, ok1 := args[0].(*tengo.Int)
-				stop, ok2 := args[1].(*tengo.Int)
-				step := int64(1)
-				if len(args) == 3 {
-					if st, ok := args[2].(*tengo.Int); ok && st.Value > 0 {
-						step = st.Value
-					}
-				}
-				if ok1 && ok2 {
-					n := (stop.Value - start.Value) / step
-					if n > maxRangeLen || n < -maxRangeLen || (stop.Value >= start.Value) != (n >= 0) {
-						return nil, fmt.Errorf("range: more than %d elements", maxRangeLen)
-					}
-				}
-			}
-			return orig["range"](args...)
-		}},
+		{Name: "range", Value: boundedRange},
 		{Name: "time", Value: func(args ...tengo.Object) (tengo.Object, error) {
 			if len(args) > 0 {
 				if t, ok := args[0].(*Time); ok {

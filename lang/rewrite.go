@@ -2,9 +2,11 @@ package lang
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/d5/tengo/v2"
 	"github.com/d5/tengo/v2/parser"
 	"github.com/d5/tengo/v2/token"
 )
@@ -16,8 +18,9 @@ var allowedModules = []string{"base64", "enum", "fmt", "hex", "json", "math", "r
 
 // rewriter adapts a parsed input to pinsh before Tengo compiles it:
 //
-//   - a | b becomes :pipe(a, b), since Tengo's | is integer OR only;
-//     x |= b becomes x = :pipe(x, b);
+//   - a | b becomes :pipe(a, b, P), since Tengo's | is integer OR only;
+//     x |= b becomes x = :pipe(x, b, P), where P is the position of a (see
+//     pipeOp);
 //   - every expression statement s becomes :show(s, all), which prints a
 //     stream, or any value in the REPL (all is true outside functions);
 //   - at top level, x := v for a global defined by an earlier input becomes
@@ -72,6 +75,23 @@ func (r *rewriter) call(name string, p parser.Pos, args ...parser.Expr) *parser.
 	return &parser.CallExpr{Func: &parser.Ident{Name: name, NamePos: p}, LParen: p, Args: args, RParen: p}
 }
 
+// pipe is lhs | rhs with the operator at op.
+func (r *rewriter) pipe(op parser.Pos, lhs, rhs parser.Expr) *parser.CallExpr {
+	return r.call(pipeName, op, lhs, rhs, &parser.IntLit{Value: int64(lhs.Pos()), ValuePos: op})
+}
+
+// pipeOp is :pipe(lhs, rhs, P), the | operator. An error of a stage is
+// raised at the operator (the call's position); when neither side is a
+// stage, | is Tengo's integer OR, and its error is raised at P, the start of
+// lhs, as Tengo raises an operator's error.
+func (s *Session) pipeOp(args ...tengo.Object) (tengo.Object, error) {
+	ret, err := s.env.pipe(args[0], args[1])
+	if errors.Is(err, errOperator) {
+		return nil, &posError{pos: parser.Pos(args[2].(*tengo.Int).Value), err: err}
+	}
+	return ret, err
+}
+
 func (r *rewriter) stmt(st parser.Stmt, inFunc bool) parser.Stmt {
 	switch st := st.(type) {
 	case *parser.ExprStmt:
@@ -100,7 +120,7 @@ func (r *rewriter) simple(st parser.Stmt, inFunc bool) {
 		if st.Token == token.OrAssign && len(st.LHS) == 1 && len(st.RHS) == 1 {
 			if id, ok := st.LHS[0].(*parser.Ident); ok {
 				st.Token = token.Assign
-				st.RHS[0] = r.call(pipeName, st.TokenPos, &parser.Ident{Name: id.Name, NamePos: id.NamePos}, st.RHS[0])
+				st.RHS[0] = r.pipe(st.TokenPos, &parser.Ident{Name: id.Name, NamePos: id.NamePos}, st.RHS[0])
 			}
 		}
 	case *parser.BlockStmt:
@@ -162,7 +182,7 @@ func (r *rewriter) expr(e parser.Expr, inFunc bool) parser.Expr {
 		e.LHS = r.expr(e.LHS, inFunc)
 		e.RHS = r.expr(e.RHS, inFunc)
 		if e.Token == token.Or {
-			return r.call(pipeName, e.TokenPos, e.LHS, e.RHS)
+			return r.pipe(e.TokenPos, e.LHS, e.RHS)
 		}
 	case *parser.UnaryExpr:
 		e.Expr = r.expr(e.Expr, inFunc)

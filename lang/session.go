@@ -194,10 +194,9 @@ func NewSession(opts Options) (*Session, error) {
 		s.define(":a"+strconv.Itoa(i), tengo.UndefinedValue)
 	}
 	s.define(":ret", tengo.UndefinedValue)
-	// The rewriter calls these two with exactly two arguments.
-	s.define(pipeName, &tengo.UserFunction{Name: "|", Value: func(args ...tengo.Object) (tengo.Object, error) {
-		return s.env.pipe(args[0], args[1])
-	}})
+	// The rewriter calls show with exactly two arguments, and the
+	// functions of rewrite.go as they say.
+	s.define(pipeName, &tengo.UserFunction{Name: "|", Value: s.pipeOp})
 	s.define(showName, &tengo.UserFunction{Name: "show", Value: s.show})
 	// Tengo's builtin functions become read-only globals, some replaced
 	// (see langBuiltins): assigning one is then an error rather than a
