@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,8 @@ func RecordFields(builtin string) []string {
 }
 
 // TestBuiltins returns the builtins of test scripts (pinsh test): assert,
-// assert_eq and advance_clock.
+// assert_eq, assert_error and advance_clock. A failed assertion is
+// lang.Fatal: try does not catch it.
 func (sh *Shell) TestBuiltins() []*lang.Builtin {
 	return pointers([]lang.Builtin{
 		{
@@ -74,7 +76,7 @@ func (sh *Shell) TestBuiltins() []*lang.Builtin {
 				if len(args) == 2 {
 					msg += ": " + plain(args[1])
 				}
-				return nil, errors.New(msg)
+				return nil, lang.Fatal(errors.New(msg))
 			},
 		},
 		{
@@ -92,7 +94,46 @@ func (sh *Shell) TestBuiltins() []*lang.Builtin {
 				if len(args) == 3 {
 					msg = plain(args[2]) + ": " + msg
 				}
-				return nil, errors.New(msg)
+				return nil, lang.Fatal(errors.New(msg))
+			},
+		},
+		{
+			Name: "assert_error", Kind: lang.Func,
+			Sig: "assert_error(fn[, pattern])",
+			Doc: `Pester's Should -Throw: fail the test unless fn raises an error whose
+message matches pattern. fn is called with no arguments; the error may be a
+runtime error, a refusal of a builtin, or a per-item error under
+error_action "stop". pattern is a regular expression (Go RE2 syntax),
+unanchored: "no such user" matches anywhere in the message; escape . ( [
+and the like with \\ to match them literally. The message is the error's
+text without its position, as try(fn).value gives it. Returns the error,
+as try does. Interrupts, timeouts, limits and failed assertions inside fn
+are not caught: they end the test.`,
+			Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+				if len(args) < 1 || len(args) > 2 || !args[0].CanCall() {
+					return nil, errors.New("want assert_error(fn[, pattern]), fn a function")
+				}
+				var re *regexp.Regexp
+				if len(args) == 2 {
+					p, ok := args[1].(*tengo.String)
+					if !ok {
+						return nil, fmt.Errorf("the pattern must be a string (a regular expression), not %s", args[1].TypeName())
+					}
+					var err error
+					if re, err = regexp.Compile(p.Value); err != nil {
+						return nil, fmt.Errorf("pattern %q is not a regular expression (%v); escape . ( [ and the like with \\", p.Value, err)
+					}
+				}
+				ret, caught, err := env.Try(args[0])
+				switch {
+				case err != nil:
+					return nil, err
+				case caught == nil:
+					return nil, lang.Fatal(fmt.Errorf("assertion failed: the function raised no error; it returned %s", ret))
+				case re != nil && !re.MatchString(caught.Message()):
+					return nil, lang.Fatal(fmt.Errorf("assertion failed: the error %q does not match the pattern %q", caught.Message(), re))
+				}
+				return errorValue(caught), nil
 			},
 		},
 		{
@@ -113,6 +154,12 @@ days ("30d").`,
 			},
 		},
 	})
+}
+
+// errorValue is the Tengo error value of a caught error: its value is the
+// message without the position.
+func errorValue(e *lang.Error) *tengo.Error {
+	return &tengo.Error{Value: &tengo.String{Value: e.Message()}}
 }
 
 // plain is a string's text, or any other value's literal.
@@ -148,6 +195,38 @@ duration syntax ("90m", "-1h") or days ("30d", "-1d", "1d12h").`,
 					return nil, errors.New("want now() or now(offset)")
 				}
 				return lang.NewTime(t), nil
+			},
+		},
+		{
+			Name: "try", Kind: lang.Func,
+			Sig: "try(fn[, arg...])",
+			Doc: `PowerShell's try/catch: call fn with the args and return its result, or
+the error it raises as an error value instead of ending the script. The
+error may be a runtime error, a refusal of a builtin, or a per-item error
+under error_action "stop": is_error(r) tells, r.value is the message
+without its position, string(r) is "error: " and the message quoted. A
+stream that fn returns is read to its end inside try (its errors are
+caught too) and comes back as an array. Per-item errors under error_action
+"continue" are not raised, so there is nothing to catch; interrupts
+(Ctrl-C), timeouts and limits (memory, allocations, recursion depth) are
+never caught, nor exit() or a failed test assertion.`,
+			Examples: []lang.Example{
+				{Code: `r := try(func() { return 10 / 0 }); [is_error(r), r.value]`, Output: "[true, \"division by zero\"]\n"},
+				{Code: `try(func(a, b) { return a + b }, 1, 2)`, Output: "3\n"},
+				{Code: `try(lock_pin, "nobody@litwareinc.com", {error_action: "stop"}).value`},
+			},
+			Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+				if len(args) == 0 || !args[0].CanCall() {
+					return nil, errors.New("want try(fn[, arg...]), fn a function")
+				}
+				ret, caught, err := env.Try(args[0], args[1:]...)
+				switch {
+				case err != nil:
+					return nil, err
+				case caught != nil:
+					return errorValue(caught), nil
+				}
+				return ret, nil
 			},
 		},
 		{

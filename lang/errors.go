@@ -84,13 +84,17 @@ func (e *Error) Error() string {
 		b.WriteString(e.Pos.String())
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
-	if e.Item != "" {
-		b.WriteString(" (processing ")
-		b.WriteString(e.Item)
-		b.WriteString(")")
-	}
+	b.WriteString(e.Message())
 	return b.String()
+}
+
+// Message returns the message without the position: "message (processing
+// ITEM)", or the message alone.
+func (e *Error) Message() string {
+	if e.Item == "" {
+		return e.Msg
+	}
+	return e.Msg + " (processing " + e.Item + ")"
 }
 
 // Unwrap returns the underlying error.
@@ -341,6 +345,9 @@ func (s *Session) panicError(vm *tengo.VM, r any) *Error {
 		cause = r.err
 	case runtime.Error:
 		cause = errors.New(runtimeMessage(r))
+		if cause.Error() == stackOverflowMsg {
+			cause = errStackOverflow
+		}
 	case error:
 		cause = r
 	default:
@@ -363,6 +370,12 @@ func (s *Session) errorAt(vm *tengo.VM, next bool, cause error) *Error {
 	return s.wrapCause(cause, ps, lines)
 }
 
+const stackOverflowMsg = "stack overflow: function calls nested too deeply (unbounded recursion?)"
+
+// errStackOverflow is the value stack's overflow, which the VM panics with;
+// it is a tengo.ErrStackOverflow, the frames' overflow, too.
+var errStackOverflow = fmt.Errorf("%w: function calls nested too deeply (unbounded recursion?)", tengo.ErrStackOverflow)
+
 // runtimeMessage words a Go runtime panic of the VM for an admin.
 func runtimeMessage(r runtime.Error) string {
 	msg := r.Error()
@@ -370,7 +383,7 @@ func runtimeMessage(r runtime.Error) string {
 	case strings.Contains(msg, "integer divide by zero"):
 		return "division by zero"
 	case strings.Contains(msg, fmt.Sprintf("with length %d", tengo.StackSize)):
-		return "stack overflow: function calls nested too deeply (unbounded recursion?)"
+		return stackOverflowMsg
 	case strings.Contains(msg, "makeslice"):
 		return "invalid size: " + strings.TrimPrefix(msg, "runtime error: ")
 	}

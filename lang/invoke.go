@@ -60,6 +60,12 @@ func (s *Session) callVM(n int) *tengo.VM {
 }
 
 func (s *Session) invoke(fn tengo.Object, args []tengo.Object) (tengo.Object, error) {
+	return s.call(fn, args, true)
+}
+
+// call is invoke; an error of a script function names the item being
+// processed (its first argument) when item is true.
+func (s *Session) call(fn tengo.Object, args []tengo.Object, item bool) (tengo.Object, error) {
 	cf, ok := fn.(*tengo.CompiledFunction)
 	if !ok {
 		// A copy, so that args does not escape and calls of script
@@ -81,6 +87,9 @@ func (s *Session) invoke(fn tengo.Object, args []tengo.Object) (tengo.Object, er
 		g[slotArg0+i] = tengo.UndefinedValue
 	}
 	if err != nil {
+		if !item {
+			args = nil
+		}
 		return nil, s.callError(err, cf, args)
 	}
 	s.pools[n] = append(s.pools[n], vm)
@@ -133,4 +142,75 @@ func (s *Session) callGo(fn tengo.Object, args []tengo.Object) (ret tengo.Object
 		ret = tengo.UndefinedValue
 	}
 	return ret, err
+}
+
+// callDepthError is the error of a call of a script function from Go nested
+// more than Limits.MaxCallDepth deep.
+type callDepthError int
+
+func (e callDepthError) Error() string {
+	return fmt.Sprintf("script functions called from Go nested more than %d deep", int(e))
+}
+
+// Fatal marks err as an error that Env.Try does not catch (so neither does
+// the try builtin): the end of the program (exit) or of a test (a failed
+// assertion), which no script code may overrule. errors.Is and errors.As
+// see err through it.
+func Fatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fatalError{err}
+}
+
+type fatalError struct{ err error }
+
+func (e fatalError) Error() string { return e.err.Error() }
+func (e fatalError) Unwrap() error { return e.err }
+
+// IsFatal reports whether err ends the run whatever the script does: an
+// interrupt (Ctrl-C), a timeout, a resource limit reached (memory,
+// allocations, stack depth, nesting of calls from Go, string and bytes
+// size), or an error marked by Fatal.
+func IsFatal(err error) bool {
+	var le *Error
+	if errors.As(err, &le) && (le.Kind == Interrupted || le.Kind == TimedOut || le.Kind == CompileError) {
+		return true
+	}
+	var depth callDepthError
+	var fatal fatalError
+	return errors.As(err, &depth) || errors.As(err, &fatal) ||
+		errors.Is(err, errHeapLimit) || errors.Is(err, tengo.ErrObjectAllocLimit) ||
+		errors.Is(err, tengo.ErrStackOverflow) ||
+		errors.Is(err, tengo.ErrStringLimit) || errors.Is(err, tengo.ErrBytesLimit)
+}
+
+// Try calls fn with args as Invoke does and catches the error it raises,
+// the way PowerShell's try/catch does: it returns fn's result, or caught,
+// the error as an *Error, with err nil. A result that is a stream is read
+// to its end inside Try, so that an error of its later stages is caught
+// too; Try returns its items as an array. Errors that must end the run
+// (IsFatal, or any error once the run is stopping) are not caught: they
+// come back as err.
+//
+// The call VM that raised is dropped, never reused (see invoke), so a
+// caught error leaves no state behind.
+func (e *Env) Try(fn tengo.Object, args ...tengo.Object) (ret tengo.Object, caught *Error, err error) {
+	s := e.s
+	ret, err = s.call(fn, args, false) // its arguments are no items
+	if st, ok := ret.(*Stream); ok && err == nil {
+		var items []tengo.Object
+		items, err = st.Collect(e.Context())
+		ret = &tengo.Array{Value: items}
+	}
+	if err == nil {
+		return ret, nil, nil
+	}
+	if IsFatal(err) || s.stopped() != nil {
+		return nil, nil, err
+	}
+	if !errors.As(err, &caught) {
+		caught = &Error{Kind: RuntimeError, Msg: err.Error(), Err: err}
+	}
+	return nil, caught, nil
 }

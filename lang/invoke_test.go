@@ -1,6 +1,9 @@
 package lang
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -114,5 +117,112 @@ func TestInvokeDepthLimit(t *testing.T) {
 	}
 	if got := h.must(`d := func(x) { return x == 0 ? 1 : [x - 1] | where(d) | count }; fmt := import("fmt"); fmt.println(d(5))`); got != "1\n" {
 		t.Errorf("bounded recursion through Go: %q", got)
+	}
+}
+
+func TestTry(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.must(`div := func(a, b) { return a / b }
+deep := func(n) { return 1 + deep(n + 1) }
+items := func() { return [1, 0] | where(func(x) { return 1 / x }) }`)
+	env := h.s.Env()
+	fn := func(name string) tengo.Object {
+		f, ok := h.s.Lookup(name)
+		if !ok {
+			t.Fatalf("no %s", name)
+		}
+		return f
+	}
+	for i := 0; i < 3; i++ { // a caught error leaves the session as it was
+		ret, caught, err := env.Try(fn("div"), num(1), num(0))
+		if err != nil || ret != nil || caught == nil || caught.Message() != "division by zero" || !caught.Pos.IsValid() {
+			t.Fatalf("div by 0: %v %v %v", ret, caught, err)
+		}
+		for _, vm := range h.s.pools[2] {
+			if vm.IsStackEmpty() == false {
+				t.Errorf("a call VM with a dirty stack went back to the pool")
+			}
+		}
+		if n := len(h.s.pools[2]); n > 1 {
+			t.Errorf("%d call VMs pooled for one successful call", n)
+		}
+		ret, caught, err = env.Try(fn("div"), num(6), num(3))
+		if err != nil || caught != nil || ret.(*tengo.Int).Value != 2 {
+			t.Fatalf("div: %v %v %v", ret, caught, err)
+		}
+	}
+	// a stream result is read inside Try, and its stages' errors are caught
+	if _, caught, err := env.Try(fn("items")); err != nil || caught == nil || caught.Message() != "division by zero (processing 0)" {
+		t.Errorf("stream: %v %v", caught, err)
+	}
+	// a Go callable
+	if ret, caught, err := env.Try(fn("len"), tengo.UndefinedValue); err != nil || caught == nil || ret != nil {
+		t.Errorf("len(undefined): %v %v %v", ret, caught, err)
+	}
+	// limits are not caught
+	if _, caught, err := env.Try(fn("deep"), num(0)); caught != nil || err == nil || !IsFatal(err) {
+		t.Errorf("stack overflow: caught %v, err %v", caught, err)
+	}
+	fatal := &tengo.UserFunction{Value: func(...tengo.Object) (tengo.Object, error) {
+		return nil, Fatal(errors.New("the end"))
+	}}
+	if _, caught, err := env.Try(fatal); caught != nil || err == nil || err.Error() != "the end" {
+		t.Errorf("Fatal: caught %v, err %v", caught, err)
+	}
+	if Fatal(nil) != nil {
+		t.Error("Fatal(nil) is not nil")
+	}
+}
+
+func TestIsFatal(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		fatal bool
+	}{
+		{errors.New("x"), false},
+		{&Error{Kind: RuntimeError, Msg: "x"}, false},
+		{&Error{Kind: Interrupted}, true},
+		{&Error{Kind: TimedOut}, true},
+		{&Error{Kind: RuntimeError, Err: fmt.Errorf("%w: grew", errHeapLimit)}, true},
+		{&Error{Kind: RuntimeError, Err: tengo.ErrObjectAllocLimit}, true},
+		{&Error{Kind: RuntimeError, Err: tengo.ErrStackOverflow}, true},
+		{&Error{Kind: RuntimeError, Err: errStackOverflow}, true},
+		{&Error{Kind: RuntimeError, Err: tengo.ErrStringLimit}, true},
+		{&Error{Kind: RuntimeError, Err: tengo.ErrBytesLimit}, true},
+		{fmt.Errorf("where: %w", callDepthError(64)), true},
+		{fmt.Errorf("exit: %w", Fatal(errors.New("exit status 1"))), true},
+	} {
+		if got := IsFatal(tc.err); got != tc.fatal {
+			t.Errorf("IsFatal(%v) = %v, want %v", tc.err, got, tc.fatal)
+		}
+	}
+}
+
+func TestTryScript(t *testing.T) {
+	try := &Builtin{Name: "try", Kind: Func, Sig: "try(fn)", Doc: "d", Call: func(env *Env, args []tengo.Object) (tengo.Object, error) {
+		ret, caught, err := env.Try(args[0], args[1:]...)
+		if caught != nil {
+			return &tengo.Error{Value: &tengo.String{Value: caught.Message()}}, nil
+		}
+		return ret, err
+	}}
+	h := newHarness(t, Options{Interactive: true, Builtins: []*Builtin{try}})
+	for _, tc := range []struct{ src, want string }{
+		{`try(func() { return 1 / 0 }).value`, "division by zero\n"},
+		{`try(func(x) { return x * 2 }, 4)`, "8\n"},
+		{`f := func(x) { return 1 / x }; [try(f, 0).value, f(1), [0, 1, 2] | where(func(x) { return !is_error(try(f, x)) }) | count]`,
+			"[\"division by zero\", 1, 2]\n"},
+	} {
+		got, err := h.run(tc.src)
+		if err != nil || got != tc.want {
+			t.Errorf("%s\n got %q, %v\nwant %q", tc.src, got, err, tc.want)
+		}
+	}
+	// Ctrl-C is not caught
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := h.s.Eval(ctx, "c.tengo", []byte(`try(func() { for {} })`))
+	if e := asError(t, err); e.Kind != Interrupted {
+		t.Errorf("cancelled: %v", err)
 	}
 }

@@ -505,7 +505,7 @@ func (s *Session) stopErr() error {
 // its outcome to an *Error.
 func (s *Session) runVM(vm *tengo.VM) (err error) {
 	if s.depth >= len(s.running) {
-		return fmt.Errorf("script functions called from Go nested more than %d deep", s.limits.MaxCallDepth)
+		return callDepthError(s.limits.MaxCallDepth)
 	}
 	slot := &s.running[s.depth]
 	s.depth++

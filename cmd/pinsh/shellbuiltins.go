@@ -54,5 +54,5 @@ func exitBuiltin(_ *lang.Env, args []tengo.Object) (tengo.Object, error) {
 		}
 		req.msg = s.Value
 	}
-	return nil, req
+	return nil, lang.Fatal(req) // try does not catch it
 }

@@ -240,8 +240,8 @@ func (s *scriptRunner) builtin() *lang.Builtin {
 		Name: "run_script",
 		Kind: lang.Func,
 		Sig:  "run_script(path[, arg...][, {output: FORMAT}])",
-		Doc: `(pinsh test only) Run the script at path, relative to the test file's
-directory, on the test's database and clock, with the args (strings or
+		Doc: `(pinsh test only) Run the script at path (absolute, or relative to the
+test file's directory) on the test's database and clock, with the args (strings or
 numbers) in its args, and return what it printed on standard output, as a
 string: in jsonl, as when pinsh's output is not a terminal, or in the
 output format given ("table", "json", "jsonl", "csv"). Its per-item errors
@@ -291,7 +291,10 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 	if s.depth >= maxScriptDepth {
 		return nil, fmt.Errorf("scripts nested more than %d deep", maxScriptDepth)
 	}
-	file := filepath.Join(s.base, path.Value)
+	file := path.Value
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(s.base, file)
+	}
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
