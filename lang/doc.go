@@ -126,9 +126,26 @@
 //
 // # Differences from plain Tengo
 //
+// Plain Tengo code runs as in Tengo: TestTengoCompatibility runs the cases
+// of Tengo's own tests (vm_test.go and the stdlib tests, read from the
+// module cache) through this package and through Tengo and compares the
+// results, errors and error positions; the differences it allows are listed
+// in its table tengoDifferences with the reason for each (the os module and
+// values a Go host provides are absent, allocations count differently,
+// random numbers differ). Tail calls keep Tengo's optimisation: a call of
+// the running function as a function's last statement runs in the same
+// frame, so a loop written as recursion does not overflow the stack (see
+// tailCall in rewrite.go for how this keeps stream statements printed). An
+// error of an operator is reported where Tengo reports it, at the start of
+// its left operand, | between plain values included.
+//
+// What differs on purpose:
+//
 //   - | pipes (above); x := v at the top level redefines a global from an
 //     earlier input instead of failing with "redeclared"; builtins cannot be
 //     redefined or assigned.
+//   - a Go panic in the VM (1/0, unbounded recursion) is a runtime error,
+//     and a stack overflow's trace shows repeated calls once, with a count.
 //   - fmt.print/println write to the session's output; map keys print
 //     sorted.
 //   - json.encode knows records and times and sorts map keys.

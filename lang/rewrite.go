@@ -22,7 +22,9 @@ var allowedModules = []string{"base64", "enum", "fmt", "hex", "json", "math", "r
 //     x |= b becomes x = :pipe(x, b, P), where P is the position of a (see
 //     pipeOp);
 //   - every expression statement s becomes :show(s, all), which prints a
-//     stream, or any value in the REPL (all is true outside functions);
+//     stream, or any value in the REPL (all is true outside functions),
+//     except that a call of a script function in tail position keeps
+//     Tengo's tail-call optimisation (see tailCall);
 //   - at top level, x := v for a global defined by an earlier input becomes
 //     x = v, so that the REPL can redefine names; redefining a builtin is an
 //     error;
@@ -47,7 +49,7 @@ func (s *Session) rewrite(f *parser.File) error {
 				st.(*parser.AssignStmt).Token = token.Assign
 			}
 		}
-		f.Stmts[i] = r.stmt(st, false)
+		f.Stmts[i] = r.stmt(st, false, false)
 		if r.err != nil {
 			return r.err
 		}
@@ -92,16 +94,104 @@ func (s *Session) pipeOp(args ...tengo.Object) (tengo.Object, error) {
 	return ret, err
 }
 
-func (r *rewriter) stmt(st parser.Stmt, inFunc bool) parser.Stmt {
+// stmt rewrites a statement. tail is true when the code that follows st is
+// a return from the function st is in (see tailCall).
+func (r *rewriter) stmt(st parser.Stmt, inFunc, tail bool) parser.Stmt {
 	switch st := st.(type) {
 	case *parser.ExprStmt:
 		p := st.Pos()
 		all := &parser.BoolLit{Value: r.s.opts.Interactive && !inFunc, ValuePos: p}
-		st.Expr = r.call(showName, p, r.expr(st.Expr, inFunc), all)
+		st.Expr = r.expr(st.Expr, inFunc)
+		if call, ok := st.Expr.(*parser.CallExpr); ok && tail && inFunc {
+			if t := r.tailCall(call, all); t != nil {
+				return t
+			}
+		}
+		st.Expr = r.call(showName, p, st.Expr, all)
+	case *parser.BlockStmt:
+		r.block(st, inFunc, tail)
+	case *parser.IfStmt:
+		if st.Init != nil {
+			r.simple(st.Init, inFunc)
+		}
+		st.Cond = r.expr(st.Cond, inFunc)
+		// The body of an if with an else ends with a jump over the else,
+		// not at the code after the if.
+		r.block(st.Body, inFunc, tail && st.Else == nil)
+		if st.Else != nil {
+			st.Else = r.stmt(st.Else, inFunc, tail)
+		}
 	default:
 		r.simple(st, inFunc)
 	}
 	return st
+}
+
+// tailCall keeps Tengo's tail-call optimisation for a call statement f(...)
+// in tail position, that is, directly followed by the function's return.
+// Tengo's VM runs a call of the running function itself that is followed by
+// POP and RETURN in the same frame, so a loop written as recursion runs in
+// constant stack; wrapped in :show it would be followed by a call of show
+// instead, and overflow the stack after ~1,000 rounds.
+//
+// A call may go unwrapped only when show would have nothing to do: show
+// prints a stream (and what else it is made to show, such as generated
+// PINs), and a script function returns such a value only through return,
+// so its value must not be dropped unseen. It is not: when Tengo's
+// optimisation applies, the callee is the running function, and the value
+// of the innermost call becomes the value of the outermost one, which its
+// own caller shows (or uses). So the statement becomes
+//
+//	if :not_self(f, P) { :show(f(...), all) } else { f(...) }
+//
+// where :not_self (notSelf) is false only when f is, at run time, a script
+// function whose code is that of the function literal containing P, the
+// statement's position: the function running. A builtin, a bound stage,
+// any other function, is called and shown as before. The else branch ends
+// the if, which the function's return follows, so Tengo's VM sees
+// CALL; POP; RETURN. Only a call by name is considered: another callee
+// expression would be evaluated twice.
+func (r *rewriter) tailCall(call *parser.CallExpr, all *parser.BoolLit) parser.Stmt {
+	id, ok := call.Func.(*parser.Ident)
+	if !ok {
+		return nil
+	}
+	if idx, isGlobal := r.s.index[id.Name]; isGlobal && idx < r.s.protected {
+		return nil // a builtin, unless shadowed by a local; never the function itself
+	}
+	p := call.Pos()
+	shown := *call
+	test := r.call(notSelfName, p, &parser.Ident{Name: id.Name, NamePos: p},
+		&parser.IntLit{Value: int64(p), ValuePos: p})
+	return &parser.IfStmt{
+		IfPos: p,
+		Cond:  test,
+		Body:  &parser.BlockStmt{Stmts: []parser.Stmt{&parser.ExprStmt{Expr: r.call(showName, p, &shown, all)}}, LBrace: p, RBrace: p},
+		Else:  &parser.BlockStmt{Stmts: []parser.Stmt{&parser.ExprStmt{Expr: call}}, LBrace: p, RBrace: p},
+	}
+}
+
+// notSelf is :not_self(f, P) of tailCall: false when f is a script function
+// whose own code (not that of a function nested in it) has code at
+// position P. The code of the function literal found for P is remembered,
+// so that the test is a pointer comparison from the second call on.
+func (s *Session) notSelf(args ...tengo.Object) (tengo.Object, error) {
+	fn, ok := args[0].(*tengo.CompiledFunction)
+	if !ok || len(fn.Instructions) == 0 {
+		return tengo.TrueValue, nil
+	}
+	p := parser.Pos(args[1].(*tengo.Int).Value)
+	code := &fn.Instructions[0] // closures of one literal share its code
+	if s.selfCode[p] == code {
+		return tengo.FalseValue, nil
+	}
+	for _, at := range fn.SourceMap {
+		if at == p {
+			s.selfCode[p] = code
+			return tengo.FalseValue, nil
+		}
+	}
+	return tengo.TrueValue, nil
 }
 
 // simple rewrites the expressions of a statement; an expression statement
@@ -123,17 +213,8 @@ func (r *rewriter) simple(st parser.Stmt, inFunc bool) {
 				st.RHS[0] = r.pipe(st.TokenPos, &parser.Ident{Name: id.Name, NamePos: id.NamePos}, st.RHS[0])
 			}
 		}
-	case *parser.BlockStmt:
-		r.block(st, inFunc)
-	case *parser.IfStmt:
-		if st.Init != nil {
-			r.simple(st.Init, inFunc)
-		}
-		st.Cond = r.expr(st.Cond, inFunc)
-		r.block(st.Body, inFunc)
-		if st.Else != nil {
-			st.Else = r.stmt(st.Else, inFunc)
-		}
+	case *parser.BlockStmt, *parser.IfStmt:
+		r.stmt(st, inFunc, false)
 	case *parser.ForStmt:
 		if st.Init != nil {
 			r.simple(st.Init, inFunc)
@@ -144,10 +225,10 @@ func (r *rewriter) simple(st parser.Stmt, inFunc bool) {
 		if st.Post != nil {
 			r.simple(st.Post, inFunc)
 		}
-		r.block(st.Body, inFunc)
+		r.block(st.Body, inFunc, false)
 	case *parser.ForInStmt:
 		st.Iterable = r.expr(st.Iterable, inFunc)
-		r.block(st.Body, inFunc)
+		r.block(st.Body, inFunc, false)
 	case *parser.ReturnStmt:
 		if st.Result != nil {
 			st.Result = r.expr(st.Result, inFunc)
@@ -161,10 +242,22 @@ func (r *rewriter) simple(st parser.Stmt, inFunc bool) {
 	}
 }
 
-func (r *rewriter) block(b *parser.BlockStmt, inFunc bool) {
+// block rewrites the statements of b; tail is as for stmt, for b as a whole.
+func (r *rewriter) block(b *parser.BlockStmt, inFunc, tail bool) {
 	for i, st := range b.Stmts {
-		b.Stmts[i] = r.stmt(st, inFunc)
+		next := tail
+		if i+1 < len(b.Stmts) {
+			next = isBareReturn(b.Stmts[i+1])
+		}
+		b.Stmts[i] = r.stmt(st, inFunc, next)
 	}
+}
+
+// isBareReturn reports whether st is return without a value, which Tengo
+// compiles to RETURN alone.
+func isBareReturn(st parser.Stmt) bool {
+	ret, ok := st.(*parser.ReturnStmt)
+	return ok && ret.Result == nil
 }
 
 func (r *rewriter) expr(e parser.Expr, inFunc bool) parser.Expr {
@@ -219,7 +312,7 @@ func (r *rewriter) expr(e parser.Expr, inFunc bool) parser.Expr {
 			el.Value = r.expr(el.Value, inFunc)
 		}
 	case *parser.FuncLit:
-		r.block(e.Body, true)
+		r.block(e.Body, true, true) // RETURN ends every function
 	case *parser.ImportExpr:
 		if !allowedModule(e.ModuleName) {
 			r.fail(e.Pos(), fmt.Sprintf("module %q is not available in pinsh; the modules are %s",

@@ -103,6 +103,7 @@ const (
 	slotRet       = slotArg0 + maxInvokeArgs // Invoke: its result
 	pipeName      = ":pipe"                  // the | operator
 	showName      = ":show"                  // expression statements
+	notSelfName   = ":not_self"              // tail calls (rewrite.go)
 	globalsLen    = 1 << 16                  // every index an instruction can encode
 	maxConstants  = 1 << 16
 )
@@ -151,6 +152,8 @@ type Session struct {
 	depth   int
 	pools   [maxInvokeArgs + 1][]*tengo.VM // idle call VMs by arity
 	callers [maxInvokeArgs + 1][]byte      // call VM main functions by arity
+
+	selfCode map[parser.Pos]*byte // tail calls: the code of the function at a position (rewrite.go)
 }
 
 // NewSession returns a session with the given options. It fails if a builtin
@@ -164,6 +167,8 @@ func NewSession(opts Options) (*Session, error) {
 		fileSet: parser.NewFileSet(),
 		globals: make([]tengo.Object, globalsLen),
 		index:   make(map[string]int),
+
+		selfCode: make(map[parser.Pos]*byte),
 	}
 	s.env = &Env{s: s}
 	stdout, stderr := opts.Stdout, opts.Stderr
@@ -198,6 +203,7 @@ func NewSession(opts Options) (*Session, error) {
 	// functions of rewrite.go as they say.
 	s.define(pipeName, &tengo.UserFunction{Name: "|", Value: s.pipeOp})
 	s.define(showName, &tengo.UserFunction{Name: "show", Value: s.show})
+	s.define(notSelfName, &tengo.UserFunction{Name: "not_self", Value: s.notSelf})
 	// Tengo's builtin functions become read-only globals, some replaced
 	// (see langBuiltins): assigning one is then an error rather than a
 	// compiler panic.
