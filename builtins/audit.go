@@ -28,6 +28,9 @@ target case-insensitively).`,
 	}}
 }
 
+// auditFilters are the keys of audit_log's filter map.
+var auditFilters = []string{"since", "until", "operator", "action", "target"}
+
 func (sh *Shell) auditLog(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
 	var q store.AuditQuery
 	switch len(args) {
@@ -65,7 +68,7 @@ func (sh *Shell) auditLog(env *lang.Env, args []tengo.Object) (tengo.Object, err
 					q.Target = s
 				}
 			default:
-				return nil, fmt.Errorf("unknown filter %q; audit_log takes since, until, operator, action, target", k)
+				return nil, fmt.Errorf("unknown filter %q; %s", k, lang.Hint(k, auditFilters, "audit_log takes"))
 			}
 		}
 	default:

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/d5/tengo/v2"
+
+	"github.com/pinsh/pinsh/lang"
 )
 
 // ErrorAction chooses what a per-item (non-terminating) error does, as
@@ -82,7 +84,7 @@ func parseOptions(name string, m map[string]tengo.Object, allowed ...string) (op
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		apply, known := optionKeys[k]
 		if !known || !slices.Contains(allowed, k) {
-			return o, fmt.Errorf("%s: unknown option %q; options are %s", name, k, strings.Join(allowed, ", "))
+			return o, fmt.Errorf("%s: unknown option %q; %s", name, k, lang.Hint(k, allowed, "options are"))
 		}
 		if err := apply(&o, m[k]); err != nil {
 			return o, fmt.Errorf("%s: option %s %w", name, k, err)

@@ -46,9 +46,12 @@ func streamTable(schemas *streamCache[*lang.Schema], regexps *streamCache[*regex
 			Sig:  "where(pred)",
 			Doc: `Where-Object: keep the items for which pred holds.
 pred is a function of one item whose truthy result keeps it, or a map of
-field: value pairs that an item's fields must all equal (a missing field
-equals undefined; checked without calling a script function, so it is the
-faster form). Lazy: it reads its input only as far as its consumer asks.`,
+field: value pairs that an item's fields must all equal (checked without
+calling a script function, so it is the faster form). A field that a
+record's type does not have is an error naming the closest fields, in the
+map and in the function (p.IsPinSet: did you mean is_pin_set?); a field the
+record leaves unset, or a key a map lacks, equals undefined. Lazy: it reads
+its input only as far as its consumer asks.`,
 			Examples: []lang.Example{
 				{Code: `[1, 2, 3, 4] | where(func(x) { return x % 2 == 0 }) | collect`, Output: "[2, 4]"},
 				{Code: `[{name: "ken", locked: true}, {name: "pilar", locked: false}] | where({locked: true}) | count`, Output: "1"},
@@ -61,8 +64,9 @@ faster form). Lazy: it reads its input only as far as its consumer asks.`,
 			Kind: lang.Stage,
 			Sig:  "select(field...)",
 			Doc: `Select-Object -Property: narrow records to the named fields.
-Each record or map becomes a record of the fields in the order given; a
-field the item lacks is undefined. A record keeps its type name (a map
+Each record or map becomes a record of the fields in the order given. A
+field that a record's type does not have is an error naming the closest
+fields; a key a map lacks is undefined. A record keeps its type name (a map
 gives a record named "record"); records are read-only, to_map(r) makes a
 mutable copy. Lazy.`,
 			Examples: []lang.Example{
@@ -248,17 +252,16 @@ func streamSelect(env *lang.Env, in *lang.Stream, args []tengo.Object, schemas *
 		switch it := item.(type) {
 		case *lang.Record:
 			if it.Schema() != last.from {
-				last.from = it.Schema()
-				last.to = schemaFor(it.Schema().Name())
-				last.idx = make([]int, len(fields))
+				idx := make([]int, len(fields))
 				for i, f := range fields {
-					last.idx[i] = last.from.Index(f)
+					if idx[i] = it.Schema().Index(f); idx[i] < 0 {
+						return nil, it.Schema().NoField(f) // a misspelt field would print an empty column
+					}
 				}
+				last = selectLayout{from: it.Schema(), to: schemaFor(it.Schema().Name()), idx: idx}
 			}
 			for i, j := range last.idx {
-				if j >= 0 {
-					values[i] = it.Value(j)
-				}
+				values[i] = it.Value(j)
 			}
 			// The payload (the store's key of the user a record describes)
 			// stays, so select("identity") | lock_pin needs no lookup.
@@ -715,7 +718,7 @@ func sortField(item tengo.Object, field string) (tengo.Object, error) {
 	var v tengo.Object
 	switch it := item.(type) {
 	case *lang.Record:
-		return it.Get(field), nil
+		return it.Lookup(field)
 	case *tengo.Map:
 		v = it.Value[field]
 	case *tengo.ImmutableMap:

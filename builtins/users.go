@@ -150,8 +150,8 @@ func (sh *Shell) newUser(env *lang.Env, args []tengo.Object) (tengo.Object, erro
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		set, ok := userFieldSetters[k]
 		if !ok {
-			return nil, fmt.Errorf("unknown user field %q; fields are %s", k,
-				strings.Join(slices.Sorted(maps.Keys(userFieldSetters)), ", "))
+			return nil, fmt.Errorf("unknown user field %q; %s", k,
+				lang.Hint(k, slices.Sorted(maps.Keys(userFieldSetters)), "fields are"))
 		}
 		if err := set(&u, fields[k]); err != nil {
 			return nil, fmt.Errorf("field %s %w", k, err)
@@ -242,7 +242,8 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 					}
 					resultSize = int(n.Value)
 				default:
-					return nil, fmt.Errorf("unknown key %q; get_users takes identity, ou, filter, result_size", k)
+					return nil, fmt.Errorf("unknown key %q; %s", k,
+						lang.Hint(k, []string{"identity", "ou", "filter", "result_size"}, "get_users takes"))
 				}
 			}
 		}

@@ -230,8 +230,7 @@ func matchFields(want map[string]tengo.Object) func(context.Context, tengo.Objec
 				for i, k := range keys {
 					if idx[i] = r.schema.Index(k); idx[i] < 0 {
 						// A misspelt field would silently match nothing.
-						return false, fmt.Errorf("%s records have no field %q; their fields are %s",
-							r.schema.name, k, strings.Join(r.schema.fields, ", "))
+						return false, r.schema.NoField(k)
 					}
 				}
 				schema = r.schema
@@ -329,6 +328,9 @@ func (e *Env) callFunc(def *Builtin, args []tengo.Object) (tengo.Object, error) 
 	if v == nil {
 		v = tengo.UndefinedValue
 	}
+	if s, ok := v.(*Stream); ok && s.by == "" {
+		s.by = def.Name
+	}
 	return v, nil
 }
 
@@ -337,7 +339,8 @@ func (e *Env) callFunc(def *Builtin, args []tengo.Object) (tengo.Object, error) 
 // are.
 func builtinError(name string, err error) error {
 	var le *Error
-	if errors.As(err, &le) {
+	var se *stageError
+	if errors.As(err, &le) || errors.As(err, &se) {
 		return err
 	}
 	switch {
@@ -487,6 +490,8 @@ func (e *Env) apply(steps []step, x tengo.Object) (tengo.Object, error) {
 		}
 		if out == tengo.Object(in) { // a stage that passes its input on hands it over unread
 			in.claimed = ""
+		} else if s, ok := out.(*Stream); ok && s.by == "" {
+			s.by = st.def.Name
 		}
 		cur = out
 	}

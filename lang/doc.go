@@ -52,8 +52,21 @@
 // # Records
 //
 // Builtins return records: values with named fields in a fixed order (user,
-// pin_info, ...). r.field and r["field"] read a field; a missing field reads
-// as undefined. Records are read-only; to_map(r) returns a mutable map copy.
+// pin_info, ...). r.field and r["field"] read a field. A field the record's
+// type has but this record leaves unset (locked_by of a PIN nobody locked)
+// reads as undefined; a name the type does not have is an error, so that a
+// misspelt field cannot make !p.IsPinSet true for every record:
+//
+//	pin_info record has no field "IsPinSet"; did you mean is_pin_set?
+//
+// The rule holds wherever a script names a field: r.field and r["field"] in
+// functions, and the field names builtins take (select, sort_by, where's
+// field maps); builtins report it with lang.FieldError, and lang.Hint words
+// the suggestion for other names (options, filters). The closest fields are
+// the same name in another case or style (PowerShell's IsPinSet,
+// PinExpirationTime, LineURI), then names a few typing slips away, then names
+// sharing a word. Maps keep Tengo's rule: a missing key reads as undefined.
+// Records are read-only; to_map(r) returns an ordinary mutable map copy.
 // for k, v in r iterates the fields in order; r1 == r2 compares type and
 // fields; type_name(r) is the record type. json.encode(r) encodes the fields
 // in order.
@@ -92,10 +105,10 @@
 //
 // Compile and runtime errors read
 //
-//	script.tengo:3:37: invalid operation: undefined < int (processing sip:ken@litwareinc.com)
-//	    n := users | where(func(u) { return u.nosuch < limit }) | count
-//	                                        ^
-//	    called from script.tengo:3:57
+//	script.tengo:3:39: user record has no field "IsPinSet"; did you mean is_pin_set? (processing sip:ken@litwareinc.com)
+//	    n := users | where(func(u) { return u.IsPinSet < limit }) | count
+//	                                          ^
+//	    called from script.tengo:3:59
 //
 // An error inside a function that a builtin calls (a predicate) points into
 // that function and names the record being processed; "called from" lines

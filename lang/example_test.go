@@ -98,16 +98,16 @@ func ExampleError_Detail() {
 	s, _ := lang.NewSession(lang.Options{Builtins: exampleBuiltins()})
 	err := s.Eval(context.Background(), "script.tengo", []byte(`users := get_users()
 limit := 3
-n := users | where(func(u) { return u.nosuch < limit }) | count`))
+n := users | where(func(u) { return u.IsPinSet < limit }) | count`))
 	var e *lang.Error
 	if errors.As(err, &e) {
 		fmt.Print(e.Detail())
 		fmt.Println(e.Kind)
 	}
 	// Output:
-	// script.tengo:3:37: invalid operation: undefined < int (processing sip:ken@litwareinc.com)
-	//     n := users | where(func(u) { return u.nosuch < limit }) | count
-	//                                         ^
-	//     called from script.tengo:3:57
+	// script.tengo:3:39: user record has no field "IsPinSet"; did you mean is_pin_set? (processing sip:ken@litwareinc.com)
+	//     n := users | where(func(u) { return u.IsPinSet < limit }) | count
+	//                                           ^
+	//     called from script.tengo:3:59
 	// runtime error
 }

@@ -178,7 +178,7 @@ func TestTargetBinding(t *testing.T) {
 func TestWhereMapMisspeltField(t *testing.T) {
 	h := newHarness(t, Options{})
 	_, err := h.run(`fake_pins(3) | where({is_pin_sett: true}) | count`)
-	if err == nil || !strings.Contains(err.Error(), `pin_info records have no field "is_pin_sett"`) {
+	if err == nil || !strings.Contains(err.Error(), `where: pin_info record has no field "is_pin_sett"; did you mean is_pin_set?`) {
 		t.Errorf("err = %v", err)
 	}
 	if got := h.value(`[{a: 1}, {b: 2}] | where({a: 1}) | count`).String(); got != "1" {

@@ -97,10 +97,11 @@ func (s *Schema) Index(field string) int {
 }
 
 // Record is an immutable Tengo value of a Schema: r.field and r["field"] read
-// a field (a missing field reads as undefined), for k, v in r iterates the
-// fields in order, and == compares schema and values. A record can carry a
-// hidden Go payload that scripts cannot see (for example the store's key of
-// the user it describes).
+// a field (a field this record leaves unset reads as undefined; a name that
+// is not a field of the schema is an error, see FieldError), for k, v in r
+// iterates the fields in order, and == compares schema and values. A record
+// can carry a hidden Go payload that scripts cannot see (for example the
+// store's key of the user it describes).
 type Record struct {
 	tengo.ObjectImpl
 	schema  *Schema
@@ -142,12 +143,23 @@ func NewLazyRecord(s *Schema, payload any, fill func(i int) tengo.Object) *Recor
 func (r *Record) Schema() *Schema { return r.schema }
 
 // Get returns the value of field, or undefined if the schema has no such
-// field.
+// field. It is for Go code that asks whether a record has a field; a field
+// named by a script is read with Lookup.
 func (r *Record) Get(field string) tengo.Object {
 	if i := r.schema.Index(field); i >= 0 {
 		return r.Value(i)
 	}
 	return tengo.UndefinedValue
+}
+
+// Lookup returns the value of field, or a *FieldError naming the closest
+// fields if the schema has no such field: the check for a field an admin
+// named (select, sort_by, a field map).
+func (r *Record) Lookup(field string) (tengo.Object, error) {
+	if i := r.schema.Index(field); i >= 0 {
+		return r.Value(i), nil
+	}
+	return nil, r.schema.NoField(field)
 }
 
 // Value returns the value of the i-th field (see Schema.Index).
@@ -219,13 +231,18 @@ func (r *Record) Equals(x tengo.Object) bool {
 // Copy returns r itself: records are immutable.
 func (r *Record) Copy() tengo.Object { return r }
 
-// IndexGet returns the field named by a string index, or undefined.
+// IndexGet returns the field named by a string index (r.field,
+// r["field"]): its value, undefined if this record leaves it unset. A name
+// that is not a field of the record's type is a *FieldError, so that a
+// misspelt field stops the script instead of reading as undefined (where
+// !p.IsPinSet would hold for every record).
 func (r *Record) IndexGet(index tengo.Object) (tengo.Object, error) {
 	s, ok := index.(*tengo.String)
 	if !ok {
-		return nil, tengo.ErrInvalidIndexType
+		return nil, fmt.Errorf("a %s record is indexed by a field name (a string), not %s",
+			r.schema.name, index.TypeName())
 	}
-	return r.Get(s.Value), nil
+	return r.Lookup(s.Value)
 }
 
 // IndexSet fails: records are read-only.

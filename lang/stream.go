@@ -2,6 +2,7 @@ package lang
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/d5/tengo/v2"
@@ -27,6 +28,7 @@ type Stream struct {
 	claimed string // who claimed it, for the "already used" message
 	origin  any    // what made it, for builtins that fuse stages (see Origin)
 	started bool   // an item has been asked for
+	by      string // the builtin that made it, to name in its errors (see stageError)
 	done    bool
 	err     error
 }
@@ -183,6 +185,9 @@ func (s *Stream) Next(ctx context.Context) (tengo.Object, bool, error) {
 	}
 	v, ok, err := s.next(ctx)
 	if err != nil || !ok {
+		if err != nil && s.by != "" {
+			err = attribute(s.by, err)
+		}
 		s.finish(err)
 		return nil, false, err
 	}
@@ -248,6 +253,17 @@ func (s *Stream) BinaryOp(token.Token, tengo.Object) (tengo.Object, error) {
 	return nil, tengo.ErrInvalidOperator
 }
 
+// IndexGet fails with a message that says what to do: Tengo's own would
+// name the index's type ("not indexable: string").
+func (s *Stream) IndexGet(index tengo.Object) (tengo.Object, error) {
+	what := index.TypeName()
+	if str, ok := index.(*tengo.String); ok {
+		what = fmt.Sprintf("field %q", str.Value)
+	}
+	return nil, fmt.Errorf("cannot read %s of a stream: a stream is a sequence of items; "+
+		"collect() it and index the array, or read each item with each(), select() or a for loop", what)
+}
+
 // Equals reports identity.
 func (s *Stream) Equals(x tengo.Object) bool { return s == x }
 
@@ -295,6 +311,26 @@ func (it *streamIterator) Next() bool {
 
 func (it *streamIterator) Key() tengo.Object   { return &tengo.Int{Value: it.i - 1} }
 func (it *streamIterator) Value() tengo.Object { return it.cur }
+
+// stageError is an error raised inside a source or stage while a later
+// stage or sink was reading from it: its text names the builtin that raised
+// it (where: ...), not the sink that happened to be reading.
+type stageError struct{ err error }
+
+func (e *stageError) Error() string { return e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
+// attribute makes err, raised while stream of builtin name made its next
+// item, name that builtin. An error that already names its origin (an
+// *Error of script code, or one attributed upstream) is kept.
+func attribute(name string, err error) error {
+	var le *Error
+	var se *stageError
+	if errors.As(err, &le) || errors.As(err, &se) {
+		return err
+	}
+	return &stageError{builtinError(name, err)}
+}
 
 // vmAbort carries an error out of code the VM gives no error path (an
 // iterator's Next); the run that recovers it reports err at the VM's
