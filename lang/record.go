@@ -242,7 +242,10 @@ func (r *Record) IndexGet(index tengo.Object) (tengo.Object, error) {
 		return nil, fmt.Errorf("a %s record is indexed by a field name (a string), not %s",
 			r.schema.name, index.TypeName())
 	}
-	return r.Lookup(s.Value)
+	if i := r.schema.Index(s.Value); i >= 0 { // Lookup, by hand: this is every p.field of a predicate
+		return r.Value(i), nil
+	}
+	return nil, r.schema.NoField(s.Value)
 }
 
 // IndexSet fails: records are read-only.
