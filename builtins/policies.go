@@ -61,8 +61,8 @@ records piped in. Returns the changed policy (a stream of them for a stream
 of targets). Setting maximum_logon_attempts or description to undefined
 unsets it. A policy made a map with to_map may be changed and given back
 as props: its identity must be the target's, unchanged fields are
-accepted. Without props, each target is a policy map or record whose
-fields are written back (Set-CsPinPolicy -Instance). The expiry of PINs
+accepted. Without props, each target is a policy map whose fields are
+written: set_pin_policy(p) (Set-CsPinPolicy -Instance). The expiry of PINs
 already set does not change; it is fixed when a PIN is set.
 opts: {whatif, confirm, force, error_action}.`,
 			Examples: []lang.Example{
@@ -368,16 +368,21 @@ func (sh *Shell) newPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object,
 }
 
 // policyWalk runs a policy builtin over its targets: each item of in names
-// a policy (policyIdentity); whatif describes it, confirm asks (Yes to All
-// and No to All hold for the rest of the call); act changes it. An item
-// that names no policy, and a failure of act on one policy (see
-// itemFailures), is a per-item error; any other error of act ends the
-// walk.
-func (sh *Shell) policyWalk(env *lang.Env, in *lang.Stream, name string, opts options, act func(ctx context.Context, canon string, item tengo.Object) error) (summary, error) {
+// a policy (policyIdentity); plan checks what to do to it and returns the
+// action, before whatif describes it or confirm asks (Yes to All and No to
+// All hold for the rest of the call); then the action runs. An item that
+// names no policy, and a failure of an action on one policy (see
+// itemFailures), is a per-item error; any other error ends the walk.
+func (sh *Shell) policyWalk(env *lang.Env, in *lang.Stream, name string, opts options,
+	plan func(canon string, item tengo.Object) (func(ctx context.Context) error, error)) (summary, error) {
 	ctx := env.Context()
 	sum := summary{action: name, whatIf: opts.whatIf}
 	rep := sh.reporter(env, name, opts)
 	conf := confirmer{prompter: sh.cfg.Prompter}
+	fail := func(target string, err error) error {
+		sum.failed++
+		return rep.report(targetError(target, err))
+	}
 	for {
 		item, ok, err := in.Next(ctx)
 		if err != nil || !ok {
@@ -385,11 +390,14 @@ func (sh *Shell) policyWalk(env *lang.Env, in *lang.Stream, name string, opts op
 		}
 		canon, err := policyIdentity(item)
 		if err != nil {
-			sum.failed++
-			if err := rep.report(targetError(describeItem(item), err)); err != nil {
+			if err := fail(describeItem(item), err); err != nil {
 				return sum, err
 			}
 			continue
+		}
+		act, err := plan(canon, item)
+		if err != nil {
+			return sum, err
 		}
 		switch {
 		case opts.whatIf:
@@ -406,12 +414,11 @@ func (sh *Shell) policyWalk(env *lang.Env, in *lang.Stream, name string, opts op
 				continue
 			}
 		}
-		if err := act(ctx, canon, item); err != nil {
+		if err := act(ctx); err != nil {
 			if !isItemFailure(err) {
 				return sum, err
 			}
-			sum.failed++
-			if err := rep.report(targetError(canon, sh.policyNotFound(ctx, canon, err))); err != nil {
+			if err := fail(canon, sh.policyNotFound(ctx, canon, err)); err != nil {
 				return sum, err
 			}
 			continue
@@ -437,27 +444,27 @@ func (sh *Shell) setPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Objec
 		return nil, err
 	}
 	var out []tengo.Object
-	_, err = sh.policyWalk(env, in, name, opts, func(ctx context.Context, canon string, item tengo.Object) error {
+	_, err = sh.policyWalk(env, in, name, opts, func(canon string, item tengo.Object) (func(context.Context) error, error) {
 		c, id := changes, propsID
 		if props == nil { // the target carries the fields: -Instance
-			m, ok := instanceFields(item)
-			if !ok {
-				return fmt.Errorf("want set_pin_policy(identity, props[, opts]): props is missing for %s", canon)
+			m, err := instanceFields(item)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", canon, err)
 			}
-			var err error
 			if c, id, err = policyChanges(m); err != nil {
-				return fmt.Errorf("%s: %w", canon, err)
+				return nil, fmt.Errorf("%s: %w", canon, err)
 			}
 		}
 		if id != "" && !samePolicy(id, canon) {
-			return fmt.Errorf("props name policy %q, but the target is %s; give the props of the policy you change", id, canon)
+			return nil, fmt.Errorf("props name policy %q, but the target is %s; give the props of the policy you change", id, canon)
 		}
-		p, err := sh.cfg.Store.SetPolicy(ctx, sh.op(), canon, c)
-		if err != nil {
+		return func(ctx context.Context) error {
+			p, err := sh.cfg.Store.SetPolicy(ctx, sh.op(), canon, c)
+			if err == nil {
+				out = append(out, policyRecord(p))
+			}
 			return err
-		}
-		out = append(out, policyRecord(p))
-		return nil
+		}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -465,13 +472,20 @@ func (sh *Shell) setPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Objec
 	return env.Items(out), nil
 }
 
-// instanceFields returns the fields of a policy given as a target: a map or
-// a pin_policy record (policyIdentity has checked its type).
-func instanceFields(item tengo.Object) (map[string]tengo.Object, bool) {
-	if r, ok := item.(*lang.Record); ok {
-		return r.ToMap().Value, true
+// instanceFields returns the fields of a policy given as the target of
+// set_pin_policy without props (Set-CsPinPolicy -Instance): a map, such as
+// to_map(policy) changed. A policy record is refused: read-only, it could
+// only write back what was read (undoing changes made since), which is
+// never what a call that forgot its props meant.
+func instanceFields(item tengo.Object) (map[string]tengo.Object, error) {
+	if m, ok := mapValue(item); ok {
+		return m, nil
 	}
-	return mapValue(item)
+	if _, ok := item.(*lang.Record); ok {
+		return nil, errors.New("want set_pin_policy(props[, opts]): props is missing; " +
+			"a policy record can only be written back as it was read (to change one, give the fields, or change to_map(record) and give that)")
+	}
+	return nil, errors.New("want set_pin_policy(identity, props[, opts]): props is missing")
 }
 
 func (sh *Shell) removePinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
@@ -483,8 +497,8 @@ func (sh *Shell) removePinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Ob
 	if err := sh.authorizeInput(env.Context(), name, in); err != nil {
 		return nil, err
 	}
-	sum, err := sh.policyWalk(env, in, name, opts, func(ctx context.Context, canon string, _ tengo.Object) error {
-		return sh.cfg.Store.RemovePolicy(ctx, sh.op(), canon)
+	sum, err := sh.policyWalk(env, in, name, opts, func(canon string, _ tengo.Object) (func(context.Context) error, error) {
+		return func(ctx context.Context) error { return sh.cfg.Store.RemovePolicy(ctx, sh.op(), canon) }, nil
 	})
 	if err != nil {
 		return nil, err
