@@ -345,3 +345,19 @@ func TestImportWhatIf(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyGlobalWhatIf: --whatif holds for the policy pipelines too.
+func TestPolicyGlobalWhatIf(t *testing.T) {
+	ts := newTestShell(t, withWhatIf())
+	out := ts.must(`get_pin_policy() | set_pin_policy({min_password_length: 8}); s := get_pin_policy() | remove_pin_policy; s.whatif`)
+	for _, id := range []string{"global", "site:Redmond", "tag:Expire30"} {
+		for _, op := range []string{"set_pin_policy", "remove_pin_policy"} {
+			if want := `What if: Performing the operation "` + op + `" on target "` + id + `".`; !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	}
+	if got := ts.value(`[get_pin_policy() | count, get_pin_policy("global").min_password_length]`); got != "[3,5]" {
+		t.Errorf("--whatif changed the policies: %s", got)
+	}
+}
