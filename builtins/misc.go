@@ -204,9 +204,10 @@ duration syntax ("90m", "-1h") or days ("30d", "-1d", "1d12h").`,
 the error it raises as an error value instead of ending the script. The
 error may be a runtime error, a refusal of a builtin, or a per-item error
 under error_action "stop": is_error(r) tells, r.value is the message
-without its position, string(r) is "error: " and the message quoted. A
-stream that fn returns is read to its end inside try (its errors are
-caught too) and comes back as an array. Per-item errors under error_action
+without its position, string(r) is "error: " and the message quoted. fn
+must read a stream it makes (return s | collect, or a statement that
+prints it): returning one is an error, since its stages would run after
+try, out of its reach. Per-item errors under error_action
 "continue" are not raised, so there is nothing to catch; interrupts
 (Ctrl-C), timeouts and limits (memory, allocations, recursion depth) are
 never caught, nor exit() or a failed test assertion.`,

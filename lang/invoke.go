@@ -187,21 +187,24 @@ func IsFatal(err error) bool {
 
 // Try calls fn with args as Invoke does and catches the error it raises,
 // the way PowerShell's try/catch does: it returns fn's result, or caught,
-// the error as an *Error, with err nil. A result that is a stream is read
-// to its end inside Try, so that an error of its later stages is caught
-// too; Try returns its items as an array. Errors that must end the run
+// the error as an *Error, with err nil. Errors that must end the run
 // (IsFatal, or any error once the run is stopping) are not caught: they
 // come back as err.
+//
+// A stream result is an error (err): its stages would run after Try has
+// returned, out of its reach, and reading it here would hold what it made
+// (generated PINs among them) where a later error could drop it. fn reads
+// it instead: with a sink, or a statement that prints it.
 //
 // The call VM that raised is dropped, never reused (see invoke), so a
 // caught error leaves no state behind.
 func (e *Env) Try(fn tengo.Object, args ...tengo.Object) (ret tengo.Object, caught *Error, err error) {
 	s := e.s
 	ret, err = s.call(fn, args, false) // its arguments are no items
-	if st, ok := ret.(*Stream); ok && err == nil {
-		var items []tengo.Object
-		items, err = st.Collect(e.Context())
-		ret = &tengo.Array{Value: items}
+	if _, ok := ret.(*Stream); ok && err == nil {
+		return nil, nil, errors.New("the function returned a stream, whose stages would run after try " +
+			"returned, where their errors are not caught; read it inside the function: " +
+			"return s | collect, s | count, or a statement that prints it")
 	}
 	if err == nil {
 		return ret, nil, nil
