@@ -25,6 +25,9 @@ var (
 	ErrDamaged       = errors.New("database is damaged")
 	ErrKey           = errors.New("PIN key file problem")
 	ErrClosed        = errors.New("store is closed")
+	ErrNoSpace       = errors.New("no space left for the database")
+	ErrFileMode      = errors.New("database file is open to other users")
+	ErrReadOnly      = errors.New("database was opened read-only")
 )
 
 // FieldError is a rejected field value: it names the field (in the

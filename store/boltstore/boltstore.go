@@ -56,14 +56,28 @@
 //
 // # Opening
 //
-// New files get mode 0600 (a new directory 0700). Open waits
-// Options.LockTimeout (2 s) for another process, then fails with
-// store.ErrBusy. An existing file is first opened read-only and checked
-// (magic, schema version, buckets, first blocks), so that a foreign file,
-// a newer schema or a damaged file is refused without being changed; bbolt
-// panics and memory faults on damaged pages become store.ErrDamaged, in
-// Open and in every later call. Older schemas run the migrations of
-// schemaMigrations in the opening write transaction.
+// New files get mode 0600; their directory must exist unless
+// Options.CreateDir (then it is made 0700). A file other users may read or
+// write is refused (store.ErrFileMode). Open waits Options.LockTimeout
+// (2 s) for another process, then fails with store.ErrBusy. An existing
+// file is first opened read-only and checked (magic, schema version,
+// buckets, first and last blocks), so that a foreign file, a newer schema
+// or a damaged file is refused without being changed; bbolt panics and
+// memory faults on damaged pages become store.ErrDamaged, in Open and in
+// every later call. Opening a file of the current schema writes nothing;
+// Options.ReadOnly opens it without write access at all (a 0400 file, and
+// readers share the lock). Older schemas run the migrations of
+// schemaMigrations in a write transaction.
+//
+// # Damage and full disks
+//
+// Before its first write a Store checks the whole file (check.go: bbolt's
+// consistency check and a decode of every block and record), unless the
+// file is new or unchanged since a check (Options.Checked); damage found
+// then, or by any transaction, makes every later write fail with
+// store.ErrDamaged, so that nothing is built on a broken page. A write that
+// fails for want of space (ENOSPC, EDQUOT, EFBIG) is rolled back by bbolt
+// and fails with store.ErrNoSpace; reads go on working.
 //
 // # PIN key
 //
@@ -88,6 +102,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -162,6 +177,39 @@ type Options struct {
 	// PageSize is the bbolt page size of a new database; default 16 KiB
 	// (fewer, larger writes for bulk changes; blocks are 4 KiB).
 	PageSize int
+	// ReadOnly opens an existing file for reading only: nothing is written
+	// to it, it may be a read-only file (mode 0400), other read-only opens
+	// share it, and every write fails with store.ErrReadOnly. The file must
+	// exist.
+	ReadOnly bool
+	// CreateDir lets Open create the missing directories of a new database
+	// (mode 0700). Without it a new database's directory must exist, so
+	// that a mistyped path is an error rather than a new empty database.
+	CreateDir bool
+	// Checked is what Store.Checked returned when this file was last open:
+	// if the file has not changed since, the whole-file check before the
+	// first write (see Store.update) is not repeated.
+	Checked FileStamp
+}
+
+// FileStamp tells whether a file changed: its inode, size and
+// modification time. The zero FileStamp matches no file.
+type FileStamp struct {
+	ino   uint64
+	size  int64
+	mtime time.Time
+}
+
+func stampOf(fi fs.FileInfo) FileStamp {
+	st := FileStamp{size: fi.Size(), mtime: fi.ModTime()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = uint64(sys.Ino)
+	}
+	return st
+}
+
+func (a FileStamp) matches(b FileStamp) bool {
+	return !a.mtime.IsZero() && a.ino == b.ino && a.size == b.size && a.mtime.Equal(b.mtime)
 }
 
 // Store is a store.Store on a bbolt file.
@@ -172,16 +220,26 @@ type Store struct {
 
 	keyMu sync.Mutex
 	key   *pinhash.Key
+
+	created bool // Open created the file
+
+	checkMu sync.Mutex
+	checked bool      // the whole file was checked, or is new
+	damage  error     // damage found; writes are refused with it
+	stamp   FileStamp // the file as last checked or written (see Checked)
 }
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens the pinsh database at path, creating it (mode 0600, its
-// directory 0700) when it does not exist. It waits up to opts.LockTimeout
-// for another process to release the file, then fails with ErrBusy. It
-// refuses, without changing the file, an empty or foreign file
-// (ErrNotPinsh), a file written by a newer pinsh (ErrNewerSchema) and a
-// damaged file (ErrDamaged). An older schema is migrated.
+// Open opens the pinsh database at path, creating it (mode 0600) when it
+// does not exist; its directory must exist unless opts.CreateDir. It waits
+// up to opts.LockTimeout for another process to release the file, then
+// fails with ErrBusy. It refuses, without changing the file, an empty or
+// foreign file (ErrNotPinsh), a file written by a newer pinsh
+// (ErrNewerSchema), a damaged file (ErrDamaged) and a file other users may
+// read or write (ErrFileMode). An older schema is migrated. Opening an
+// existing file of the current schema writes nothing: the first write
+// transaction comes with the first change.
 func Open(path string, opts Options) (*Store, error) {
 	return open(path, opts, schemaMigrations())
 }
@@ -210,38 +268,89 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 		opts.KeyFile = kf
 	}
 	target := SchemaVersion + len(migs)
-	st, err := os.Stat(path)
+	version := 0
+	fi, err := os.Stat(path)
 	switch {
 	case err == nil:
-		if !st.Mode().IsRegular() {
+		if !fi.Mode().IsRegular() {
 			return nil, fmt.Errorf("open database %s: not a regular file (%w); point --db at a file", path, store.ErrNotPinsh)
 		}
-		if st.Size() == 0 {
+		if fi.Size() == 0 {
 			return nil, fmt.Errorf("open database %s: the file is empty (%w); remove it to create a new database there", path, store.ErrNotPinsh)
 		}
-		if err := precheck(path, opts, target); err != nil {
+		if err := checkMode(path, fi); err != nil {
 			return nil, err
 		}
-	case errors.Is(err, fs.ErrNotExist):
+		if version, err = precheck(path, opts, target); err != nil {
+			return nil, err
+		}
+		if version < target && opts.ReadOnly {
+			return nil, fmt.Errorf("open database %s: schema version %d needs migrating to %d, which writes: %w",
+				path, version, target, store.ErrReadOnly)
+		}
+	case errors.Is(err, fs.ErrNotExist) && !opts.ReadOnly:
 		if opts.Creator == "" {
 			return nil, fmt.Errorf("create database %s: no operator given to become its first CsAdministrator", path)
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create database directory: %w", err)
+		dir := filepath.Dir(path)
+		if opts.CreateDir {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		} else if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("create database %s: directory %s does not exist; check the path, or create the directory first (mkdir -m 700 %s)",
+				path, dir, dir)
 		}
 	default:
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	db, err := boltOpen(path, opts, false)
+	db, err := boltOpen(path, opts, opts.ReadOnly)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, opts: opts}
-	if err := s.prepare(target, migs); err != nil {
-		db.Close()
-		return nil, err
+	s := &Store{db: db, path: path, opts: opts, created: version == 0}
+	if version == 0 || version < target {
+		if version > 0 {
+			if err := s.beforeWrite(); err != nil { // never migrate a damaged file
+				db.Close()
+				return nil, err
+			}
+		}
+		if err := s.mapErr(s.prepare(target, migs)); err != nil {
+			db.Close()
+			return nil, err
+		}
+		s.checked = version == 0 // a new file has nothing to check
 	}
 	return s, nil
+}
+
+// checkMode refuses a database file that other users may read or write.
+// Whoever can read it has the directory, the audit trail and the PIN
+// hashes (useless without the key file, but the rest is not); whoever can
+// write it can change anything, roles and audit log included. Group
+// permissions are allowed: a group is how several accounts are meant to
+// share a file (see the README's security model). The key file, which
+// only the account that sets and checks PINs needs, must be private to
+// its owner (store/pinhash).
+func checkMode(path string, fi fs.FileInfo) error {
+	if perm := fi.Mode().Perm(); perm&0o007 != 0 {
+		return fmt.Errorf("open database %s: %w (mode %04o: every user of this machine may %s it); the file was not changed: chmod o-rwx %s (0600 or 0660 with a group of admins)",
+			path, store.ErrFileMode, perm, modeWhat(perm), path)
+	}
+	return nil
+}
+
+func modeWhat(perm fs.FileMode) string {
+	switch {
+	case perm&0o006 == 0o006:
+		return "read and write"
+	case perm&0o002 != 0:
+		return "write"
+	case perm&0o004 != 0:
+		return "read"
+	}
+	return "open"
 }
 
 // boltOpen opens the file with bbolt and maps its errors to the store's.
@@ -265,14 +374,21 @@ func boltOpen(path string, opts Options, readOnly bool) (db *bolt.DB, err error)
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("open database %s: %w by another pinsh (waited %v); close the other pinsh or wait for it to finish, then try again",
 			path, store.ErrBusy, opts.LockTimeout)
+	case errors.Is(err, fs.ErrPermission) && !readOnly:
+		return nil, fmt.Errorf("open database %s for writing: %w (%w); reads still work: check the file's owner and mode (0600, owned by the account that changes it)",
+			path, store.ErrReadOnly, err)
 	case errors.Is(err, fs.ErrPermission):
 		return nil, fmt.Errorf("open database %s: %w; check the file's owner and mode (it should be 0600, owned by you)", path, err)
 	case !hasBoltMagic(path):
 		return nil, notPinshErr(path, "it is not a database file")
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
-		return nil, damagedErr(path, err)
 	}
-	return nil, fmt.Errorf("open database %s: %w", path, err)
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	// A bbolt file that bbolt cannot open (bad meta pages, or cut short:
+	// "file size too small") is damaged.
+	return nil, damagedErr(path, err)
 }
 
 // hasBoltMagic reports whether the file starts like a bbolt file (the magic
@@ -302,16 +418,17 @@ func notPinshErr(path, why string) error {
 
 // precheck opens an existing file read-only and checks it is a healthy
 // pinsh database this code can open, before anything may write to it.
-func precheck(path string, opts Options, target int) error {
+func precheck(path string, opts Options, target int) (version int, err error) {
 	db, err := boltOpen(path, opts, true)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer db.Close()
-	return checkTx(db, path, func(tx *bolt.Tx) error {
-		_, err := validate(tx, path, target)
+	err = checkTx(db, path, func(tx *bolt.Tx) error {
+		version, err = validate(tx, path, target)
 		return err
 	}, false)
+	return version, err
 }
 
 // checkTx runs fn in a transaction, turning panics (bbolt's on damaged
@@ -457,7 +574,16 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database file. Calls after Close fail with
 // store.ErrClosed.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.checkMu.Lock()
+	if s.checked && s.damage == nil && !s.opts.ReadOnly {
+		if fi, err := os.Stat(s.path); err == nil {
+			s.stamp = stampOf(fi)
+		}
+	}
+	s.checkMu.Unlock()
+	return s.db.Close()
+}
 
 // txw is the state of one write transaction: an arena for the blocks it
 // writes, a writer per block bucket, and the audit entries to append at
@@ -491,7 +617,9 @@ func (s *Store) view(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.mapErr(checkTx(s.db, s.path, fn, false))
+	err := s.mapErr(checkTx(s.db, s.path, fn, false))
+	s.noteDamage(err)
+	return err
 }
 
 // update runs fn in a write transaction and appends the audit entries fn
@@ -500,18 +628,41 @@ func (s *Store) update(ctx context.Context, op store.Op, fn func(tx *bolt.Tx, w 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.mapErr(checkTx(s.db, s.path, func(tx *bolt.Tx) error {
+	if s.opts.ReadOnly {
+		return fmt.Errorf("database %s: %w; open it without ReadOnly to change it", s.path, store.ErrReadOnly)
+	}
+	if err := s.mapErr(s.beforeWrite()); err != nil {
+		return err
+	}
+	err := s.mapErr(checkTx(s.db, s.path, func(tx *bolt.Tx) error {
 		w := &txw{tx: tx, log: auditLog{op: op}, writers: map[string]*blockWriter{}}
 		if err := fn(tx, w); err != nil {
 			return err
 		}
-		return w.log.flush(tx, &w.arena)
+		if err := w.log.flush(tx, &w.arena); err != nil {
+			return err
+		}
+		if testHookBeforeCommit != nil {
+			return testHookBeforeCommit()
+		}
+		return nil
 	}, true))
+	s.noteDamage(err)
+	return err
 }
 
+// testHookBeforeCommit, when set by a test, is called at the end of every
+// write transaction; its error rolls the transaction back as a failed
+// commit would.
+var testHookBeforeCommit func() error
+
 func (s *Store) mapErr(err error) error {
-	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+	switch {
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("database %s: %w", s.path, store.ErrClosed)
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EFBIG):
+		return fmt.Errorf("database %s: %w (%v): this change was not made, and changes committed before it stay; reads still work: free space on the file system of %s (df -h %s), then run it again",
+			s.path, store.ErrNoSpace, err, s.path, filepath.Dir(s.path))
 	}
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/pinsh/pinsh/store"
 	"github.com/pinsh/pinsh/store/pinhash"
+	"github.com/pinsh/pinsh/store/sample"
 	"github.com/pinsh/pinsh/store/storetest"
 )
 
@@ -86,11 +88,16 @@ func wantOpenErr(t *testing.T, path string, opts Options, sentinel error, says .
 func TestNewFileModes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "pinsh")
 	path := filepath.Join(dir, "pinsh.db")
-	s, err := Open(path, testOptions(t, t.TempDir()))
+	opts := testOptions(t, t.TempDir())
+	opts.CreateDir = true
+	s, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if !s.Created() {
+		t.Error("Created() = false for a new file")
+	}
 	for p, want := range map[string]os.FileMode{path: 0o600, dir: 0o700} {
 		st, err := os.Stat(p)
 		if err != nil || st.Mode().Perm() != want {
@@ -458,3 +465,357 @@ func TestStolenDatabase(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestCreateNeedsDir: without CreateDir, a database path in a directory
+// that does not exist (a mistyped --db) is an error, and nothing is made.
+func TestCreateNeedsDir(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "nodir", "x.db")
+	_, err := Open(path, testOptions(t, dir))
+	if err == nil || !strings.Contains(err.Error(), "directory "+filepath.Join(dir, "nodir")+" does not exist") {
+		t.Fatalf("Open in a missing directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Errorf("directory created anyway: %v", err)
+	}
+	// A path through a regular file is no directory either.
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o600)
+	if _, err := Open(filepath.Join(file, "x.db"), testOptions(t, dir)); err == nil {
+		t.Error("Open under a regular file succeeded")
+	}
+}
+
+// readAll runs every kind of read a session does.
+func readAll(t *testing.T, s *Store) {
+	t.Helper()
+	us, err := s.FindUsers(bg, "Ken Myer")
+	if err != nil || len(us) != 1 {
+		t.Fatalf("FindUsers: %v %v", us, err)
+	}
+	if _, err := s.PinInfos(bg, []store.UserID{us[0].ID}); err != nil {
+		t.Error(err)
+	}
+	if _, _, err := s.ScanUsers(bg, store.UserQuery{}, 0, 100); err != nil {
+		t.Error(err)
+	}
+	if _, _, err := s.ScanAudit(bg, store.AuditQuery{}, 0, 100); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.RolesOf(bg, storetest.Creator); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.Policies(bg); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestReadsWriteNothing: opening an existing database and reading it
+// leaves the file byte for byte as it was, read-write or read-only, and a
+// read-only file (mode 0400) can be read.
+func TestReadsWriteNothing(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ReadOnly=%v", ro), func(t *testing.T) {
+			path, opts := newDB(t)
+			opts.ReadOnly = ro
+			if ro {
+				os.Chmod(path, 0o400)
+			}
+			before, _ := os.ReadFile(path)
+			s, err := Open(path, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, s)
+			if s.Created() {
+				t.Error("Created() = true for an existing file")
+			}
+			if ro {
+				us, _ := s.FindUsers(bg, "Ken Myer")
+				_, err := s.LockPins(bg, adminOp(), []store.UserID{us[0].ID})
+				if !errors.Is(err, store.ErrReadOnly) {
+					t.Errorf("LockPins on a read-only store: %v; want ErrReadOnly", err)
+				}
+			}
+			s.Close()
+			unchanged(t, path, before)
+		})
+	}
+	// ReadOnly never creates.
+	opts := testOptions(t, t.TempDir())
+	opts.ReadOnly = true
+	path := filepath.Join(t.TempDir(), "new.db")
+	if _, err := Open(path, opts); err == nil {
+		t.Error("a read-only Open created a database")
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("file created: %v", err)
+	}
+}
+
+func TestFileMode(t *testing.T) {
+	for _, tc := range []struct {
+		mode os.FileMode
+		says string // "" when the mode is accepted
+	}{
+		{0o600, ""},
+		{0o640, ""},
+		{0o660, ""},
+		{0o400, ""},
+		{0o644, "every user of this machine may read it"},
+		{0o602, "may write it"},
+		{0o666, "may read and write it"},
+	} {
+		t.Run(fmt.Sprintf("%04o", tc.mode), func(t *testing.T) {
+			path, opts := newDB(t)
+			os.Chmod(path, tc.mode)
+			opts.ReadOnly = true
+			if tc.says != "" {
+				wantOpenErr(t, path, opts, store.ErrFileMode, tc.says, "chmod o-rwx")
+				return
+			}
+			s, err := Open(path, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+		})
+	}
+}
+
+func TestTruncated(t *testing.T) {
+	path, opts := newDB(t)
+	data, _ := os.ReadFile(path)
+	os.WriteFile(path, data[:20000], 0o600)
+	wantOpenErr(t, path, opts, store.ErrDamaged, "file size too small", "restore it from a backup")
+}
+
+// bigDB creates a database of n generated users (several blocks and pages
+// per bucket) and returns its path, closed.
+func bigDB(t *testing.T, n int) (string, Options) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pinsh.db")
+	opts := testOptions(t, dir)
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sample.Generate(bg, s, adminOp(), n, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, opts
+}
+
+// TestDamageFoundBeforeWrite: damage in the middle of the file, which
+// Open's quick check does not read, is found before the first write; the
+// write and every later one are refused, the file is not changed, and
+// reads that do not touch the damage still work.
+func TestDamageFoundBeforeWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hurt func(t *testing.T, path string)
+	}{
+		{"middle users block", func(t *testing.T, path string) {
+			editMeta(t, path, func(tx *bolt.Tx) error {
+				b := tx.Bucket([]byte(bucketUsers))
+				mid := middleKey(t, b)
+				v := b.Get(mid)
+				return b.Put(mid, bytes.Clone(v[:len(v)/2])) // cut in the middle of an entry
+			})
+		}},
+		{"middle leaf page", func(t *testing.T, path string) {
+			data, _ := os.ReadFile(path)
+			ps := pageSizeOf(data)
+			db, err := bolt.Open(path, 0o600, nil) // a read-only tx has no freelist for tx.Page
+			if err != nil {
+				t.Fatal(err)
+			}
+			var id int
+			db.View(func(tx *bolt.Tx) error {
+				n := int(tx.Size()) / ps
+				types := map[string]int{}
+				for id = n / 2; id < n; id++ {
+					pi, err := tx.Page(id)
+					if err == nil && pi != nil && pi.Type == "leaf" {
+						return nil
+					}
+					if pi != nil {
+						types[pi.Type]++
+					}
+				}
+				t.Fatalf("no leaf page in the second half of the file: %v", types)
+				return nil
+			})
+			db.Close()
+			binary.LittleEndian.PutUint16(data[id*ps+8:], 0x4000) // no page type
+			os.WriteFile(path, data, 0o600)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, opts := bigDB(t, 20000)
+			tc.hurt(t, path)
+			before, _ := os.ReadFile(path)
+			s, err := Open(path, opts)
+			if err != nil {
+				t.Fatalf("Open: %v (the quick check was meant to miss this damage)", err)
+			}
+			defer s.Close()
+			us, err := s.FindUsers(bg, "sip:user1@example.com")
+			if err != nil {
+				t.Logf("FindUsers: %v", err)
+			}
+			for i := range 2 {
+				var ids []store.UserID
+				for _, u := range us {
+					ids = append(ids, u.ID)
+				}
+				if len(ids) == 0 {
+					ids = []store.UserID{1}
+				}
+				_, err := s.LockPins(bg, adminOp(), ids)
+				if !errors.Is(err, store.ErrDamaged) || !strings.Contains(err.Error(), "restore it from a backup") {
+					t.Fatalf("write %d to a damaged file: %v; want ErrDamaged", i+1, err)
+				}
+			}
+			if _, err := s.CreateUser(bg, adminOp(), store.User{SipAddress: "new@example.com"}); !errors.Is(err, store.ErrDamaged) {
+				t.Errorf("CreateUser on a damaged file: %v", err)
+			}
+			unchanged(t, path, before)
+			if s.Checked() != (FileStamp{}) {
+				t.Error("a damaged file got a stamp")
+			}
+		})
+	}
+}
+
+// middleKey returns the bbolt key of the middle block of b.
+func middleKey(t *testing.T, b *bolt.Bucket) []byte {
+	t.Helper()
+	var keys [][]byte
+	b.ForEach(func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil })
+	if len(keys) < 5 {
+		t.Fatalf("only %d blocks", len(keys))
+	}
+	return keys[len(keys)/2]
+}
+
+// TestCheckedStamp: the whole-file check runs once per unchanged file: a
+// later Open given the stamp of the last one skips it, and a file changed
+// since (by anyone) is checked again.
+func TestCheckedStamp(t *testing.T) {
+	path, opts := bigDB(t, 2000)
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(bg, adminOp(), store.User{SipAddress: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	stamp := s.Checked()
+	if stamp == (FileStamp{}) {
+		t.Fatal("no stamp after a checked write")
+	}
+	// Damage the file behind pinsh's back, keeping the stamp's fields: the
+	// check is skipped (the stamp is a cache, not a proof), which shows
+	// the stamp is used.
+	fi, _ := os.Stat(path)
+	editMeta(t, path, func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucketUsers))
+		return b.Put(middleKey(t, b), []byte{0x80, 0x80})
+	})
+	opts.Checked = stamp
+	s2, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s2.CreateUser(bg, adminOp(), store.User{SipAddress: "b@example.com"})
+	s2.Close()
+	if fi2, _ := os.Stat(path); fi2.ModTime().Equal(fi.ModTime()) {
+		t.Skip("the file system's clock did not move; cannot tell the edit apart")
+	}
+	if !errors.Is(err, store.ErrDamaged) {
+		t.Errorf("write to a file changed since its stamp: %v; want the check to run and find the damage", err)
+	}
+}
+
+// TestNoSpace: a write that fails for want of space is rolled back and
+// says what to do; reads go on working.
+func TestNoSpace(t *testing.T) {
+	path, opts := newDB(t)
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	us, _ := s.FindUsers(bg, "Ken Myer")
+	before, _ := os.ReadFile(path)
+	testHookBeforeCommit = func() error {
+		return &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
+	}
+	defer func() { testHookBeforeCommit = nil }()
+	_, err = s.LockPins(bg, adminOp(), []store.UserID{us[0].ID})
+	if !errors.Is(err, store.ErrNoSpace) || !strings.Contains(err.Error(), "free space") || !strings.Contains(err.Error(), "reads still work") {
+		t.Fatalf("LockPins on a full disk: %v; want ErrNoSpace with advice", err)
+	}
+	unchanged(t, path, before)
+	readAll(t, s)
+	testHookBeforeCommit = nil
+	if _, err := s.LockPins(bg, adminOp(), []store.UserID{us[0].ID}); err != nil {
+		t.Errorf("LockPins once there is space: %v", err)
+	}
+}
+
+// TestNoSpaceReal fills a small tmpfs (root, or a user namespace, is needed
+// to mount one; the test skips without) and checks that a bulk write fails
+// with ErrNoSpace, the database stays healthy and readable, and a write
+// that fits still works after space is freed.
+func TestNoSpaceReal(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=4m,mode=0700"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	var s *Store
+	t.Cleanup(func() {
+		if s != nil {
+			s.Close()
+		}
+		syscall.Unmount(dir, 0)
+	})
+	path := filepath.Join(dir, "pinsh.db")
+	opts := testOptions(t, dir)
+	s, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(bg, adminOp(), store.User{SipAddress: "kenmyer@litwareinc.com", DisplayName: "Ken Myer"}); err != nil {
+		t.Fatal(err)
+	}
+	err = sample.Generate(bg, s, adminOp(), 200000, nil)
+	if err == nil || !strings.Contains(err.Error(), store.ErrNoSpace.Error()) {
+		t.Fatalf("generating 200,000 users on a 4 MB file system: %v; want ErrNoSpace", err)
+	}
+	t.Log(err)
+	readAll(t, s)
+	s.Close()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("bbolt check after ENOSPC: %v", err)
+		}
+		return nil
+	})
+	db.Close()
+	s, err = Open(path, opts)
+	if err != nil {
+		t.Fatalf("reopen after ENOSPC: %v", err)
+	}
+	readAll(t, s)
+}
