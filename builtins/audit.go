@@ -18,9 +18,12 @@ func (sh *Shell) auditBuiltins() []lang.Builtin {
 		Sig: "audit_log([{since, until, operator, action, target}])",
 		Doc: `Every change pinsh made, every PIN logon attempt and every refused command,
 oldest first, as a stream of {time, operator, action, target, outcome,
-detail}. A PIN or its hash is never in the log. since and until are times
+detail, acted_by}. acted_by is set when an account acted for the operator
+(pinsh --as, which only a CsAdministrator may use on a real database). A
+PIN or its hash is never in the log. since and until are times
 (now("-1d")); operator, action and target must match exactly (operator and
-target case-insensitively).`,
+target case-insensitively); operator also selects what an account did for
+others (its acted_by).`,
 		Examples: []lang.Example{
 			{Code: `summary := lock_pin("kenmyer@litwareinc.com"); audit_log({action: "lock_pin"}) | count`, Output: "1\n"},
 		},

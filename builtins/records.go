@@ -29,7 +29,7 @@ var (
 	roleSchema = lang.NewSchema("admin_role", "identity", "builtins", "members", "is_standard_role", "template").
 			Columns("identity", "is_standard_role", "members")
 
-	auditSchema = lang.NewSchema("audit_entry", "time", "operator", "action", "target", "outcome", "detail")
+	auditSchema = lang.NewSchema("audit_entry", "time", "operator", "action", "target", "outcome", "detail", "acted_by")
 
 	summarySchema = lang.NewSchema("summary", "action", "changed", "skipped", "failed", "whatif").OneLine()
 
@@ -168,7 +168,7 @@ func roleRecord(r store.Role) *lang.Record {
 
 func auditRecord(e store.AuditEntry) *lang.Record {
 	return lang.NewRecord(auditSchema, []tengo.Object{
-		lang.NewTime(e.Time), str(e.Operator), str(e.Action), optStr(e.Target), str(e.Outcome), optStr(e.Detail),
+		lang.NewTime(e.Time), str(e.Operator), str(e.Action), optStr(e.Target), str(e.Outcome), optStr(e.Detail), optStr(e.ActedBy),
 	}, e.Seq)
 }
 

@@ -21,6 +21,9 @@ type Config struct {
 	Store    store.Store
 	Clock    *Clock
 	Operator string // checked against admin roles, written to the audit log
+	// ActedBy is the account acting for Operator (pinsh --as on a real
+	// database), written to the audit log with it; "" when they are one.
+	ActedBy string
 	// WhatIf makes every mutating builtin behave as if called with
 	// {whatif: true} (--whatif).
 	WhatIf bool
@@ -58,7 +61,7 @@ func (sh *Shell) Clock() *Clock { return sh.cfg.Clock }
 
 // op is the store.Op of a change made now by the operator.
 func (sh *Shell) op() store.Op {
-	return store.Op{Operator: sh.cfg.Operator, Now: sh.cfg.Clock.Now()}
+	return store.Op{Operator: sh.cfg.Operator, ActedBy: sh.cfg.ActedBy, Now: sh.cfg.Clock.Now()}
 }
 
 // DeniedError is returned when the operator's roles do not allow a builtin.

@@ -27,7 +27,7 @@ var (
 	ErrClosed        = errors.New("store is closed")
 	ErrNoSpace       = errors.New("no space left for the database")
 	ErrFileMode      = errors.New("database file is open to other users")
-	ErrReadOnly      = errors.New("database was opened read-only")
+	ErrReadOnly      = errors.New("database is read-only")
 )
 
 // FieldError is a rejected field value: it names the field (in the

@@ -123,6 +123,7 @@ type AuditEntry struct {
 	Seq      uint64 // assigned by the store; increases with every entry
 	Time     time.Time
 	Operator string
+	ActedBy  string // the account that acted for Operator (--as), or ""
 	Action   string // builtin name, e.g. "lock_pin"
 	Target   string // canonical identity, policy identity or role
 	Outcome  string // "ok", "denied", "failed", "skipped", or a verify_pin reason

@@ -12,8 +12,12 @@ import (
 // windows, audit times); callers pass the time, so tests can freeze and
 // advance it.
 type Op struct {
-	Operator string
-	Now      time.Time
+	Operator string // whose roles allow the change; the audit's operator
+	// ActedBy is the authenticated account that acts for Operator (pinsh
+	// --as on a real database, allowed to a CsAdministrator); empty when
+	// the account acts as itself. The audit records both.
+	ActedBy string
+	Now     time.Time
 }
 
 // Check reports whether op can be used for a change: both fields are required.
@@ -156,7 +160,7 @@ func (q AuditQuery) Match(e AuditEntry) bool {
 	if q.Action != "" && e.Action != q.Action {
 		return false
 	}
-	if q.Operator != "" && !equalFold(e.Operator, q.Operator) {
+	if q.Operator != "" && !equalFold(e.Operator, q.Operator) && !equalFold(e.ActedBy, q.Operator) {
 		return false
 	}
 	if q.Target != "" && !equalFold(e.Target, q.Target) {

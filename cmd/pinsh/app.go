@@ -155,6 +155,10 @@ func (a *app) evalScript(cfg *config, name string, src []byte, interactive bool,
 		return openFailureStatus(ctx)
 	}
 	defer db.close()
+	if err := authorizeActing(cfg, db, clock); err != nil {
+		fmt.Fprintln(a.stderr, style.prefix+":", err)
+		return exitDatabase
+	}
 	if cfg.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, cfg.timeout, fmt.Errorf("timed out after %v (--timeout)", cfg.timeout))
@@ -171,7 +175,7 @@ func (a *app) evalScript(cfg *config, name string, src []byte, interactive bool,
 		readPin = func(prompt string) (string, error) { return readPinFrom(ctx, tty, prompt) }
 	}
 	sh := builtins.New(builtins.Config{
-		Store: db.conn, Clock: clock, Operator: cfg.as, WhatIf: cfg.whatIf,
+		Store: db.conn, Clock: clock, Operator: cfg.as, ActedBy: cfg.actedBy, WhatIf: cfg.whatIf,
 		Prompter: releasingPrompter(db.conn, prompter), ReadPin: releasingReadPin(db.conn, readPin),
 	})
 	format, width, err := a.outputFormat(cfg)
@@ -299,7 +303,8 @@ func exitStatus(err error, sh *builtins.Shell) int {
 	if errors.As(err, &oe) {
 		return exitDatabase
 	}
-	for _, dbErr := range []error{store.ErrBusy, store.ErrNotPinsh, store.ErrNewerSchema, store.ErrDamaged, store.ErrKey} {
+	for _, dbErr := range []error{store.ErrBusy, store.ErrNotPinsh, store.ErrNewerSchema, store.ErrDamaged, store.ErrKey,
+		store.ErrNoSpace, store.ErrFileMode, store.ErrReadOnly} {
 		if errors.Is(err, dbErr) {
 			return exitDatabase
 		}
@@ -431,4 +436,50 @@ func (a *app) controllingTerminal() *os.File {
 		return nil
 	}
 	return tty
+}
+
+// actingError refuses an account acting for another operator on a real
+// database: exit status 3, like the other conditions of the database that
+// stop pinsh before it runs anything (no permission, busy, damaged).
+// Usage (2) would say the command line is wrong in itself; it is not: the
+// same --as is right for a CsAdministrator, and with --demo and pinsh test.
+type actingError struct {
+	source, account, path string
+}
+
+func (e *actingError) Error() string {
+	drop := "drop --as"
+	if !strings.HasPrefix(e.source, "--as") {
+		drop = "unset PINSH_OPERATOR"
+	}
+	return fmt.Sprintf("%s: acting for another operator needs the CsAdministrator role, and %s (the OS account running pinsh) does not have it in %s; nothing was run. "+
+		"To act as yourself, %s; to try another operator's view, use --demo or pinsh test; or ask a CsAdministrator to run add_role_member(\"CsAdministrator\", %q)",
+		e.source, e.account, e.path, drop, e.account)
+}
+
+// authorizeActing lets the account act for the operator --as (or
+// PINSH_OPERATOR) names on a real database only if the account is a
+// CsAdministrator there; a refusal is audited. It reads the roles before
+// anything runs, so a refused run changes nothing but the audit log.
+func authorizeActing(cfg *config, db *database, clock *builtins.Clock) error {
+	if cfg.demo || cfg.actedBy == "" {
+		return nil
+	}
+	ctx := context.Background()
+	roles, err := db.conn.RolesOf(ctx, cfg.actedBy)
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if strings.EqualFold(r.Identity, store.CsAdministrator) {
+			return nil
+		}
+	}
+	refused := &actingError{source: cfg.asSource, account: cfg.actedBy, path: db.path}
+	if err := db.conn.Audit(ctx, store.Op{Operator: cfg.actedBy, Now: clock.Now()}, store.AuditEntry{
+		Action: "act_as", Target: cfg.as, Outcome: "denied", Detail: "not a CsAdministrator",
+	}); err != nil {
+		return errors.Join(refused, fmt.Errorf("audit the refusal: %w", err))
+	}
+	return refused
 }

@@ -42,11 +42,15 @@ func (a *app) runGenerate(cfg *config) int {
 	defer db.close()
 	// Open now, so that a busy, foreign or newer database is reported as
 	// such, before anything else.
-	if _, err := db.conn.open(); err != nil {
+	if _, err := db.conn.write(); err != nil {
 		fmt.Fprintln(a.stderr, "pinsh generate:", err)
 		return exitDatabase
 	}
-	sh := builtins.New(builtins.Config{Store: db.conn, Clock: clock, Operator: cfg.as})
+	if err := authorizeActing(cfg, db, clock); err != nil {
+		fmt.Fprintln(a.stderr, "pinsh generate:", err)
+		return exitDatabase
+	}
+	sh := builtins.New(builtins.Config{Store: db.conn, Clock: clock, Operator: cfg.as, ActedBy: cfg.actedBy})
 	// Authorize audits a denial, as the builtins do.
 	if err := sh.Authorize(ctx, generateRole); err != nil {
 		fmt.Fprintln(a.stderr, "pinsh generate: adding users needs the rights of import_users:", err)
@@ -57,7 +61,7 @@ func (a *app) runGenerate(cfg *config) int {
 		return exitOK
 	}
 	db.conn.progress.begin()
-	err = sample.Generate(ctx, db.conn, store.Op{Operator: cfg.as, Now: clock.Now()}, cfg.count, nil)
+	err = sample.Generate(ctx, db.conn, store.Op{Operator: cfg.as, ActedBy: cfg.actedBy, Now: clock.Now()}, cfg.count, nil)
 	committed := db.conn.progress.committed()
 	db.conn.progress.done()
 	switch {

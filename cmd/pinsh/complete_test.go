@@ -150,7 +150,7 @@ func TestCompleteBusy(t *testing.T) {
 func TestCompleteWhileRunning(t *testing.T) {
 	r := testREPL(t)
 	c := &completer{r: r}
-	if _, err := r.db.conn.open(); err != nil {
+	if _, err := r.db.conn.read(); err != nil {
 		t.Fatal(err)
 	}
 	r.cancel = func() {}

@@ -5,11 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/pinsh/pinsh/store/boltstore"
 )
 
 // Exit statuses (design §2).
@@ -42,17 +43,28 @@ type config struct {
 	dbPath  string
 	keyPath string
 	demo    bool
-	as      string
-	asGiven bool      // --as was on the command line (pinsh test ignores PINSH_OPERATOR)
-	now     time.Time // zero: the wall clock
-	whatIf  bool
-	output  string // "" (choose by terminal), table, json, jsonl, csv
-	timeout time.Duration
-	code    string   // -c
-	file    string   // script, import file
-	args    []string // script arguments, test paths
-	count   int      // generate N
-	junit   string   // test --junit FILE
+	// as is the operator: until resolveOperator, what --as or
+	// PINSH_OPERATOR asked for ("" neither); after it, who acts.
+	as       string
+	asGiven  bool   // --as was on the command line (pinsh test ignores PINSH_OPERATOR)
+	asSource string // how an operator was asked for, for messages: `--as "x"`, or `PINSH_OPERATOR="x" (environment)`
+	// account is who runs pinsh as the database backend knows it: on a
+	// file database the OS account (boltstore.Operator).
+	account string
+	// actedBy is the account when it acts for another operator (as): it
+	// must be a CsAdministrator (see app.authorizeActing), and the audit
+	// log records both.
+	actedBy   string
+	dbDefault bool      // the database path is the default one, not --db or PINSH_DB
+	now       time.Time // zero: the wall clock
+	whatIf    bool
+	output    string // "" (choose by terminal), table, json, jsonl, csv
+	timeout   time.Duration
+	code      string   // -c
+	file      string   // script, import file
+	args      []string // script arguments, test paths
+	count     int      // generate N
+	junit     string   // test --junit FILE
 
 	// ignoredWithDemo lists the flags --demo makes pointless (--db, --key),
 	// for a warning.
@@ -96,7 +108,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	fs.StringVar(&c.dbPath, "db", getenv("PINSH_DB"), "database `PATH` (env PINSH_DB; default $XDG_DATA_HOME/pinsh/pinsh.db)")
 	fs.StringVar(&c.keyPath, "key", getenv("PINSH_KEY_FILE"), "PIN hashing key `FILE`, kept apart from the database (env PINSH_KEY_FILE; default $XDG_CONFIG_HOME/pinsh/pin.key)")
 	fs.BoolVar(&c.demo, "demo", false, "use a fresh temporary database seeded with the sample directory")
-	fs.StringVar(&c.as, "as", getenv("PINSH_OPERATOR"), "operator `NAME` for roles and the audit log (env PINSH_OPERATOR, which pinsh test ignores; default the OS login name)")
+	fs.StringVar(&c.as, "as", getenv("PINSH_OPERATOR"), "act as operator `NAME` for roles and the audit log: free with --demo and pinsh test; on a real database only for a CsAdministrator, audited as both (env PINSH_OPERATOR, which pinsh test ignores; default: the OS account)")
 	nowFlag := fs.String("now", getenv("PINSH_NOW"), "freeze the clock at an RFC 3339 `TIME` (env PINSH_NOW)")
 	fs.BoolVar(&c.whatIf, "whatif", false, "every mutating builtin only says what it would do")
 	fs.StringVar(&c.output, "output", "", "output `FORMAT`: table, json, jsonl, csv (default: table on a terminal, jsonl otherwise)")
@@ -123,6 +135,12 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	c.asGiven = given["as"]
+	switch {
+	case c.asGiven:
+		c.asSource = fmt.Sprintf("--as %q", c.as)
+	case c.as != "":
+		c.asSource = fmt.Sprintf("PINSH_OPERATOR=%q (environment)", c.as)
+	}
 	if c.demo {
 		for _, name := range []string{"db", "key"} {
 			if given[name] {
@@ -205,12 +223,29 @@ func parseCount(s string) (int, error) {
 	return n, nil
 }
 
-// resolvePaths fills in the operator name and, unless --demo makes them
-// temporary, the default database and key paths (XDG base directories).
-func (c *config) resolvePaths(getenv func(string) string) error {
-	if c.as == "" {
-		c.as = loginName(getenv)
+// resolveOperator decides who acts, given the account running pinsh.
+// With --demo the operator is whoever --as names (default the account): the
+// database is a throw-away sample. On a real database it is the account;
+// --as or PINSH_OPERATOR naming someone else makes the account act for
+// them, which app.authorizeActing allows only to a CsAdministrator.
+func (c *config) resolveOperator(account string) {
+	c.account = account
+	switch {
+	case c.as == "":
+		c.as = account
+	case c.demo:
+	case strings.EqualFold(strings.TrimSpace(c.as), account):
+		c.as = account
+	default:
+		c.actedBy = account
 	}
+}
+
+// resolvePaths fills in the operator (see resolveOperator) and, unless
+// --demo makes them temporary, the default database and key paths (XDG
+// base directories).
+func (c *config) resolvePaths(getenv func(string) string) error {
+	c.resolveOperator(boltstore.Operator())
 	if c.demo {
 		return nil
 	}
@@ -229,7 +264,7 @@ func (c *config) resolvePaths(getenv func(string) string) error {
 		if err != nil {
 			return err
 		}
-		c.dbPath = filepath.Join(d, "pinsh", "pinsh.db")
+		c.dbPath, c.dbDefault = filepath.Join(d, "pinsh", "pinsh.db"), true
 	}
 	if c.keyPath == "" {
 		d, err := xdg("XDG_CONFIG_HOME", ".config")
@@ -250,16 +285,4 @@ func historyPath(getenv func(string) string) string {
 		return filepath.Join(home, ".local", "state", "pinsh", "history")
 	}
 	return ""
-}
-
-func loginName(getenv func(string) string) string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username
-	}
-	for _, env := range []string{"USER", "LOGNAME"} {
-		if v := getenv(env); v != "" {
-			return v
-		}
-	}
-	return fmt.Sprintf("uid%d", os.Getuid())
 }

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -34,9 +36,16 @@ func (a *app) openDatabase(ctx context.Context, cfg *config, clock *builtins.Clo
 		shown = a.stderr
 	}
 	if !cfg.demo {
-		opts := boltstore.Options{KeyFile: cfg.keyPath, Creator: cfg.as, Now: clock.Now}
+		// The account creating a database is its first CsAdministrator,
+		// whoever it acts for. The default path's directories are made; a
+		// --db path's directory must exist, so that a mistyped path is an
+		// error rather than a new empty database.
+		opts := boltstore.Options{KeyFile: cfg.keyPath, Creator: cfg.account, Now: clock.Now, CreateDir: cfg.dbDefault}
 		conn := newDBConn(cfg.dbPath, opts)
 		conn.progress = newProgress(shown)
+		conn.created = func(path string) {
+			fmt.Fprintf(a.stderr, "pinsh: created a new database %s; %s is its CsAdministrator\n", path, cfg.account)
+		}
 		return &database{conn: conn, path: cfg.dbPath, label: filepath.Base(cfg.dbPath)}, nil
 	}
 	demo := a.demo
@@ -112,14 +121,23 @@ func (e *openError) Unwrap() error { return e.err }
 // another pinsh use the database while this one waits at the prompt. Streams
 // and records outlive a Close: reads resume by key, and the next use opens
 // the file again.
+//
+// Reads open the file read-only: they write nothing, work on a read-only
+// file and on a full disk, and share the file with other readers. The
+// first write of a session reopens it for writing (streams resume by key,
+// as after any Close).
 type dbConn struct {
 	path     string
 	opts     boltstore.Options
 	progress *progress // counts committed changes; nil: not shown
 	demo     *demoDir  // --demo: the directory the file lives in; nil otherwise
+	// created is told when opening the file created a new database.
+	created func(path string)
 
-	mu sync.Mutex
-	st *boltstore.Store
+	mu       sync.Mutex
+	st       *boltstore.Store
+	writable bool                // st was opened for writing
+	checked  boltstore.FileStamp // the file as last checked whole (see boltstore.Options.Checked)
 }
 
 var _ store.Store = (*dbConn)(nil)
@@ -128,38 +146,59 @@ func newDBConn(path string, opts boltstore.Options) *dbConn {
 	return &dbConn{path: path, opts: opts}
 }
 
-// open returns the open store, opening the file if needed. It fails with an
+// read returns the store opened at least for reading. It fails with an
 // *openError.
-func (c *dbConn) open() (store.Store, error) {
+func (c *dbConn) read() (store.Store, error) { return c.open(false, 0) }
+
+// write returns the store opened for writing. It fails with an
+// *openError.
+func (c *dbConn) write() (store.Store, error) { return c.open(true, 0) }
+
+// open returns the open store, opening the file if needed, for writing when
+// write is set (a store open only for reading is reopened); wait is the
+// lock timeout (0: the usual one). It fails with an *openError.
+func (c *dbConn) open(write bool, wait time.Duration) (store.Store, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.st == nil {
-		if err := c.openStore(c.opts); err != nil {
-			return nil, err
-		}
+	if c.st != nil && (c.writable || !write) {
+		return c.st, nil
+	}
+	c.closeLocked()
+	opts := c.opts
+	opts.Checked = c.checked
+	if wait > 0 {
+		opts.LockTimeout = wait
+	}
+	// A file that does not exist yet is created, by a read too: a new
+	// database has its creator as CsAdministrator and nothing else.
+	_, statErr := os.Stat(c.path)
+	opts.ReadOnly = !write && statErr == nil
+	err := c.openStore(opts)
+	if errors.Is(err, store.ErrReadOnly) && opts.ReadOnly {
+		// An older schema: migrating it writes.
+		opts.ReadOnly = false
+		err = c.openStore(opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.writable = !opts.ReadOnly
+	if c.st.Created() && c.created != nil {
+		c.created(c.path)
 	}
 	return c.st, nil
 }
 
-// tryOpen is open with a lock timeout of wait instead of the usual one, for
-// work that had better give up than keep the admin waiting (completion).
+// tryOpen opens the store for reading with a lock timeout of wait instead
+// of the usual one, for work that had better give up than keep the admin
+// waiting (completion).
 func (c *dbConn) tryOpen(wait time.Duration) (store.Store, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.st == nil {
-		opts := c.opts
-		opts.LockTimeout = wait
-		if err := c.openStore(opts); err != nil {
-			return nil, err
-		}
-	}
-	return c.st, nil
+	return c.open(false, wait)
 }
 
 // openStore opens the file into c.st; c.mu is held. A --demo file is
 // opened only while its directory is there: once a signal handler has
-// removed it, opening would make it again (boltstore.Open makes the
-// directory of a new database) and leave it behind.
+// removed it, opening would make a new database and leave it behind.
 func (c *dbConn) openStore(opts boltstore.Options) error {
 	open := func() error {
 		st, err := boltstore.Open(c.path, opts)
@@ -180,10 +219,17 @@ func (c *dbConn) openStore(opts boltstore.Options) error {
 func (c *dbConn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.closeLocked()
+}
+
+func (c *dbConn) closeLocked() error {
 	if c.st == nil {
 		return nil
 	}
 	err := c.st.Close()
+	if stamp := c.st.Checked(); stamp != (boltstore.FileStamp{}) {
+		c.checked = stamp
+	}
 	c.st = nil
 	return err
 }
@@ -212,7 +258,7 @@ func (c *dbConn) release() error {
 }
 
 func (c *dbConn) CreateUser(ctx context.Context, op store.Op, u store.User) (store.User, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return store.User{}, err
 	}
@@ -220,7 +266,7 @@ func (c *dbConn) CreateUser(ctx context.Context, op store.Op, u store.User) (sto
 }
 
 func (c *dbConn) UpdateUser(ctx context.Context, op store.Op, u store.User) (store.User, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return store.User{}, err
 	}
@@ -228,7 +274,7 @@ func (c *dbConn) UpdateUser(ctx context.Context, op store.Op, u store.User) (sto
 }
 
 func (c *dbConn) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +284,7 @@ func (c *dbConn) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserI
 }
 
 func (c *dbConn) Users(ctx context.Context, ids []store.UserID) ([]store.User, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +292,7 @@ func (c *dbConn) Users(ctx context.Context, ids []store.UserID) ([]store.User, e
 }
 
 func (c *dbConn) FindUsers(ctx context.Context, identity string) ([]store.User, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +300,7 @@ func (c *dbConn) FindUsers(ctx context.Context, identity string) ([]store.User, 
 }
 
 func (c *dbConn) ScanUsers(ctx context.Context, q store.UserQuery, after store.UserID, limit int) ([]store.User, store.UserID, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -262,7 +308,7 @@ func (c *dbConn) ScanUsers(ctx context.Context, q store.UserQuery, after store.U
 }
 
 func (c *dbConn) ScanPinInfos(ctx context.Context, q store.UserQuery, after store.UserID, limit int) ([]store.PinInfo, store.UserID, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -270,7 +316,7 @@ func (c *dbConn) ScanPinInfos(ctx context.Context, q store.UserQuery, after stor
 }
 
 func (c *dbConn) ImportUsers(ctx context.Context, op store.Op, rows iter.Seq[store.ImportRow], progress func(int)) (store.ImportReport, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return store.ImportReport{}, err
 	}
@@ -283,7 +329,7 @@ func (c *dbConn) ImportUsers(ctx context.Context, op store.Op, rows iter.Seq[sto
 }
 
 func (c *dbConn) LoadUsers(ctx context.Context, op store.Op, rows iter.Seq[store.LoadRow], progress func(int)) (store.ImportReport, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return store.ImportReport{}, err
 	}
@@ -296,7 +342,7 @@ func (c *dbConn) LoadUsers(ctx context.Context, op store.Op, rows iter.Seq[store
 }
 
 func (c *dbConn) PinInfos(ctx context.Context, ids []store.UserID) ([]store.PinInfo, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +350,7 @@ func (c *dbConn) PinInfos(ctx context.Context, ids []store.UserID) ([]store.PinI
 }
 
 func (c *dbConn) SetPins(ctx context.Context, op store.Op, reqs []store.SetPinRequest) ([]store.SetPinResult, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +366,7 @@ func (c *dbConn) SetPins(ctx context.Context, op store.Op, reqs []store.SetPinRe
 }
 
 func (c *dbConn) LockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +376,7 @@ func (c *dbConn) LockPins(ctx context.Context, op store.Op, ids []store.UserID) 
 }
 
 func (c *dbConn) UnlockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +386,7 @@ func (c *dbConn) UnlockPins(ctx context.Context, op store.Op, ids []store.UserID
 }
 
 func (c *dbConn) VerifyPin(ctx context.Context, op store.Op, id store.UserID, pin string) (store.VerifyResult, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return store.VerifyResult{}, err
 	}
@@ -348,7 +394,7 @@ func (c *dbConn) VerifyPin(ctx context.Context, op store.Op, id store.UserID, pi
 }
 
 func (c *dbConn) Policies(ctx context.Context) ([]store.Policy, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +402,7 @@ func (c *dbConn) Policies(ctx context.Context) ([]store.Policy, error) {
 }
 
 func (c *dbConn) Policy(ctx context.Context, identity string) (store.Policy, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return store.Policy{}, err
 	}
@@ -364,7 +410,7 @@ func (c *dbConn) Policy(ctx context.Context, identity string) (store.Policy, err
 }
 
 func (c *dbConn) NewPolicy(ctx context.Context, op store.Op, identity string, changes store.PolicyChanges) (store.Policy, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return store.Policy{}, err
 	}
@@ -372,7 +418,7 @@ func (c *dbConn) NewPolicy(ctx context.Context, op store.Op, identity string, ch
 }
 
 func (c *dbConn) SetPolicy(ctx context.Context, op store.Op, identity string, changes store.PolicyChanges) (store.Policy, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return store.Policy{}, err
 	}
@@ -380,7 +426,7 @@ func (c *dbConn) SetPolicy(ctx context.Context, op store.Op, identity string, ch
 }
 
 func (c *dbConn) RemovePolicy(ctx context.Context, op store.Op, identity string) error {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return err
 	}
@@ -388,7 +434,7 @@ func (c *dbConn) RemovePolicy(ctx context.Context, op store.Op, identity string)
 }
 
 func (c *dbConn) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserID, name string) ([]store.ItemResult, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +444,7 @@ func (c *dbConn) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserI
 }
 
 func (c *dbConn) EffectivePolicy(ctx context.Context, id store.UserID) (store.Policy, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return store.Policy{}, err
 	}
@@ -406,7 +452,7 @@ func (c *dbConn) EffectivePolicy(ctx context.Context, id store.UserID) (store.Po
 }
 
 func (c *dbConn) Roles(ctx context.Context) ([]store.Role, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +460,7 @@ func (c *dbConn) Roles(ctx context.Context) ([]store.Role, error) {
 }
 
 func (c *dbConn) NewRole(ctx context.Context, op store.Op, identity, template string) (store.Role, error) {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return store.Role{}, err
 	}
@@ -422,7 +468,7 @@ func (c *dbConn) NewRole(ctx context.Context, op store.Op, identity, template st
 }
 
 func (c *dbConn) RemoveRole(ctx context.Context, op store.Op, identity string) error {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return err
 	}
@@ -430,7 +476,7 @@ func (c *dbConn) RemoveRole(ctx context.Context, op store.Op, identity string) e
 }
 
 func (c *dbConn) AddRoleMember(ctx context.Context, op store.Op, role, member string) error {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return err
 	}
@@ -438,7 +484,7 @@ func (c *dbConn) AddRoleMember(ctx context.Context, op store.Op, role, member st
 }
 
 func (c *dbConn) RemoveRoleMember(ctx context.Context, op store.Op, role, member string) error {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return err
 	}
@@ -446,7 +492,7 @@ func (c *dbConn) RemoveRoleMember(ctx context.Context, op store.Op, role, member
 }
 
 func (c *dbConn) RolesOf(ctx context.Context, operator string) ([]store.Role, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +500,7 @@ func (c *dbConn) RolesOf(ctx context.Context, operator string) ([]store.Role, er
 }
 
 func (c *dbConn) Audit(ctx context.Context, op store.Op, e store.AuditEntry) error {
-	st, err := c.open()
+	st, err := c.write()
 	if err != nil {
 		return err
 	}
@@ -462,7 +508,7 @@ func (c *dbConn) Audit(ctx context.Context, op store.Op, e store.AuditEntry) err
 }
 
 func (c *dbConn) ScanAudit(ctx context.Context, q store.AuditQuery, afterSeq uint64, limit int) ([]store.AuditEntry, uint64, error) {
-	st, err := c.open()
+	st, err := c.read()
 	if err != nil {
 		return nil, 0, err
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/pinsh/pinsh/store/boltstore"
 )
 
 // TestMain lets the test binary act as pinsh: testscript installs it as the
@@ -51,7 +53,9 @@ func TestScript(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, "home")
 			env.Setenv("HOME", home)
-			env.Setenv("PINSH_OPERATOR", "admin")
+			// The operator is the OS account running the tests; ME
+			// names it, for scripts to match.
+			env.Setenv("ME", boltstore.Operator())
 			env.Setenv("SCRIPTS", scripts)
 			return os.MkdirAll(home, 0o700)
 		},

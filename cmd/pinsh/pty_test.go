@@ -15,6 +15,8 @@ import (
 
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
+
+	"github.com/pinsh/pinsh/store/boltstore"
 )
 
 // The prompt, driven through a pseudo-terminal as an admin types at it.
@@ -41,12 +43,13 @@ type ptyPinsh struct {
 }
 
 // pinshEnv returns the environment of a pinsh run in dir: its own HOME and
-// XDG directories, and the operator "admin".
+// XDG directories. The operator is the OS account running the test
+// (me): PINSH_OPERATOR would make it act for another operator, which only
+// a CsAdministrator may.
 func pinshEnv(dir string) []string {
 	env := []string{
 		"HOME=" + filepath.Join(dir, "home"),
 		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
-		"PINSH_OPERATOR=admin",
 		"TERM=xterm",
 		"PATH=" + os.Getenv("PATH"),
 	}
@@ -157,7 +160,11 @@ func (p *ptyPinsh) wait() int {
 	return -1
 }
 
-const demoPrompt = `admin@demo> `
+// me is the OS account running the tests, as a regular expression: the
+// operator of every pinsh they start.
+var me = regexp.QuoteMeta(boltstore.Operator())
+
+var demoPrompt = me + `@demo> `
 
 func TestPromptMultiLineEntry(t *testing.T) {
 	dir := t.TempDir()
@@ -306,7 +313,7 @@ func TestPromptInterrupt(t *testing.T) {
 		t.Fatalf("generate: %v\n%s", err, out)
 	}
 	p := startPty(t, env, "--db", db)
-	prompt := `admin@big\.db> `
+	prompt := me + `@big\.db> `
 	p.expect(prompt)
 	p.send(`before := get_users() | pin_info | where({locked_by: "admin"}) | count` + keyEnter)
 	p.expect(prompt)
@@ -342,7 +349,7 @@ func TestPromptIdleDoesNotBlock(t *testing.T) {
 	env := pinshEnv(dir)
 	db := filepath.Join(dir, "shared.db")
 	p := startPty(t, env, "--db", db)
-	prompt := `admin@shared\.db> `
+	prompt := me + `@shared\.db> `
 	p.expect(prompt)
 	p.send(`get_users() | count` + keyEnter)
 	p.expect(`\n0\n`)
@@ -562,7 +569,7 @@ func TestWaitReleasesDatabase(t *testing.T) {
 	}
 
 	p := startPty(t, env, "--db", db)
-	prompt := `admin@shared\.db> `
+	prompt := me + `@shared\.db> `
 	p.expect(prompt)
 	p.send(`get_users() | lock_pin({confirm: true})` + keyEnter)
 	p.expect(`\(default is "Y"\): `)

@@ -59,7 +59,11 @@ func (a *app) repl(cfg *config) int {
 	defer db.close()
 	// Open the file once now, so that a busy, foreign or damaged database
 	// is reported before the prompt, and a new one is created.
-	if _, err := db.conn.open(); err != nil {
+	if _, err := db.conn.read(); err != nil {
+		fmt.Fprintln(a.stderr, "pinsh:", err)
+		return exitDatabase
+	}
+	if err := authorizeActing(cfg, db, clock); err != nil {
 		fmt.Fprintln(a.stderr, "pinsh:", err)
 		return exitDatabase
 	}
@@ -106,7 +110,7 @@ func (a *app) repl(cfg *config) int {
 	}()
 
 	fmt.Fprintf(r.term, "pinsh %s: database %s, operator %s. help lists the builtins; Ctrl-D exits.\n",
-		version(), db.where(), cfg.as)
+		version(), db.where(), operatorText(cfg))
 	for {
 		entry, err := r.readEntry()
 		switch {
@@ -140,7 +144,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 		r.hist = &history{path: p}
 	}
 	r.sh = builtins.New(builtins.Config{
-		Store: db.conn, Clock: clock, Operator: cfg.as, WhatIf: cfg.whatIf,
+		Store: db.conn, Clock: clock, Operator: cfg.as, ActedBy: cfg.actedBy, WhatIf: cfg.whatIf,
 		// The database is released while the admin thinks: another pinsh
 		// may use it meanwhile.
 		Prompter: releasingPrompter(db.conn, builtins.NewLinePrompter(&promptReader{r: r}, &r.pendingQuestion)),
@@ -167,6 +171,9 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 // continuation prompt of a multi-line entry, as wide as the prompt.
 func prompts(cfg *config, db *database) (prompt, cont string) {
 	prompt = cfg.as + "@" + db.label
+	if cfg.actedBy != "" {
+		prompt = cfg.actedBy + " as " + prompt
+	}
 	if cfg.whatIf {
 		prompt += " whatif"
 	}
@@ -380,4 +387,13 @@ func (p *promptReader) Read(b []byte) (int, error) {
 		return 0, err
 	}
 	return copy(b, line+"\n"), nil
+}
+
+// operatorText names the operator for the banner: "hd1", or "alice as hd1"
+// when the OS account alice acts for hd1.
+func operatorText(cfg *config) string {
+	if cfg.actedBy != "" {
+		return cfg.actedBy + " as " + cfg.as
+	}
+	return cfg.as
 }

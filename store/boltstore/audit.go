@@ -20,16 +20,18 @@ import (
 //
 //	mask(1) | [time: varint ns delta] | [operator] | [action] |
 //	target: uvarint shared prefix, uvarint shared suffix, middle string |
-//	[outcome] | [detail]
+//	[outcome] | [detail] | [acted by]
 //
 // where a field in brackets is present only when its mask bit says it
-// differs from the previous entry (detail: when not empty).
+// differs from the previous entry (detail: when not empty; acted by, from
+// schema 2: when not empty).
 const (
 	audTime = 1 << iota
 	audOperator
 	audAction
 	audOutcome
 	audDetail
+	audActedBy
 )
 
 const auditTarget = 4096
@@ -50,6 +52,9 @@ func appendAuditEntry(b []byte, prev, e *store.AuditEntry) []byte {
 	}
 	if e.Detail != "" {
 		m |= audDetail
+	}
+	if e.ActedBy != "" {
+		m |= audActedBy
 	}
 	b = append(b, m)
 	if m&audTime != 0 {
@@ -74,6 +79,9 @@ func appendAuditEntry(b []byte, prev, e *store.AuditEntry) []byte {
 	}
 	if m&audDetail != 0 {
 		b = appendStr(b, e.Detail)
+	}
+	if m&audActedBy != 0 {
+		b = appendStr(b, e.ActedBy)
 	}
 	return b
 }
@@ -126,6 +134,12 @@ func decodeAuditBlock(first uint64, v []byte, fn func(e *store.AuditEntry) bool)
 		if m&audDetail != 0 {
 			e.Detail = r.str()
 		}
+		if m&audActedBy != 0 {
+			e.ActedBy = r.str()
+		}
+		if m >= audActedBy<<1 {
+			corrupt("bad audit entry %d", seq)
+		}
 		if !fn(&e) {
 			return
 		}
@@ -142,7 +156,7 @@ type auditLog struct {
 
 func (l *auditLog) add(action, target, outcome, detail string) {
 	l.entries = append(l.entries, store.AuditEntry{
-		Time: l.op.Now, Operator: l.op.Operator, Action: action, Target: target, Outcome: outcome, Detail: detail,
+		Time: l.op.Now, Operator: l.op.Operator, ActedBy: l.op.ActedBy, Action: action, Target: target, Outcome: outcome, Detail: detail,
 	})
 }
 

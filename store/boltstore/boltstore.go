@@ -143,7 +143,8 @@ const (
 	magic       = "pinsh database"
 )
 
-// SchemaVersion is the schema version this code writes.
+// SchemaVersion is the first schema version; this code writes version
+// SchemaVersion + len(schemaMigrations()).
 const SchemaVersion = 1
 
 // migration upgrades a database from one schema version to the next, inside
@@ -152,7 +153,14 @@ type migration func(tx *bolt.Tx) error
 
 // schemaMigrations returns the migrations: entry i upgrades version i+1 to
 // i+2, so the newest version is 1+len(migrations). Version 1 is the first.
-func schemaMigrations() []migration { return nil }
+func schemaMigrations() []migration {
+	return []migration{
+		// 1 -> 2: audit entries may name the account that acted for the
+		// operator (audActedBy). Version 1 entries are valid as they are;
+		// the version keeps an older pinsh from misreading newer entries.
+		func(*bolt.Tx) error { return nil },
+	}
+}
 
 // Options configure Open.
 type Options struct {
@@ -278,10 +286,10 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 		if fi.Size() == 0 {
 			return nil, fmt.Errorf("open database %s: the file is empty (%w); remove it to create a new database there", path, store.ErrNotPinsh)
 		}
-		if err := checkMode(path, fi); err != nil {
+		if version, err = precheck(path, opts, target); err != nil {
 			return nil, err
 		}
-		if version, err = precheck(path, opts, target); err != nil {
+		if err := checkMode(path, fi); err != nil {
 			return nil, err
 		}
 		if version < target && opts.ReadOnly {
@@ -507,7 +515,7 @@ func (s *Store) prepare(target int, migs []migration) error {
 			return err
 		}
 		if version == 0 {
-			return s.initSchema(tx)
+			return s.initSchema(tx, target)
 		}
 		for ; version < target; version++ {
 			if err := migs[version-1](tx); err != nil {
@@ -529,7 +537,7 @@ func putSchema(tx *bolt.Tx, version int) error {
 
 // initSchema creates the buckets, the global policy, the standard roles with
 // the creator as CsAdministrator, and the first audit entry.
-func (s *Store) initSchema(tx *bolt.Tx) error {
+func (s *Store) initSchema(tx *bolt.Tx, version int) error {
 	if s.opts.Creator == "" {
 		return fmt.Errorf("create database %s: no operator given to become its first CsAdministrator", s.path)
 	}
@@ -543,7 +551,7 @@ func (s *Store) initSchema(tx *bolt.Tx) error {
 	if err := meta.Put([]byte(metaMagic), []byte(magic)); err != nil {
 		return err
 	}
-	if err := putSchema(tx, SchemaVersion); err != nil {
+	if err := putSchema(tx, version); err != nil {
 		return err
 	}
 	if err := meta.Put([]byte(metaCreated), appendTime(nil, now)); err != nil {

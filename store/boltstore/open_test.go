@@ -195,18 +195,20 @@ func editMeta(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 
 func TestNewerSchema(t *testing.T) {
 	path, opts := newDB(t)
-	editMeta(t, path, func(tx *bolt.Tx) error { return putSchema(tx, SchemaVersion+1) })
-	wantOpenErr(t, path, opts, store.ErrNewerSchema, "use a newer pinsh", fmt.Sprint(SchemaVersion+1))
+	newer := SchemaVersion + len(schemaMigrations()) + 1
+	editMeta(t, path, func(tx *bolt.Tx) error { return putSchema(tx, newer) })
+	wantOpenErr(t, path, opts, store.ErrNewerSchema, "use a newer pinsh", fmt.Sprint(newer))
 }
 
 func TestMigrationHook(t *testing.T) {
 	path, opts := newDB(t)
+	current := SchemaVersion + len(schemaMigrations())
 	calls := 0
-	migs := []migration{func(tx *bolt.Tx) error {
+	migs := append(schemaMigrations(), func(tx *bolt.Tx) error {
 		calls++
-		_, err := tx.CreateBucket([]byte("v2"))
+		_, err := tx.CreateBucket([]byte("next"))
 		return err
-	}}
+	})
 	for range 2 {
 		s, err := open(path, opts, migs)
 		if err != nil {
@@ -219,28 +221,42 @@ func TestMigrationHook(t *testing.T) {
 	}
 	db, _ := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	db.View(func(tx *bolt.Tx) error {
-		if v := binary.BigEndian.Uint32(tx.Bucket([]byte(bucketMeta)).Get([]byte(metaSchema))); v != 2 || tx.Bucket([]byte("v2")) == nil {
+		if v := binary.BigEndian.Uint32(tx.Bucket([]byte(bucketMeta)).Get([]byte(metaSchema))); int(v) != current+1 || tx.Bucket([]byte("next")) == nil {
 			t.Errorf("after migration: schema %d", v)
 		}
 		return nil
 	})
 	db.Close()
-	// This code knows version 1 only.
+	// This code knows the current version only.
 	wantOpenErr(t, path, opts, store.ErrNewerSchema)
+
+	// A version 1 file (before audit entries named who acted for the
+	// operator) opens and is migrated; its audit log reads as before.
+	path1, opts1 := newDB(t)
+	editMeta(t, path1, func(tx *bolt.Tx) error { return putSchema(tx, 1) })
+	s1, err := Open(path1, opts1)
+	if err != nil {
+		t.Fatalf("open a version 1 file: %v", err)
+	}
+	if es, _, err := s1.ScanAudit(bg, store.AuditQuery{}, 0, 10); err != nil || len(es) == 0 {
+		t.Errorf("audit of a migrated file: %v %v", es, err)
+	}
+	s1.Close()
 
 	// A failing migration leaves the file as it was.
 	path2, _ := newDB(t)
+	editMeta(t, path2, func(tx *bolt.Tx) error { return putSchema(tx, 1) })
 	before, _ := os.ReadFile(path2)
-	_, err := open(path2, opts, []migration{func(tx *bolt.Tx) error { return errors.New("boom") }})
+	_, err = open(path2, opts, []migration{func(tx *bolt.Tx) error { return errors.New("boom") }})
 	if err == nil || !strings.Contains(err.Error(), "migrate") {
 		t.Errorf("failing migration: %v", err)
 	}
+	unchanged(t, path2, before)
 	if s, err := Open(path2, opts); err != nil {
 		t.Errorf("after a failed migration: %v", err)
 	} else {
 		s.Close()
 	}
-	_ = before
 }
 
 func TestDamaged(t *testing.T) {

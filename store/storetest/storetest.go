@@ -963,6 +963,26 @@ func testAudit(t *testing.T, s store.Store) {
 	if err := s.Audit(ctx, op(T0()), store.AuditEntry{}); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("audit entry without action: %v", err)
 	}
+	// An account acting for another operator (pinsh --as): the entry names
+	// both, and the operator filter finds it by either; entries after it
+	// do not inherit it.
+	acting := store.Op{Operator: "helpdesk1", ActedBy: "alice", Now: t1.Add(4 * time.Minute)}
+	if _, err := s.UnlockPins(ctx, acting, []store.UserID{ken.ID}); err != nil {
+		t.Fatal(err)
+	}
+	s.LockPins(ctx, store.Op{Operator: "helpdesk1", Now: t1.Add(5 * time.Minute)}, []store.UserID{ken.ID})
+	for _, who := range []string{"Alice", "helpdesk1"} {
+		es := scanAudit(t, s, store.AuditQuery{Operator: who, Since: t1.Add(4 * time.Minute)}, 100)
+		if len(es) == 0 || es[0].Operator != "helpdesk1" || es[0].ActedBy != "alice" || es[0].Action != "unlock_pin" {
+			t.Errorf("operator filter %q: %+v; want the unlock by alice as helpdesk1", who, es)
+		}
+		if who == "Alice" && len(es) != 1 {
+			t.Errorf("operator filter %q: %d entries, want 1", who, len(es))
+		}
+		if who == "helpdesk1" && (len(es) != 2 || es[1].ActedBy != "") {
+			t.Errorf("operator filter %q: %+v; want the lock after it without acted_by", who, es)
+		}
+	}
 	// Many entries span several chunks and blocks, and resume exactly.
 	var ids []store.UserID
 	for i := range 300 {
@@ -971,8 +991,8 @@ func testAudit(t *testing.T, s store.Store) {
 	if n := len(scanAudit(t, s, store.AuditQuery{Action: "new_user"}, 7)); n != 301 {
 		t.Errorf("%d new_user entries, want 301", n)
 	}
-	if n := len(scanAudit(t, s, store.AuditQuery{}, 1000)); n != len(all)+300 {
-		t.Errorf("%d entries, want %d", n, len(all)+300)
+	if n := len(scanAudit(t, s, store.AuditQuery{}, 1000)); n != len(all)+2+300 {
+		t.Errorf("%d entries, want %d", n, len(all)+2+300)
 	}
 }
 
