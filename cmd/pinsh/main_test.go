@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -59,6 +61,27 @@ func TestScript(t *testing.T) {
 			env.Setenv("SCRIPTS", scripts)
 			return os.MkdirAll(home, 0o700)
 		},
+		// [tinyfs]: a tmpfs can be mounted here (see the tinyfs command).
+		// [root]: the tests run as root, whom file modes do not stop.
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				return os.Geteuid() == 0, nil
+			case "tinyfs":
+			default:
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			dir, err := os.MkdirTemp("", "pinsh-tinyfs-")
+			if err != nil {
+				return false, err
+			}
+			defer os.Remove(dir)
+			if mountTmpfs(dir, "64k") != nil {
+				return false, nil
+			}
+			unmount(dir)
+			return true, nil
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// lockdb PATH holds the lock of the database file PATH, as
 			// another pinsh running a script does, until unlockdb.
@@ -101,6 +124,55 @@ func TestScript(t *testing.T) {
 					}
 					return meta.Put([]byte("schema"), binary.BigEndian.AppendUint32(nil, uint32(n)))
 				}))
+			},
+			// sha256 FILE prints the file's SHA-256, so that a script can
+			// keep it (cp stdout before.sum) and show later that the file
+			// did not change (cmp stdout before.sum).
+			"sha256": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: sha256 FILE")
+				}
+				data, err := os.ReadFile(ts.MkAbs(args[0]))
+				ts.Check(err)
+				fmt.Fprintf(ts.Stdout(), "%x\n", sha256.Sum256(data))
+			},
+			// cutblock PATH BUCKET cuts the middle value of a bucket of the
+			// pinsh database PATH in half, as damage in the middle of the
+			// file would: Open's quick check (first and last blocks) does
+			// not see it.
+			"cutblock": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: cutblock PATH BUCKET")
+				}
+				db, err := bolt.Open(ts.MkAbs(args[0]), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+				ts.Check(err)
+				defer db.Close()
+				ts.Check(db.Update(func(tx *bolt.Tx) error {
+					b := tx.Bucket([]byte(args[1]))
+					if b == nil {
+						return fmt.Errorf("%s: no bucket %s", args[0], args[1])
+					}
+					var keys [][]byte
+					b.ForEach(func(k, _ []byte) error { keys = append(keys, bytes.Clone(k)); return nil })
+					if len(keys) < 3 {
+						return fmt.Errorf("%s: bucket %s has only %d values", args[0], args[1], len(keys))
+					}
+					mid := keys[len(keys)/2]
+					v := b.Get(mid)
+					return b.Put(mid, bytes.Clone(v[:len(v)/2]))
+				}))
+			},
+			// tinyfs DIR SIZE mounts a tmpfs of SIZE (e.g. 2m) on DIR, to
+			// fill it up. Guard it with [tinyfs]: only root (as on CI)
+			// can mount one.
+			"tinyfs": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: tinyfs DIR SIZE")
+				}
+				dir := ts.MkAbs(args[0])
+				ts.Check(os.MkdirAll(dir, 0o700))
+				ts.Check(mountTmpfs(dir, args[1]))
+				ts.Defer(func() { unmount(dir) })
 			},
 			// mode PERM PATH checks a file's permission bits.
 			"mode": func(ts *testscript.TestScript, neg bool, args []string) {
