@@ -90,7 +90,7 @@ func checkBlocks(b *bolt.Bucket, name string) {
 			prev = append(prev[:0], r.key...)
 			switch name {
 			case bucketUsers:
-				decodeUser(keyUID(r.key), r.val)
+				decodeUserStr(keyUID(r.key), r.valString())
 			case bucketPins:
 				keyUID(r.key)
 				decodePin(r.val, &pin)
