@@ -18,6 +18,7 @@ func TestExamples(t *testing.T) {
 	for _, b := range New(Config{}).Builtins() {
 		for i, ex := range b.Examples {
 			t.Run(b.Name, func(t *testing.T) {
+				t.Chdir(t.TempDir()) // for the examples that write files
 				ts := newTestShell(t)
 				out, stderr, err := ts.run(ex.Code)
 				if err != nil {

@@ -90,7 +90,7 @@ type applyFunc func(ctx context.Context, op store.Op, ids []store.UserID) ([]sto
 
 // targetWalk is one pass of a target-taking builtin over its input: what
 // to call it in WhatIf and Confirm texts, its options, how many targets to
-// commit at once, and commit itself. walkTargets fills in the counts.
+// commit at once, and commit itself. next fills in the counts.
 type targetWalk struct {
 	name   string
 	opts   options
@@ -101,79 +101,97 @@ type targetWalk struct {
 	unresolved int // input items that named no user (reported)
 	whatIf     int // targets only described (whatif)
 	declined   int // targets the admin said No to
+
+	sh      *Shell
+	env     *lang.Env
+	in      *lang.Stream
+	conf    confirmer
+	queue   []target // resolved, not yet in a batch
+	pending []target // the batch being gathered
+	inBatch map[store.UserID]bool
+	eof     bool
 }
 
-// walkTargets reads in, resolves its items to users, describes them
-// (whatif) or asks about them (confirm), and commits the rest in batches,
-// each user once per batch. It reads readChunk items at a time and keeps
+// walk starts a pass of w over in (see targetWalk.next).
+func (sh *Shell) walk(env *lang.Env, in *lang.Stream, w *targetWalk) *targetWalk {
+	w.sh, w.env, w.in = sh, env, in
+	w.conf = confirmer{prompter: sh.cfg.Prompter}
+	w.inBatch = map[store.UserID]bool{}
+	if w.opts.errorAction == Stop || w.opts.confirm {
+		w.batch = 1
+	}
+	return w
+}
+
+// next reads the input, resolves its items to users, describes them
+// (whatif) or asks about them (confirm), and commits the next batch of the
+// rest, each user once per batch. It returns false at the end of the input,
+// when it committed nothing. It reads readChunk items at a time and keeps
 // only the targets, so a batch costs memory for its keys, not its records.
 // With error_action "stop" or confirm it commits one target at a time:
 // nothing after a failing or declined target may change. If the input fails
 // or is interrupted, the batch being gathered is not committed.
-func (sh *Shell) walkTargets(env *lang.Env, in *lang.Stream, w *targetWalk) error {
-	ctx := env.Context()
-	conf := confirmer{prompter: sh.cfg.Prompter}
-	chunk, batch := readChunk, w.batch
-	if w.opts.errorAction == Stop || w.opts.confirm {
-		chunk, batch = 1, 1
+func (w *targetWalk) next(ctx context.Context) (bool, error) {
+	chunk := readChunk
+	if w.batch == 1 {
+		chunk = 1
 	}
-	var pending []target
-	inBatch := map[store.UserID]bool{}
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		err := w.commit(ctx, pending)
-		pending = pending[:0]
-		clear(inBatch)
-		return err
-	}
-	for {
-		items, err := in.Take(ctx, chunk)
-		if err != nil {
-			return err
-		}
-		if len(items) == 0 {
-			return flush()
-		}
-		targets, errs, err := sh.resolve(ctx, items)
-		if err != nil {
-			return err
-		}
-		for _, e := range errs {
-			w.unresolved++
-			if err := w.rep.report(e); err != nil {
-				return err
+	for len(w.pending) < w.batch {
+		if len(w.queue) == 0 {
+			if w.eof {
+				break
 			}
-		}
-		for _, t := range targets {
-			if inBatch[t.id] {
-				continue // named twice in one batch: act once
+			items, err := w.in.Take(ctx, chunk)
+			if err != nil {
+				return false, err
 			}
-			switch {
-			case w.opts.whatIf:
-				fmt.Fprintln(env.Stdout(), WhatIfText(w.name, t.identity))
-				w.whatIf++
+			if len(items) == 0 {
+				w.eof = true
+				break
+			}
+			targets, errs, err := w.sh.resolve(ctx, items)
+			if err != nil {
+				return false, err
+			}
+			for _, e := range errs {
+				w.unresolved++
+				if err := w.rep.report(e); err != nil {
+					return false, err
+				}
+			}
+			w.queue = targets
+			continue
+		}
+		t := w.queue[0]
+		w.queue = w.queue[1:]
+		if w.inBatch[t.id] {
+			continue // named twice in one batch: act once
+		}
+		switch {
+		case w.opts.whatIf:
+			fmt.Fprintln(w.env.Stdout(), WhatIfText(w.name, t.identity))
+			w.whatIf++
+			continue
+		case w.opts.confirm:
+			ok, err := w.conf.ok(w.name, t.identity)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				w.declined++
 				continue
-			case w.opts.confirm:
-				ok, err := conf.ok(w.name, t.identity)
-				if err != nil {
-					return err
-				}
-				if !ok {
-					w.declined++
-					continue
-				}
-			}
-			inBatch[t.id] = true
-			pending = append(pending, t)
-			if len(pending) >= batch { // counted in targets: one wildcard may name many
-				if err := flush(); err != nil {
-					return err
-				}
 			}
 		}
+		w.inBatch[t.id] = true
+		w.pending = append(w.pending, t) // counted in targets: one wildcard may name many
 	}
+	if len(w.pending) == 0 {
+		return false, nil
+	}
+	err := w.commit(ctx, w.pending)
+	w.pending = w.pending[:0]
+	clear(w.inBatch)
+	return true, err
 }
 
 // mutate runs a target-taking mutation (lock_pin, unlock_pin, ...) over in:
@@ -218,8 +236,15 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 			}
 			return nil
 		}}
-	if err := sh.walkTargets(env, in, w); err != nil {
-		return nil, err
+	sh.walk(env, in, w)
+	for {
+		more, err := w.next(env.Context())
+		if err != nil {
+			return nil, err
+		}
+		if !more {
+			break
+		}
 	}
 	sum.failed += w.unresolved
 	sum.changed += w.whatIf

@@ -40,6 +40,8 @@ type options struct {
 	force          bool // suppress the display of non-fatal errors
 	errorAction    ErrorAction
 	enforceHistory bool // set_pin only
+
+	overwrite bool // export_csv, export_jsonl only
 }
 
 // optionKeys lists, per key, how to apply it to options.
@@ -48,6 +50,7 @@ var optionKeys = map[string]func(o *options, v tengo.Object) error{
 	"confirm":         boolOption(func(o *options, b bool) { o.confirm = b }),
 	"force":           boolOption(func(o *options, b bool) { o.force = b }),
 	"enforce_history": boolOption(func(o *options, b bool) { o.enforceHistory = b }),
+	"overwrite":       boolOption(func(o *options, b bool) { o.overwrite = b }),
 	"error_action": func(o *options, v tengo.Object) error {
 		s, ok := v.(*tengo.String)
 		if !ok {

@@ -33,7 +33,11 @@ var (
 
 	summarySchema = lang.NewSchema("summary", "action", "changed", "skipped", "failed", "whatif").OneLine()
 
-	newPinSchema = lang.NewSchema("new_pin", "identity", "pin")
+	// newPinSchema is the record of a generated PIN: precious (see
+	// lang.Precious), so that it is always shown; givenPinSchema is the
+	// record of a PIN the admin gave (pin undefined).
+	newPinSchema   = lang.NewSchema("new_pin", "identity", "display_name", "pin").Precious()
+	givenPinSchema = lang.NewSchema("new_pin", "identity", "display_name", "pin")
 
 	verifySchema = lang.NewSchema("verify_result", "identity", "ok", "reason").OneLine()
 )

@@ -25,17 +25,25 @@ digits; leading zeros count), it must meet the user's effective PIN policy:
 minimum length, digits only, and, unless the policy allows common
 patterns, no repeated digits, no run of four or more consecutive digits
 and not the user's phone number or extension. Without a pin, a random PIN
-that meets the policy is generated. Returns one {identity, pin} record per
-user; pin is the generated PIN, shown this once and never stored or
-logged (undefined when you gave the PIN). A locked PIN must be unlocked
-first. PIN history is not enforced for admin resets, as in Lync; pass
-{enforce_history: true} to refuse a PIN the user had before. set_pin runs
-at once, even when its result is kept in a variable.
+that meets the policy is generated. Yields one {identity, display_name,
+pin} record per user; pin is the generated PIN, shown this once and never
+stored or logged (undefined when you gave the PIN). A locked PIN must be
+unlocked first. PIN history is not enforced for admin resets, as in Lync;
+pass {enforce_history: true} to refuse a PIN the user had before.
+set_pin sets PINs as its records are read, 256 at a time, and each batch's
+records are printed (or written, or handed to the script) before the next
+batch is set, so a generated PIN is never lost: its records may only be
+printed (a statement, in scripts too), written by export_csv or
+export_jsonl, collected, or read by a for loop; count, first, where, each
+and other stages after set_pin are refused before anything is set. If the
+run stops (Ctrl-C, timeout, error), the PINs set but not yet shown are
+printed then, with a note of how many were set. On a single target it
+runs at once and returns its record.
 opts: {whatif, confirm, force, error_action, enforce_history}.`,
 			Examples: []lang.Example{
 				{Code: `set_pin("aidan@litwareinc.com", "583920").identity`, Output: "sip:aidan@litwareinc.com\n"},
 				{Code: `len(set_pin("aidan@litwareinc.com").pin)`, Output: "6\n"},
-				{Code: `get_users() | pin_info | where({is_pin_set: false}) | set_pin | count`, Output: "1\n"},
+				{Code: `len(get_users() | pin_info | where({is_pin_set: false}) | set_pin | collect)`, Output: "1\n"},
 			},
 			Run: sh.setPin,
 		},
@@ -131,13 +139,16 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 	default:
 		return nil, errors.New("want set_pin(target[, pin][, opts])")
 	}
-	ctx := env.Context()
-	if err := sh.authorizeInput(ctx, "set_pin", in); err != nil {
+	if err := sh.authorizeInput(env.Context(), "set_pin", in); err != nil {
 		return nil, err
 	}
+	schema := newPinSchema
+	if pin != "" {
+		schema = givenPinSchema // nothing secret to deliver
+	}
 	rep := sh.reporter(env, "set_pin", opts)
-	var out []tengo.Object
-	w := &targetWalk{name: "set_pin", opts: opts, batch: setPinBatch, rep: rep,
+	var made []tengo.Object // the records of the batch being committed
+	w := sh.walk(env, in, &targetWalk{name: "set_pin", opts: opts, batch: setPinBatch, rep: rep,
 		commit: func(ctx context.Context, batch []target) error {
 			reqs := make([]store.SetPinRequest, len(batch))
 			named := make(map[store.UserID]string, len(batch))
@@ -149,24 +160,52 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 			if err != nil {
 				return err
 			}
+			var stop error // error_action "stop": still deliver every PIN the batch set
 			for _, r := range results {
 				if r.Identity == "" {
 					r.Identity = named[r.ID]
 				}
 				if r.Outcome != store.Changed {
-					if err := rep.report(resultError(r.ItemResult)); err != nil {
-						return err
+					if err := rep.report(resultError(r.ItemResult)); err != nil && stop == nil {
+						stop = err
 					}
 					continue
 				}
-				out = append(out, lang.NewRecord(newPinSchema, []tengo.Object{str(r.Identity), optStr(r.Pin)}, userRef{r.ID, r.Identity}))
+				made = append(made, lang.NewRecord(schema,
+					[]tengo.Object{str(r.Identity), str(r.DisplayName), optStr(r.Pin)}, userRef{r.ID, r.Identity}))
 			}
-			return nil
-		}}
-	if err := sh.walkTargets(env, in, w); err != nil {
-		return nil, err
-	}
-	return env.Items(out), nil
+			return stop
+		}})
+	return env.Precious(lang.Precious{
+		// One batch per pull, so that its records reach the reader (and
+		// are printed or written) before the next batch is committed.
+		Pull: func(ctx context.Context) ([]tengo.Object, error) {
+			made = nil
+			for len(made) == 0 {
+				more, err := w.next(ctx)
+				if err != nil || !more {
+					return made, err
+				}
+			}
+			return made, nil
+		},
+		Refuse: func(consumer string) error {
+			if pin != "" {
+				return nil // no generated PIN to lose
+			}
+			return fmt.Errorf("set_pin's records hold the generated PINs, shown only once, and %s would drop them: "+
+				"end the pipeline at set_pin to print them, or with | export_csv(path), | export_jsonl(path) or | collect, "+
+				"or read it with a for loop; filter before set_pin, not after. Nothing was changed", consumer)
+		},
+		Note: func(reason string, n int, where string) string {
+			if reason == "not read" {
+				return "set_pin: no PIN was set: its records were never read, and set_pin sets PINs as they are read; " +
+					"print them, or end the pipeline with | export_csv(path), | export_jsonl(path) or | collect"
+			}
+			return fmt.Sprintf("set_pin: %s: %d %s set and %s; the rest unchanged", reason, n, plural(n, "PIN", "PINs"), where)
+		},
+		Header: "set_pin: these PINs were set but not yet shown, written or handed to the script; here they are, so that none is lost:",
+	}), nil
 }
 
 func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
@@ -245,4 +284,12 @@ func (sh *Shell) readPin(env *lang.Env, args []tengo.Object) (tengo.Object, erro
 		return nil, err
 	}
 	return &pinSecret{pin: pin}, nil
+}
+
+// plural returns one for n == 1, else many.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

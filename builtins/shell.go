@@ -152,6 +152,7 @@ func (sh *Shell) all() []lang.Builtin {
 		sh.userBuiltins(),
 		sh.pinBuiltins(),
 		sh.setPinBuiltins(),
+		sh.exportBuiltins(),
 		streamBuiltins(),
 		sh.policyBuiltins(),
 		sh.roleBuiltins(),

@@ -131,6 +131,8 @@ It reads its input to the end and returns the number of items.`,
 			Name: "collect",
 			Kind: lang.Sink,
 			Sig:  "collect",
+
+			Keeps: true, // a precious stream may end in it (lang.Precious)
 			Doc: `The items, as an array.
 It reads its input to the end. A stream can be read once: collect it to
 keep its records, to index them or to read them twice.`,

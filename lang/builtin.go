@@ -84,6 +84,11 @@ type Builtin struct {
 	// it for an identity.
 	MinArgs int
 
+	// Keeps is, for a Sink, that it keeps every item it reads (collect,
+	// export_csv): only such a sink may read a precious stream (see
+	// Precious); any other stage or sink is refused one.
+	Keeps bool
+
 	// Call implements a Func or Source builtin; args are the call's
 	// arguments. A nil result reads as undefined.
 	Call func(env *Env, args []tengo.Object) (tengo.Object, error)
@@ -104,12 +109,15 @@ func (b *Builtin) check() error {
 		if b.Call == nil || b.Run != nil {
 			return fmt.Errorf("builtin %s: a %s sets Call and not Run", b.Name, b.Kind)
 		}
-		if b.Targets || b.MinArgs != 0 {
-			return fmt.Errorf("builtin %s: Targets and MinArgs apply to stages and sinks only", b.Name)
+		if b.Targets || b.MinArgs != 0 || b.Keeps {
+			return fmt.Errorf("builtin %s: Targets, MinArgs and Keeps apply to stages and sinks only", b.Name)
 		}
 	case Stage, Sink:
 		if b.Run == nil || b.Call != nil {
 			return fmt.Errorf("builtin %s: a %s sets Run and not Call", b.Name, b.Kind)
+		}
+		if b.Keeps && b.Kind != Sink {
+			return fmt.Errorf("builtin %s: Keeps applies to sinks only", b.Name)
 		}
 	default:
 		return fmt.Errorf("builtin %s: unknown kind %d", b.Name, b.Kind)
@@ -278,7 +286,7 @@ func equal(a, b tengo.Object) bool {
 func (e *Env) Input(x tengo.Object) (*Stream, error) {
 	switch x := x.(type) {
 	case *Stream:
-		if err := x.claim("another builtin"); err != nil {
+		if err := x.claim("another builtin", false); err != nil {
 			return nil, err
 		}
 		return x, nil
@@ -470,7 +478,7 @@ func (e *Env) apply(steps []step, x tengo.Object) (tengo.Object, error) {
 		var in *Stream
 		switch c := cur.(type) {
 		case *Stream:
-			if err := c.claim(st.def.Name); err != nil {
+			if err := c.claim(st.def.Name, st.def.Keeps); err != nil {
 				return nil, fmt.Errorf("%s: %w", st.def.Name, err)
 			}
 			in = c

@@ -84,6 +84,11 @@ type printer struct {
 	width  int // terminal width; 0: don't fit, don't cut
 	err    error
 	prev   int // what was printed last: 0 nothing, 1 a table, 2 a line
+
+	// ready reports whether the stream being printed has an item to give
+	// without making more (see Precious); nil: always
+	ready func() bool
+	uncut bool // the table being printed is of precious records: never cut
 }
 
 func (s *Session) print(ctx context.Context, v tengo.Object) error {
@@ -116,8 +121,13 @@ func (p *printer) endLine() {
 func (p *printer) value(ctx context.Context, v tengo.Object) error {
 	switch v := v.(type) {
 	case *Stream:
-		if err := v.claim("the printer"); err != nil {
+		if err := v.claim("the printer", true); err != nil {
 			return err
+		}
+		if st := v.precious; st != nil {
+			// A table looks ahead only as far as the batch made: the
+			// stream makes no more before the batch is printed.
+			p.ready = func() bool { return len(st.buf) > 0 }
 		}
 		return p.seq(func() (tengo.Object, bool, error) { return v.Next(ctx) })
 	case *tengo.Array:
@@ -208,7 +218,7 @@ func (p *printer) list(r *Record) {
 	}
 	for i, f := range r.schema.fields {
 		v := cell(r.Value(i))
-		if p.width > 0 {
+		if p.width > 0 && !r.schema.precious {
 			v = cut(v, max(p.width-w-3, minColumn))
 		}
 		p.write(strings.TrimRight(pad(f, w)+" : "+v, " "))
@@ -384,11 +394,14 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 			p.line(v)
 			continue
 		}
+		p.uncut = sh.schema != nil && sh.schema.precious
 		rows := [][]string{sh.cells(v)}
-		for len(rows) < lookahead {
+		var readErr error // printed after the rows read before it
+		for len(rows) < lookahead && (p.ready == nil || p.ready()) {
 			v, ok, err := r.read()
 			if err != nil {
-				return err
+				readErr = err
+				break
 			}
 			if !ok {
 				break
@@ -413,6 +426,9 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 		p.row(dashes, widths)
 		for _, row := range rows {
 			p.row(row, widths)
+		}
+		if readErr != nil {
+			return readErr
 		}
 		for r.pending == nil && p.err == nil {
 			v, ok, err := r.read()
@@ -441,7 +457,7 @@ func (p *printer) widths(header []string, rows [][]string) []int {
 			w[i] = max(w[i], utf8.RuneCountInString(c))
 		}
 	}
-	if p.width <= 0 {
+	if p.width <= 0 || p.uncut {
 		return w
 	}
 	total := 2 * (len(w) - 1)
@@ -470,7 +486,7 @@ func (p *printer) row(cells []string, widths []int) {
 		if i > 0 {
 			b.WriteString("  ")
 		}
-		if p.width > 0 {
+		if p.width > 0 && !p.uncut {
 			c = cut(c, widths[i])
 		}
 		if i < len(cells)-1 {

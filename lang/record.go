@@ -20,6 +20,8 @@ type Schema struct {
 	index   map[string]int
 	columns []int // table columns, indexes into fields
 	oneLine bool
+
+	precious bool // see Schema.Precious
 }
 
 // NewSchema returns the schema of records of type name with the given fields,

@@ -154,6 +154,10 @@ type Session struct {
 	callers [maxInvokeArgs + 1][]byte      // call VM main functions by arity
 
 	selfCode map[parser.Pos]*byte // tail calls: the code of the function at a position (rewrite.go)
+
+	// precious streams of this input (see Precious): made by it, and
+	// pulled during it
+	made, pulled []*Stream
 }
 
 // NewSession returns a session with the given options. It fails if a builtin
@@ -273,13 +277,14 @@ func (s *Session) define(name string, v tengo.Object) {
 // The returned error is an *Error for compile and runtime errors: Kind
 // CompileError if nothing ran; Interrupted or TimedOut if ctx ended the run
 // (its cause is in Err). After any error the session stays usable.
-func (s *Session) Eval(ctx context.Context, filename string, src []byte) error {
+func (s *Session) Eval(ctx context.Context, filename string, src []byte) (err error) {
 	if s.busy {
 		return errors.New("lang: Session.Eval called during a run")
 	}
 	s.busy = true
 	defer func() {
 		s.out.Flush()
+		s.deliverPrecious(err)
 		s.busy = false
 	}()
 	if ctx == nil {
@@ -536,12 +541,13 @@ func (s *Session) runVM(vm *tengo.VM) (err error) {
 }
 
 // show is the function every expression statement's value goes through:
-// show(value, all) prints a stream always, and any other value but
-// undefined when all is true (REPL statements outside functions).
+// show(value, all) prints a stream and a precious value (see Precious)
+// always, and any other value but undefined when all is true (REPL
+// statements outside functions).
 func (s *Session) show(args ...tengo.Object) (tengo.Object, error) {
 	v := args[0]
 	_, isStream := v.(*Stream)
-	if isStream || args[1] == tengo.TrueValue && v != tengo.UndefinedValue {
+	if isStream || isPreciousValue(v) || args[1] == tengo.TrueValue && v != tengo.UndefinedValue {
 		if err := s.print(s.env.Context(), v); err != nil {
 			return nil, err
 		}

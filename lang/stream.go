@@ -31,6 +31,8 @@ type Stream struct {
 	by      string // the builtin that made it, to name in its errors (see stageError)
 	done    bool
 	err     error
+
+	precious *preciousState // see Env.Precious; nil for other streams
 }
 
 // Iter returns a stream whose items come from next, called once per item:
@@ -217,12 +219,15 @@ func (s *Stream) Take(ctx context.Context, n int) ([]tengo.Object, error) {
 	return items, nil
 }
 
-// Collect reads the rest of the stream into a slice.
+// Collect reads the rest of the stream into a slice. If it fails, the items
+// read from a precious stream are given back to it (see Stream.GiveBack), so
+// that they are shown rather than lost.
 func (s *Stream) Collect(ctx context.Context) ([]tengo.Object, error) {
 	var items []tengo.Object
 	for {
 		v, ok, err := s.Next(ctx)
 		if err != nil {
+			s.GiveBack(items)
 			return items, err
 		}
 		if !ok {
@@ -232,11 +237,16 @@ func (s *Stream) Collect(ctx context.Context) ([]tengo.Object, error) {
 	}
 }
 
-// claim marks s as read by consumer; a stream can be claimed once.
-func (s *Stream) claim(consumer string) error {
+// claim marks s as read by consumer; a stream can be claimed once. keeps
+// says whether consumer keeps every item it reads: only such a consumer may
+// claim a precious stream (see Precious).
+func (s *Stream) claim(consumer string, keeps bool) error {
 	if s.claimed != "" {
 		return fmt.Errorf("this stream was already used by %s: a stream can be read once; "+
 			"collect() it to keep its records, or call its source again", s.claimed)
+	}
+	if err := s.checkClaim(consumer, keeps); err != nil {
+		return err
 	}
 	s.claimed = consumer
 	return nil
@@ -276,7 +286,7 @@ func (s *Stream) CanIterate() bool { return true }
 // Iterate claims the stream for a for loop. Errors while iterating end the
 // loop's run with that error.
 func (s *Stream) Iterate() tengo.Iterator {
-	return &streamIterator{s: s, err: s.claim("a for loop")}
+	return &streamIterator{s: s, err: s.claim("a for loop", true)}
 }
 
 type streamIterator struct {

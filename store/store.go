@@ -128,7 +128,8 @@ type SetPinRequest struct {
 // PIN leaves the store, and it is never stored or logged.
 type SetPinResult struct {
 	ItemResult
-	Pin string
+	DisplayName string // of the user, for a mail merge of generated PINs
+	Pin         string
 }
 
 // VerifyResult is the result of one PIN logon attempt. Reason is one of

@@ -165,11 +165,15 @@ func runTestFile(ctx context.Context, file, operator string, timeout time.Durati
 		defer conn.Close()
 		sh := builtins.New(builtins.Config{Store: conn, Clock: clock, Operator: operator})
 		runner := &scriptRunner{sh: sh, clock: clock, base: filepath.Dir(file)}
+		scratch := filepath.Join(dir, "files")
+		if err := os.Mkdir(scratch, 0o700); err != nil {
+			return err
+		}
 		sess, err := lang.NewSession(lang.Options{
 			Stdout: &out, Stderr: &out,
 			Format: lang.DefaultFormat(false),
 			Builtins: sh.Builtins(slices.Concat(sh.TestBuiltins(), shellBuiltins(),
-				[]*lang.Builtin{runner.builtin()})...),
+				[]*lang.Builtin{runner.builtin(), testDirBuiltin(scratch)})...),
 			Now: clock.Now,
 		})
 		if err != nil {
@@ -224,6 +228,25 @@ func indent(s string, max int) string {
 		fmt.Fprintf(&b, "    ... %d more lines\n", more)
 	}
 	return b.String()
+}
+
+// testDirBuiltin is test_dir, the test builtin that names the test's
+// scratch directory, for scripts that write files (export_csv).
+func testDirBuiltin(dir string) *lang.Builtin {
+	return &lang.Builtin{
+		Name: "test_dir",
+		Kind: lang.Func,
+		Sig:  "test_dir()",
+		Doc: `(pinsh test only) The absolute path of an empty directory of the test's
+own, removed when the test ends: a place for the files a script under test
+writes, such as export_csv("pins.csv") given test_dir() + "/pins.csv".`,
+		Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+			if len(args) != 0 {
+				return nil, errors.New("want test_dir()")
+			}
+			return &tengo.String{Value: dir}, nil
+		},
+	}
 }
 
 // scriptRunner is run_script, the test builtin that runs an example script

@@ -188,7 +188,8 @@ func (s *Store) SetPins(ctx context.Context, op store.Op, reqs []store.SetPinReq
 		wrote := false
 		for i, r := range reqs {
 			j := &jobs[i]
-			res[i] = store.SetPinResult{ItemResult: store.ItemResult{ID: r.ID, Identity: j.user.SipAddress}}
+			res[i] = store.SetPinResult{ItemResult: store.ItemResult{ID: r.ID, Identity: j.user.SipAddress},
+				DisplayName: j.user.DisplayName}
 			if j.err == nil {
 				// Re-check: the user may have been removed or the PIN locked
 				// since the read.

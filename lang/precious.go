@@ -1,0 +1,261 @@
+package lang
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/d5/tengo/v2"
+)
+
+// Precious values exist nowhere else once they are made: a generated PIN is
+// shown once, and the store keeps only its hash. A builtin that makes them
+// returns a precious stream (Env.Precious), and the session sees to it that
+// every value the stream made reaches the admin or the script:
+//
+//   - Only a keeper may read a precious stream: the printer (a statement's
+//     value), a for loop, collect, a stage run on a single target (its record
+//     is returned), and a sink declared with Builtin.Keeps (export_csv). Any
+//     other stage or sink (count, first, where, each...) is refused when it
+//     claims the stream, before anything is made.
+//   - The stream makes its values in batches (Precious.Pull), and only when
+//     its reader asks for the next value after the last of a batch: by then
+//     the reader has every value of the batch, and the stream first makes
+//     them durable (it flushes the output, and calls the reader's
+//     Stream.SetSync function, which syncs a file) before it makes another
+//     batch.
+//   - When an input (Session.Eval) ends, however it ends, the values a
+//     stream made that its reader did not get or gave back
+//     (Stream.GiveBack) are printed, under a header on the error output,
+//     and a stream that did not reach its end says how far it got. This
+//     happens before Eval returns, so before its error is reported.
+//   - A statement whose value is a precious record (or an array holding
+//     one) prints it, in scripts and in functions too, as a stream does.
+type Precious struct {
+	// Pull makes the next batch and returns its values; none at the end.
+	// Values returned with an error were made before the error: they are
+	// delivered before the error ends the stream.
+	Pull func(ctx context.Context) ([]tengo.Object, error)
+	// Refuse returns the error for consumer, a stage or sink that would
+	// drop the values; nothing has been made yet.
+	Refuse func(consumer string) error
+	// Note says what a stream that did not reach its end did, for the error
+	// output: reason is why it stopped ("interrupted", "timed out",
+	// "stopped by an error", "not read to its end"), n how many values it
+	// made, where where they went ("shown above", "written by export_csv",
+	// "handed to the script", possibly with "and K shown above"). For a
+	// stream that nothing read, reason is "not read" and n is 0.
+	Note func(reason string, n int, where string) string
+	// Header is the line above values printed at the end of the input
+	// because their reader did not get them.
+	Header string
+}
+
+// preciousState is the delivery state of a precious stream.
+type preciousState struct {
+	Precious
+	buf     []tengo.Object // made, not yet read (or given back)
+	pending error          // the error Pull returned with buf
+	made    int            // values made
+	shown   int            // values printed at the end of an input
+	sync    func() error   // the reader's, see SetSync
+	started bool           // Pull was called
+	ended   bool           // Pull returned no values: the end
+	closed  bool           // delivered at the end of an input: make no more
+	refused bool           // a consumer was refused: nothing to note
+}
+
+// Precious returns a stream of precious values made by p.Pull, with the
+// delivery guarantees described at Precious.
+func (e *Env) Precious(p Precious) *Stream {
+	st := &preciousState{Precious: p}
+	s := &Stream{env: e, precious: st}
+	s.next = func(ctx context.Context) (tengo.Object, bool, error) {
+		if len(st.buf) == 0 {
+			if st.pending != nil || st.closed || st.ended {
+				return nil, false, st.pending
+			}
+			// Every value made so far is with the reader: make it
+			// durable before the next batch is made.
+			if err := e.s.out.Flush(); err != nil {
+				return nil, false, fmt.Errorf("write output: %w", err)
+			}
+			if st.sync != nil {
+				if err := st.sync(); err != nil {
+					return nil, false, err
+				}
+			}
+			if !st.started {
+				st.started = true
+				e.s.pulled = append(e.s.pulled, s)
+			}
+			batch, err := p.Pull(ctx)
+			st.made += len(batch)
+			st.buf, st.pending = batch, err
+			if len(batch) == 0 {
+				st.ended = err == nil
+				return nil, false, err
+			}
+		}
+		v := st.buf[0]
+		st.buf[0] = nil
+		st.buf = st.buf[1:]
+		return v, true, nil
+	}
+	e.s.made = append(e.s.made, s)
+	return s
+}
+
+// SetSync sets the function a precious stream calls before it makes its
+// next batch, after flushing the output: a keeper that writes what it reads
+// to a file flushes and syncs it there, so that every value made so far is
+// on disk before more are made. It does nothing for other streams.
+func (s *Stream) SetSync(sync func() error) {
+	if s.precious != nil {
+		s.precious.sync = sync
+	}
+}
+
+// GiveBack returns values a keeper read from s but could not deliver (a
+// write failed, the run stopped): they are printed at the end of the input
+// with the values s made but nobody read. It does nothing for a stream that
+// is not precious.
+func (s *Stream) GiveBack(items []tengo.Object) {
+	if st := s.precious; st != nil && len(items) > 0 {
+		st.buf = append(append([]tengo.Object(nil), items...), st.buf...)
+	}
+}
+
+// IsPrecious reports whether s is a precious stream.
+func (s *Stream) IsPrecious() bool { return s.precious != nil }
+
+// checkClaim refuses a consumer that does not keep every item of a
+// precious stream.
+func (s *Stream) checkClaim(consumer string, keeps bool) error {
+	if s.precious == nil || keeps {
+		return nil
+	}
+	err := fmt.Errorf("%s would drop values that exist only in this stream", consumer)
+	if s.precious.Refuse != nil {
+		err = s.precious.Refuse(consumer)
+	}
+	s.precious.refused = err != nil
+	return err
+}
+
+// isPreciousValue reports whether v is a precious record or an array that
+// holds one: a statement with such a value prints it.
+func isPreciousValue(v tengo.Object) bool {
+	var elems []tengo.Object
+	switch v := v.(type) {
+	case *Record:
+		return v.schema.precious
+	case *tengo.Array:
+		elems = v.Value
+	case *tengo.ImmutableArray:
+		elems = v.Value
+	}
+	for _, e := range elems {
+		if r, ok := e.(*Record); ok && r.schema.precious {
+			return true
+		}
+	}
+	return false
+}
+
+// Precious marks the records of s as precious: a statement whose value is
+// one prints it in scripts too, and the table view never cuts their fields
+// to the terminal width. It returns s.
+func (s *Schema) Precious() *Schema {
+	s.precious = true
+	return s
+}
+
+// deliverPrecious ends the precious streams of an input that ended with
+// err: it prints the values they made that no reader got, and notes how far
+// a stream that did not reach its end got.
+func (s *Session) deliverPrecious(err error) {
+	pulled, made := s.pulled, s.made
+	s.pulled, s.made = nil, nil
+	reason := stopReason(err)
+	for _, str := range pulled {
+		st := str.precious
+		if len(st.buf) > 0 {
+			items := st.buf
+			st.buf, st.shown = nil, st.shown+len(items)
+			if st.Header != "" {
+				fmt.Fprintln(s.stderr, st.Header)
+			}
+			// The run's context has ended: print outside it.
+			if perr := s.print(context.Background(), &tengo.Array{Value: items}); perr != nil {
+				fmt.Fprintln(s.stderr, perr)
+			}
+		}
+		st.closed = true
+		if st.ended || st.Note == nil {
+			continue
+		}
+		if note := st.Note(reason, st.made, deliveredTo(str.claimed, st)); note != "" {
+			io.WriteString(s.stderr, note+"\n")
+		}
+	}
+	for _, str := range made {
+		if st := str.precious; !st.started && !st.refused && str.claimed == "" && st.Note != nil {
+			if note := st.Note("not read", 0, ""); note != "" {
+				io.WriteString(s.stderr, note+"\n")
+			}
+		}
+	}
+	s.out.Flush()
+}
+
+// deliveredTo says where the values of a precious stream went.
+func deliveredTo(reader string, st *preciousState) string {
+	if st.shown == st.made {
+		return "shown above"
+	}
+	where := "handed to the script"
+	switch reader {
+	case "the printer":
+		where = "shown above"
+	case "a for loop", "collect", "":
+	default:
+		where = "written by " + reader
+	}
+	if st.shown > 0 && where != "shown above" {
+		where += fmt.Sprintf(" and %d shown above", st.shown)
+	}
+	return where
+}
+
+// stopReason says why an input ended, for a precious stream's note.
+func stopReason(err error) string {
+	var le *Error
+	switch {
+	case err == nil:
+		return "not read to its end"
+	case errors.As(err, &le) && le.Kind == Interrupted:
+		return "interrupted"
+	case errors.As(err, &le) && le.Kind == TimedOut:
+		return "timed out"
+	}
+	return "stopped by an error"
+}
+
+// JSONValue returns v as one line of JSON, as the jsonl output format
+// writes it: for a sink that writes values to a file.
+func JSONValue(v tengo.Object) ([]byte, error) {
+	return appendJSON(nil, v, 0)
+}
+
+// CSVRow returns v as a CSV row, as the csv output format writes it: the
+// header (every field of a record, the sorted keys of a map, "value" for
+// anything else) and the cells. For a sink that writes values to a file.
+func CSVRow(v tengo.Object) (header, cells []string) {
+	sh := shapeOf(v, true)
+	if sh == nil {
+		return []string{"value"}, []string{cell(v)}
+	}
+	return sh.header(), sh.cells(v)
+}
