@@ -63,7 +63,7 @@ func TestHelpListsEverything(t *testing.T) {
 	if err := sess.Eval(context.Background(), "t", []byte(`help()`)); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"exit([status])", "help([name])", "lock_pin([opts]) | lock_pin(target[, opts])", "where(pred)"} {
+	for _, want := range []string{"exit([status])", "help([name])", "lock_pin([opts]) | lock_pin(target[, opts])", "where(pred[, opts])"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help() lacks %q:\n%s", want, out.String())
 		}

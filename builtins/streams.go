@@ -43,11 +43,14 @@ func streamTable(schemas *streamCache[*lang.Schema], regexps *streamCache[*regex
 		{
 			Name: "where",
 			Kind: lang.Stage,
-			Sig:  "where(pred)",
+			Sig:  "where(pred[, opts])",
 			Doc: `Where-Object: keep the items for which pred holds.
 pred is a function of one item whose truthy result keeps it, or a map of
 field: value pairs that an item's fields must all equal (checked without
-calling a script function, so it is the faster form). A field that a
+calling a script function, so it is the faster form). In a map, strings
+compare ignoring case, as PowerShell's -eq does ({site: "redmond"} keeps
+Redmond); opts {case_sensitive: true} compares them exactly, as -ceq does,
+and so does == in a function. A field that a
 record's type does not have is an error naming the closest fields, in the
 map and in the function (p.IsPinSet: did you mean is_pin_set?); a field the
 record leaves unset, or a key a map lacks, equals undefined. Lazy: it reads
@@ -56,6 +59,7 @@ its input only as far as its consumer asks.`,
 				{Code: `[1, 2, 3, 4] | where(func(x) { return x % 2 == 0 }) | collect`, Output: "[2, 4]"},
 				{Code: `[{name: "ken", locked: true}, {name: "pilar", locked: false}] | where({locked: true}) | count`, Output: "1"},
 				{Code: `where([5, 15, 25], func(x) { return x > 10 }) | collect`, Output: "[15, 25]"},
+				{Code: `sites := [{site: "Redmond"}, {site: "redmond"}, {site: "Dublin"}]; [sites | where({site: "REDMOND"}) | count, sites | where({site: "Redmond"}, {case_sensitive: true}) | count]`, Output: "[2, 1]"},
 			},
 			Run: streamWhere,
 		},
@@ -203,10 +207,31 @@ func streamArgs(args []tengo.Object, lo, hi int, takes string) error {
 }
 
 func streamWhere(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
-	if err := streamArgs(args, 1, 1, "one argument, pred (a function or a map of field values)"); err != nil {
+	if err := streamArgs(args, 1, 2, "pred (a function or a map of field values) and optionally {case_sensitive: true}"); err != nil {
 		return nil, err
 	}
-	keep, err := env.Predicate(args[0])
+	var o lang.MatchOptions
+	if len(args) == 2 {
+		m, ok := mapValue(args[1])
+		if !ok {
+			return nil, fmt.Errorf("opts must be a map such as {case_sensitive: true}, not %s", args[1].TypeName())
+		}
+		for k, v := range m {
+			if k != "case_sensitive" {
+				return nil, fmt.Errorf("unknown option %q; %s", k, lang.Hint(k, []string{"case_sensitive"}, "the option is"))
+			}
+			b, ok := v.(*tengo.Bool)
+			if !ok {
+				return nil, fmt.Errorf("option case_sensitive must be true or false, not %s", v.TypeName())
+			}
+			o.CaseSensitive = !b.IsFalsy()
+		}
+		if _, isMap := mapValue(args[0]); !isMap {
+			return nil, errors.New("case_sensitive applies to a map of field values; " +
+				"a function compares as it is written (== is case-sensitive)")
+		}
+	}
+	keep, err := env.PredicateWith(args[0], o)
 	if err != nil {
 		return nil, fmt.Errorf("pred: %w", err)
 	}

@@ -193,14 +193,29 @@ func (e *Env) Invoke(fn tengo.Object, args ...tengo.Object) (tengo.Object, error
 // Predicate turns the argument of a filtering builtin into a Go predicate,
 // ready for Filter: a callable is invoked with the item and its result's
 // truthiness decides; a map of field values keeps an item whose fields all
-// equal them (evaluated in Go, without calling into the VM; a missing field
-// equals undefined). Anything else is an error.
+// equal them (evaluated in Go, without calling into the VM). In a map,
+// strings compare ignoring case, as PowerShell's -eq does (see
+// MatchOptions); a field that a record's type does not have is a
+// *FieldError; a field a record leaves unset, or a key a map item lacks,
+// equals undefined. Anything else is an error.
 func (e *Env) Predicate(p tengo.Object) (func(ctx context.Context, item tengo.Object) (bool, error), error) {
+	return e.PredicateWith(p, MatchOptions{})
+}
+
+// MatchOptions change how the map form of a predicate compares values.
+type MatchOptions struct {
+	// CaseSensitive compares strings exactly, as PowerShell's -ceq does;
+	// by default {site: "redmond"} matches "Redmond".
+	CaseSensitive bool
+}
+
+// PredicateWith is Predicate with options for the map form.
+func (e *Env) PredicateWith(p tengo.Object, o MatchOptions) (func(ctx context.Context, item tengo.Object) (bool, error), error) {
 	switch p := p.(type) {
 	case *tengo.Map:
-		return matchFields(p.Value), nil
+		return matchFields(p.Value, o), nil
 	case *tengo.ImmutableMap:
-		return matchFields(p.Value), nil
+		return matchFields(p.Value, o), nil
 	}
 	if p.CanCall() {
 		return func(_ context.Context, item tengo.Object) (bool, error) {
@@ -214,61 +229,80 @@ func (e *Env) Predicate(p tengo.Object) (func(ctx context.Context, item tengo.Ob
 	return nil, fmt.Errorf("a predicate is a function or a map of field values, not %s", p.TypeName())
 }
 
+// fieldValues are the wanted values of a field-value map, in key order.
+type fieldValues struct {
+	keys []string
+	vals []tengo.Object
+	fold []string // for a string compared ignoring case, the string; else unused
+	cmp  []bool   // true: compare with fold
+}
+
+// match reports whether v equals the i-th wanted value.
+func (f *fieldValues) match(i int, v tengo.Object) bool {
+	if f.cmp[i] {
+		s, ok := v.(*tengo.String)
+		return ok && strings.EqualFold(s.Value, f.fold[i])
+	}
+	return equal(v, f.vals[i])
+}
+
 // matchFields returns the predicate of a field-value map; it caches the
 // field positions of the last record schema it saw.
-func matchFields(want map[string]tengo.Object) func(context.Context, tengo.Object) (bool, error) {
-	keys := make([]string, 0, len(want))
+func matchFields(want map[string]tengo.Object, o MatchOptions) func(context.Context, tengo.Object) (bool, error) {
+	f := &fieldValues{keys: make([]string, 0, len(want))}
 	for k := range want {
-		keys = append(keys, k)
+		f.keys = append(f.keys, k)
 	}
-	sort.Strings(keys)
-	vals := make([]tengo.Object, len(keys))
-	for i, k := range keys {
-		vals[i] = want[k]
+	sort.Strings(f.keys)
+	f.vals = make([]tengo.Object, len(f.keys))
+	f.fold = make([]string, len(f.keys))
+	f.cmp = make([]bool, len(f.keys))
+	for i, k := range f.keys {
+		f.vals[i] = want[k]
+		if s, ok := want[k].(*tengo.String); ok && !o.CaseSensitive {
+			f.fold[i], f.cmp[i] = s.Value, true
+		}
 	}
 	var schema *Schema
-	idx := make([]int, len(keys))
+	idx := make([]int, len(f.keys))
 	return func(_ context.Context, item tengo.Object) (bool, error) {
-		if len(keys) == 0 { // no field to compare: any item
+		if len(f.keys) == 0 { // no field to compare: any item
 			return true, nil
 		}
 		switch r := item.(type) {
 		case *Record:
 			if r.schema != schema {
-				for i, k := range keys {
+				for i, k := range f.keys {
 					if idx[i] = r.schema.Index(k); idx[i] < 0 {
 						// A misspelt field would silently match nothing.
+						schema = nil
 						return false, r.schema.NoField(k)
 					}
 				}
 				schema = r.schema
 			}
 			for i, j := range idx {
-				v := tengo.UndefinedValue
-				if j >= 0 {
-					v = r.Value(j)
-				}
-				if !equal(v, vals[i]) {
+				if !f.match(i, r.Value(j)) {
 					return false, nil
 				}
 			}
 			return true, nil
 		case *tengo.Map:
-			return matchMap(r.Value, keys, vals), nil
+			return f.matchMap(r.Value), nil
 		case *tengo.ImmutableMap:
-			return matchMap(r.Value, keys, vals), nil
+			return f.matchMap(r.Value), nil
 		}
 		return false, nil
 	}
 }
 
-func matchMap(m map[string]tengo.Object, keys []string, vals []tengo.Object) bool {
-	for i, k := range keys {
+func (f *fieldValues) matchMap(m map[string]tengo.Object) bool {
+	for i, k := range f.keys {
 		v, ok := m[k]
 		if !ok {
 			v = tengo.UndefinedValue
 		}
-		if !equal(v, vals[i]) {
+		if !f.match(i, v) {
 			return false
 		}
 	}

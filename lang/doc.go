@@ -66,6 +66,11 @@
 // the same name in another case or style (PowerShell's IsPinSet,
 // PinExpirationTime, LineURI), then names a few typing slips away, then names
 // sharing a word. Maps keep Tengo's rule: a missing key reads as undefined.
+//
+// A field map given as a predicate (where({site: "redmond"})) keeps the
+// items whose fields all equal its values; strings compare ignoring case, as
+// PowerShell's -eq does, unless MatchOptions.CaseSensitive is set (where's
+// {case_sensitive: true}). == in a function is case-sensitive, as in Tengo.
 // Records are read-only; to_map(r) returns an ordinary mutable map copy.
 // for k, v in r iterates the fields in order; r1 == r2 compares type and
 // fields; type_name(r) is the record type. json.encode(r) encodes the fields

@@ -1,10 +1,13 @@
 package lang
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/d5/tengo/v2"
 )
 
 // TestRecordFieldRule checks the field rule: a field a record's type has
@@ -75,6 +78,37 @@ func TestFieldErrorStopsThePipeline(t *testing.T) {
 	}
 	if h.w.pulls != 1 {
 		t.Errorf("the source was read %d times", h.w.pulls)
+	}
+}
+
+func TestMapPredicateCase(t *testing.T) {
+	h := newHarness(t, Options{})
+	env := h.s.Env()
+	recs := []*Record{pinRecord(0), pinRecord(1)} // display names "User 0", "User 1"
+	mapItem := &tengo.Map{Value: map[string]tengo.Object{"display_name": str("USER 1")}}
+	for _, tc := range []struct {
+		name string
+		want map[string]tengo.Object
+		o    MatchOptions
+		hits []bool // recs[0], recs[1], mapItem
+	}{
+		{"ignores case", map[string]tengo.Object{"display_name": str("user 1")}, MatchOptions{}, []bool{false, true, true}},
+		{"exact", map[string]tengo.Object{"display_name": str("user 1")}, MatchOptions{CaseSensitive: true}, []bool{false, false, false}},
+		{"exact match", map[string]tengo.Object{"display_name": str("User 1")}, MatchOptions{CaseSensitive: true}, []bool{false, true, false}},
+		{"non-strings as ==", map[string]tengo.Object{"is_pin_set": tengo.TrueValue}, MatchOptions{}, []bool{true, false, false}},
+		{"string never equals undefined", map[string]tengo.Object{"locked_by": str("")}, MatchOptions{}, []bool{false, false, false}},
+		{"two fields", map[string]tengo.Object{"display_name": str("USER 0"), "locked_by": str("ADMIN")}, MatchOptions{}, []bool{true, false, false}},
+	} {
+		keep, err := env.PredicateWith(&tengo.Map{Value: tc.want}, tc.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, item := range []tengo.Object{recs[0], recs[1], mapItem} {
+			got, err := keep(context.Background(), item)
+			if err != nil || got != tc.hits[i] {
+				t.Errorf("%s: item %d: got %v, %v; want %v", tc.name, i, got, err, tc.hits[i])
+			}
+		}
 	}
 }
 
