@@ -24,15 +24,19 @@ func (sh *Shell) userBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
 			Name: "get_users", Kind: lang.Source,
-			Sig: "get_users([identity | {identity, ou, filter, result_size}])",
+			Sig: "get_users([identity | {identity, ou, filter, result_size, error_action}])",
 			Doc: `Get-CsUser: a stream of user records. With no argument, every user. With an
 identity in any form (SIP address, UPN, domain\logon, display name,
 distinguished name; case-insensitive) the users it names; the display-name
-form takes the * wildcard ("* Smith", "Pil*"). An identity that names no
-user gives an empty stream, not an error. With a map: identity; ou (a
-distinguished name: users under it, child OUs included); filter (a
-function of the user record, or a map of field: value that must all be
-equal); result_size (the most users to return). Fields: identity,
+form takes the * wildcard ("* Smith", "Pil*"). As in Get-CsUser, an
+identity that names no user is a per-item error ("get_users: ken: no such
+user", shown on standard error; the exit status is 1; the stream is
+empty); a wildcard that matches nobody gives an empty stream, no error.
+With a map: identity; ou (a distinguished name: users under it, child OUs
+included); filter (a function of the user record, or a map of field: value
+that must all be equal, strings ignoring case); result_size (the most
+users to return); error_action for the no-such-user error ("stop",
+"silently_continue", ...; see lock_pin). Fields: identity,
 sip_address, display_name, user_principal_name, sam_account_name, domain,
 distinguished_name, enabled, registrar_pool, line_uri,
 enterprise_voice_enabled, site, pin_policy.`,
@@ -40,6 +44,8 @@ enterprise_voice_enabled, site, pin_policy.`,
 				{Code: `get_users() | count`, Output: "7\n"},
 				{Code: `get_users("* Smith") | select("identity") | collect`},
 				{Code: `get_users({filter: {enabled: false}}) | count`, Output: "1\n"},
+				{Code: `get_users("zz*") | count`, Output: "0\n"},
+				{Code: `get_users({identity: "ken", error_action: "silently_continue"}) | count`, Output: "0\n"},
 				{Code: `get_users({ou: "OU=Redmond,DC=litwareinc,DC=com", result_size: 2}) | count`, Output: "2\n"},
 			},
 			Call: sh.getUsers,
@@ -207,6 +213,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 		query      store.UserQuery
 		filter     tengo.Object
 		resultSize = -1
+		opts       options
 	)
 	if len(args) == 1 {
 		switch a := args[0].(type) {
@@ -241,9 +248,15 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 						return nil, fmt.Errorf("result_size must be a whole number, 0 or more, not %s", v)
 					}
 					resultSize = int(n.Value)
+				case "error_action":
+					o, err := parseOptions("get_users", map[string]tengo.Object{k: v}, k)
+					if err != nil {
+						return nil, err
+					}
+					opts.errorAction = o.errorAction
 				default:
 					return nil, fmt.Errorf("unknown key %q; %s", k,
-						lang.Hint(k, []string{"identity", "ou", "filter", "result_size"}, "get_users takes"))
+						lang.Hint(k, []string{"identity", "ou", "filter", "result_size", "error_action"}, "get_users takes"))
 				}
 			}
 		}
@@ -258,8 +271,19 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 	var s *lang.Stream
 	if byIdentity {
 		users, err := sh.cfg.Store.FindUsers(ctx, identity)
-		if err != nil && !errors.Is(err, store.ErrInvalid) {
+		switch {
+		case errors.Is(err, store.ErrInvalid):
+			// As pin_info("...") and Get-CsUser: an identity that names no
+			// user is said so, per item; a wildcard may match nobody.
+			if err := sh.reporter(env, "get_users", opts).report(&itemError{input: identity, err: err}); err != nil {
+				return nil, err
+			}
+		case err != nil:
 			return nil, err
+		case len(users) == 0 && !strings.Contains(identity, "*"):
+			if err := sh.reporter(env, "get_users", opts).report(&itemError{input: identity, err: errNoSuchUser}); err != nil {
+				return nil, err
+			}
 		}
 		items := make([]tengo.Object, 0, len(users))
 		for _, u := range users {
