@@ -32,6 +32,9 @@ func TestExitStatus(t *testing.T) {
 		{"open failed", &lang.Error{Kind: lang.RuntimeError, Err: fmt.Errorf("get_users: %w", &openError{errors.New("busy")})}, exitDatabase},
 		{"key file", &lang.Error{Kind: lang.RuntimeError, Err: fmt.Errorf("verify_pin: %w", store.ErrKey)}, exitDatabase},
 		{"damaged", fmt.Errorf("read: %w", store.ErrDamaged), exitDatabase},
+		{"disk full", &lang.Error{Kind: lang.RuntimeError, Err: fmt.Errorf("lock_pin: %w", store.ErrNoSpace)}, exitDatabase},
+		{"open to others", fmt.Errorf("open: %w", store.ErrFileMode), exitDatabase},
+		{"read-only", fmt.Errorf("open: %w", store.ErrReadOnly), exitDatabase},
 		{"other", errors.New("x"), exitFailure},
 	}
 	for _, tt := range tests {
@@ -131,6 +134,7 @@ func TestPrompts(t *testing.T) {
 		{config{as: "alice"}, "pinsh.db", "alice@pinsh.db> ", "           ...> "},
 		{config{as: "alice", whatIf: true}, "demo", "alice@demo whatif> ", "              ...> "},
 		{config{as: "a"}, "x", "a@x> ", "...> "},
+		{config{as: "hd1", actedBy: "alice"}, "p.db", "alice as hd1@p.db> ", "              ...> "},
 	}
 	for _, tt := range tests {
 		p, c := prompts(&tt.cfg, &database{label: tt.label})
@@ -331,6 +335,46 @@ func TestDBConn(t *testing.T) {
 	var oe *openError
 	if !errors.As(err, &oe) || !errors.Is(err, store.ErrNotPinsh) {
 		t.Errorf("a foreign file: err = %v, want an *openError wrapping ErrNotPinsh", err)
+	}
+}
+
+// TestDBConnModes: reads open the file read-only (they write nothing, and
+// work on a read-only file); the first write reopens it for writing; a
+// file that does not exist is created by a read too, and said so.
+func TestDBConnModes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pinsh.db")
+	opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: "admin"}
+	c := newDBConn(path, opts)
+	var created []string
+	c.created = func(p string) { created = append(created, p) }
+	ctx := context.Background()
+	if _, err := c.Roles(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !c.writable || len(created) != 1 || created[0] != path {
+		t.Errorf("a read of a new file: writable %v, created %q; want the file created and said so", c.writable, created)
+	}
+	c.Close()
+	if _, err := c.Roles(ctx); err != nil || c.writable {
+		t.Errorf("a read of an existing file: %v, writable %v; want read-only", err, c.writable)
+	}
+	op := store.Op{Operator: "admin", Now: testEpoch}
+	if _, err := c.CreateUser(ctx, op, store.User{SipAddress: "sip:a@x.com"}); err != nil || !c.writable {
+		t.Fatalf("a write after a read: %v, writable %v", err, c.writable)
+	}
+	c.Close()
+	if len(created) != 1 {
+		t.Errorf("created said %d times", len(created))
+	}
+	os.Chmod(path, 0o400)
+	before, _ := os.ReadFile(path)
+	if us, _, err := c.ScanUsers(ctx, store.UserQuery{}, 0, 10); err != nil || len(us) != 1 {
+		t.Errorf("a read of a 0400 file: %v %v", us, err)
+	}
+	c.Close()
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("reads changed the file")
 	}
 }
 

@@ -178,3 +178,43 @@ func TestResolvePaths(t *testing.T) {
 		t.Errorf("history = %q", got)
 	}
 }
+
+func TestResolveOperator(t *testing.T) {
+	tests := []struct {
+		name             string
+		cfg              config
+		account          string
+		wantAs, wantActs string
+	}{
+		{"no --as: the account", config{}, "alice", "alice", ""},
+		{"--as on a real database: acting", config{as: "hd1"}, "alice", "hd1", "alice"},
+		{"--as naming oneself", config{as: " Alice "}, "alice", "alice", ""},
+		{"--demo: any name, no acting", config{as: "hd1", demo: true}, "alice", "hd1", ""},
+		{"--demo without --as", config{demo: true}, "alice", "alice", ""},
+	}
+	for _, tt := range tests {
+		c := tt.cfg
+		c.resolveOperator(tt.account)
+		if c.as != tt.wantAs || c.actedBy != tt.wantActs || c.account != tt.account {
+			t.Errorf("%s: operator %q acted by %q (account %q); want %q acted by %q", tt.name, c.as, c.actedBy, c.account, tt.wantAs, tt.wantActs)
+		}
+	}
+}
+
+func TestAsSource(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		env  func(string) string
+		want string
+	}{
+		{[]string{"--as", "hd1"}, env(), `--as "hd1"`},
+		{nil, env("PINSH_OPERATOR", "hd1"), `PINSH_OPERATOR="hd1" (environment)`},
+		{[]string{"--as", "x"}, env("PINSH_OPERATOR", "hd1"), `--as "x"`},
+		{nil, env(), ""},
+	} {
+		c, err := parseConfig(tt.args, tt.env, io.Discard)
+		if err != nil || c.asSource != tt.want {
+			t.Errorf("parseConfig(%q): asSource %q, %v; want %q", tt.args, c.asSource, err, tt.want)
+		}
+	}
+}
