@@ -169,7 +169,10 @@ func policyChanges(m map[string]tengo.Object) (c store.PolicyChanges, identity s
 			if slices.Contains(mutationOptionKeys, k) {
 				return c, "", fmt.Errorf("%s is an option, not a policy field: give the options in a map of their own after props, such as (props, {%s: ...})", k, k)
 			}
-			return c, "", fmt.Errorf("unknown policy field %q; fields are %s (options go in a map of their own after props)", k, strings.Join(policyPropKeys, ", "))
+			if opt := lang.Suggest(k, mutationOptionKeys); len(opt) > 0 && len(lang.Suggest(k, policyPropKeys)) == 0 {
+				return c, "", fmt.Errorf("unknown policy field %q; did you mean the option %s? options go in a map of their own after props", k, opt[0])
+			}
+			return c, "", fmt.Errorf("unknown policy field %q; %s", k, lang.Hint(k, policyPropKeys, "fields are"))
 		}
 		if err := set(&c, m[k]); err != nil {
 			return c, "", fmt.Errorf("%s %w", k, err)
@@ -285,7 +288,14 @@ func (sh *Shell) getPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object,
 		if m, ok := mapValue(args[0]); ok {
 			for _, k := range slices.Sorted(maps.Keys(m)) {
 				if k != "filter" {
-					return nil, fmt.Errorf("unknown key %q; get_pin_policy takes {filter: PATTERN}, a wildcard on identity such as \"tag:*\"", k)
+					hint := ""
+					switch {
+					case k == "identity":
+						hint = "give one policy's identity as a string, get_pin_policy(\"global\"); "
+					case lang.Suggest(k, []string{"filter"}) != nil:
+						hint = "did you mean filter? "
+					}
+					return nil, fmt.Errorf("unknown key %q; %sget_pin_policy takes {filter: PATTERN}, a wildcard on identity such as \"tag:*\"", k, hint)
 				}
 				f, err := stringArg(m[k], "filter")
 				if err != nil {
