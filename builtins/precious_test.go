@@ -446,3 +446,18 @@ func TestExportInterruptedKeepsWhatItSet(t *testing.T) {
 		t.Errorf("PINs printed although they are in the file: %q", ts.out.String())
 	}
 }
+
+func TestSetPinRecordPipedOnIsShown(t *testing.T) {
+	ts := newTestShell(t)
+	out, stderr, err := ts.run(`n := set_pin("aidan@litwareinc.com") | count`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^pin +: [0-9]{5,}$`).MatchString(out) || !strings.Contains(stderr, "count does not keep what it reads") {
+		t.Errorf("stdout %q, stderr %q", out, stderr)
+	}
+	// A collected array is the script's: counting it shows nothing.
+	if out := ts.must(`a := ["davidlongmuir@litwareinc.com"] | set_pin | collect; n = a | count`); out != "" {
+		t.Errorf("counting a collected array printed %q", out)
+	}
+}

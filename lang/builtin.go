@@ -509,6 +509,9 @@ func (e *Env) apply(steps []step, x tengo.Object) (tengo.Object, error) {
 		if !isInput(st.def, cur) {
 			return nil, notInput(cur, st.def)
 		}
+		if err := e.s.showDropped(st.def, cur); err != nil {
+			return nil, err
+		}
 		var in *Stream
 		switch c := cur.(type) {
 		case *Stream:

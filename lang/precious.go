@@ -164,6 +164,20 @@ func isPreciousValue(v tengo.Object) bool {
 	return false
 }
 
+// showDropped prints v, a value handed to def, first if v is precious (a
+// record set_pin returned, say) and def does not keep what it reads: the
+// value exists nowhere else. A precious stream is refused instead (claim),
+// before it makes anything.
+//
+// Only a record: an array is a collection the script keeps (collect's).
+func (s *Session) showDropped(def *Builtin, v tengo.Object) error {
+	if r, ok := v.(*Record); !ok || !r.schema.precious || def.Keeps {
+		return nil
+	}
+	fmt.Fprintf(s.stderr, "%s does not keep what it reads, and these values exist nowhere else; here they are, so that none is lost:\n", def.Name)
+	return s.print(s.env.Context(), v)
+}
+
 // Precious marks the records of s as precious: a statement whose value is
 // one prints it in scripts too, and the table view never cuts their fields
 // to the terminal width. It returns s.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -279,5 +282,87 @@ func TestInterruptibleCleanup(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err != nil {
 		t.Errorf("the cleanup did not run: %v", err)
+	}
+}
+
+// TestInterruptedSetPinShowsEveryPinItSet: Ctrl-C in the middle of a bulk
+// set_pin. Every PIN it committed (the audit log's "generated" entries) was
+// shown on standard output before pinsh ended, and it says how many.
+func TestInterruptedSetPinShowsEveryPinItSet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes; skipped with -short")
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "pins.db")
+	env := pinshEnv(dir)
+	if out, err := pinshCmd(t, env, "--db", db, "generate", "3000").CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	cmd := pinshCmd(t, env, "--db", db, "-c", `get_users() | pin_info | where({is_pin_set: false}) | set_pin`)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	// The first batch is on standard output before the second is set:
+	// interrupt then, in the middle of the run.
+	var got []string
+	select {
+	case l, ok := <-lines:
+		if !ok {
+			t.Fatalf("no output; stderr:\n%s", stderr.String())
+		}
+		got = append(got, l)
+	case <-time.After(time.Minute):
+		t.Fatal("no PIN within a minute")
+	}
+	cmd.Process.Signal(os.Interrupt)
+	for l := range lines {
+		got = append(got, l)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want status %d\n%s", err, exitInterrupted, stderr.String())
+	}
+	shown := map[string]bool{}
+	for _, l := range got {
+		var r struct{ Identity, Pin string }
+		if err := json.Unmarshal([]byte(l), &r); err != nil || r.Pin == "" {
+			t.Fatalf("output line %q: %v", l, err)
+		}
+		shown[r.Identity] = true
+	}
+	out, err := pinshCmd(t, env, "--db", db, "-c",
+		`audit_log({action: "set_pin"}) | where({detail: "generated"}) | select("target")`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := strings.Count(string(out), "\n")
+	if set == 0 || set != len(shown) || set >= 1500 {
+		t.Fatalf("%d PINs set, %d shown (of 1500 users without a PIN)", set, len(shown))
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var r struct{ Target string }
+		json.Unmarshal([]byte(l), &r)
+		if !shown[r.Target] {
+			t.Errorf("%s's PIN was set and not shown", r.Target)
+		}
+	}
+	if want := fmt.Sprintf("set_pin: interrupted: %d PINs set and shown above; the rest unchanged", set); !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 	}
 }
