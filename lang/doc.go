@@ -22,6 +22,13 @@
 // so; collect() it into an array to keep its records. for i, x in s {} gives
 // the index and the item.
 //
+// Some streams carry values that exist nowhere else, such as the PINs
+// set_pin generates (see Precious): only a consumer that keeps every item
+// (printing, a for loop, collect, export_csv) may read one, each batch
+// reaches it before the next is made, and whatever was made but not
+// delivered when an input ends is printed then. A statement whose value is
+// such a record prints it in scripts too.
+//
 // # Stages and |
 //
 // A stage is a pipeline builtin used as a value (pin_info, count) or called
