@@ -20,12 +20,19 @@ func (sh *Shell) auditBuiltins() []lang.Builtin {
 oldest first, as a stream of {time, operator, action, target, outcome,
 detail, acted_by}. acted_by is set when an account acted for the operator
 (pinsh --as, which only a CsAdministrator may use on a real database). A
-PIN or its hash is never in the log. since and until are times
-(now("-1d")); operator, action and target must match exactly (operator and
+PIN or its hash is never in the log. since (from, inclusive) and until
+(before) take dates as admins type them: "today", "yesterday", a date
+"2026-12-02", a time "2026-12-02T15:04:05Z" (UTC without a zone), an
+offset from now "-7d", or a time value such as now("-7d"). Days are UTC
+days, as pinsh prints times; a day given as until includes that day, so
+{since: "2026-12-02", until: "2026-12-02"} is that one day. operator,
+action and target must match exactly (operator and
 target case-insensitively); operator also selects what an account did for
 others (its acted_by).`,
 		Examples: []lang.Example{
 			{Code: `summary := lock_pin("kenmyer@litwareinc.com"); audit_log({action: "lock_pin"}) | count`, Output: "1\n"},
+			{Code: `summary := lock_pin("kenmyer@litwareinc.com"); audit_log({since: "today", action: "lock_pin"}) | count`, Output: "1\n"},
+			{Code: `audit_log({since: "yesterday", until: "yesterday"}) | count`, Output: "0\n"},
 		},
 		Call: sh.auditLog,
 	}}
@@ -47,11 +54,10 @@ func (sh *Shell) auditLog(env *lang.Env, args []tengo.Object) (tengo.Object, err
 			v := m[k]
 			switch k {
 			case "since", "until":
-				t, ok := v.(*lang.Time)
-				if !ok || t.IsNever() {
-					return nil, fmt.Errorf("%s must be a time such as now(\"-1d\"), not %s", k, v.TypeName())
+				tm, err := parseWhen(v, sh.cfg.Clock.Now(), k == "until")
+				if err != nil {
+					return nil, fmt.Errorf("%s %w", k, err)
 				}
-				tm, _ := t.Time()
 				if k == "since" {
 					q.Since = tm
 				} else {

@@ -165,7 +165,7 @@ func TestMoreErrorPaths(t *testing.T) {
 		{`verify_pin("Ken Myer")`, "want verify_pin(identity, pin)"},
 		{`verify_pin("Ken Myer", 48151)`, "leading zeros"},
 		{`audit_log(5)`, "want a map of filters"},
-		{`audit_log({since: "yesterday"})`, "since must be a time"},
+		{`audit_log({since: "the other day"})`, `since "the other day" is not a date or time; write "today"`},
 		{`audit_log({operator: 5})`, "operator must be a string"},
 		{`audit_log({who: "x"})`, `unknown filter "who"`},
 		{`audit_log({}, {})`, "want audit_log()"},
