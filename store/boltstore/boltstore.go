@@ -143,6 +143,12 @@ const (
 	magic       = "pinsh database"
 )
 
+// minReadSchema is the oldest schema version this code reads as it is: a
+// ReadOnly Open of a file at least this new reads it without migrating
+// (which would write). Raise it with a migration that changes how
+// existing data is laid out.
+const minReadSchema = 1
+
 // SchemaVersion is the first schema version; this code writes version
 // SchemaVersion + len(schemaMigrations()).
 const SchemaVersion = 1
@@ -188,7 +194,8 @@ type Options struct {
 	// ReadOnly opens an existing file for reading only: nothing is written
 	// to it, it may be a read-only file (mode 0400), other read-only opens
 	// share it, and every write fails with store.ErrReadOnly. The file must
-	// exist.
+	// exist. An older schema is read as it is, not migrated, unless it is
+	// older than minReadSchema (then Open fails with store.ErrReadOnly).
 	ReadOnly bool
 	// CreateDir lets Open create the missing directories of a new database
 	// (mode 0700). Without it a new database's directory must exist, so
@@ -292,7 +299,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 		if err := checkMode(path, fi); err != nil {
 			return nil, err
 		}
-		if version < target && opts.ReadOnly {
+		if version < minReadSchema && opts.ReadOnly {
 			return nil, fmt.Errorf("open database %s: schema version %d needs migrating to %d, which writes: %w",
 				path, version, target, store.ErrReadOnly)
 		}
@@ -317,7 +324,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, path: path, opts: opts, created: version == 0}
-	if version == 0 || version < target {
+	if version == 0 || version < target && !opts.ReadOnly {
 		if version > 0 {
 			if err := s.beforeWrite(); err != nil { // never migrate a damaged file
 				db.Close()

@@ -234,7 +234,20 @@ func TestMigrationHook(t *testing.T) {
 	// operator) opens and is migrated; its audit log reads as before.
 	path1, opts1 := newDB(t)
 	editMeta(t, path1, func(tx *bolt.Tx) error { return putSchema(tx, 1) })
-	s1, err := Open(path1, opts1)
+	// Read-only, it is read as it is: reads never write.
+	before1, _ := os.ReadFile(path1)
+	ro := opts1
+	ro.ReadOnly = true
+	s1, err := Open(path1, ro)
+	if err != nil {
+		t.Fatalf("read-only open of a version 1 file: %v", err)
+	}
+	if es, _, err := s1.ScanAudit(bg, store.AuditQuery{}, 0, 10); err != nil || len(es) == 0 {
+		t.Errorf("audit of a version 1 file: %v %v", es, err)
+	}
+	s1.Close()
+	unchanged(t, path1, before1)
+	s1, err = Open(path1, opts1)
 	if err != nil {
 		t.Fatalf("open a version 1 file: %v", err)
 	}
