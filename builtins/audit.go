@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/d5/tengo/v2"
+
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 )
@@ -77,7 +79,7 @@ func (sh *Shell) auditLog(env *lang.Env, args []tengo.Object) (tengo.Object, err
 					q.Target = s
 				}
 			default:
-				return nil, fmt.Errorf("unknown filter %q; %s", k, lang.Hint(k, auditFilters, "audit_log takes"))
+				return nil, fmt.Errorf("unknown filter %s; %s", cut.Quote(k), lang.Hint(k, auditFilters, "audit_log takes"))
 			}
 		}
 	default:

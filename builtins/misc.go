@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/d5/tengo/v2"
+
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 )
 
@@ -257,7 +259,7 @@ func durationArg(o tengo.Object) (time.Duration, error) {
 	}
 	d, err := parseDuration(s.Value)
 	if err != nil {
-		return 0, fmt.Errorf("duration %q: %w", s.Value, err)
+		return 0, fmt.Errorf("duration %s: %w", cut.Quote(s.Value), err)
 	}
 	return d, nil
 }
@@ -317,7 +319,7 @@ and examples.`,
 						return tengo.UndefinedValue, nil
 					}
 				}
-				return nil, fmt.Errorf("no builtin %q; help() lists them", name)
+				return nil, fmt.Errorf("no builtin %s; help() lists them", cut.Quote(name))
 			}
 			return nil, errors.New("want help() or help(name)")
 		},

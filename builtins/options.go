@@ -8,6 +8,7 @@ import (
 
 	"github.com/d5/tengo/v2"
 
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 )
 
@@ -58,7 +59,7 @@ var optionKeys = map[string]func(o *options, v tengo.Object) error{
 		}
 		a, ok := errorActions[strings.ToLower(s.Value)]
 		if !ok {
-			return fmt.Errorf("%q is not one of %s", s.Value, strings.Join(slices.Sorted(maps.Keys(errorActions)), ", "))
+			return fmt.Errorf("%s is not one of %s", cut.Quote(s.Value), strings.Join(slices.Sorted(maps.Keys(errorActions)), ", "))
 		}
 		o.errorAction = a
 		return nil
@@ -87,7 +88,7 @@ func parseOptions(name string, m map[string]tengo.Object, allowed ...string) (op
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		apply, known := optionKeys[k]
 		if !known || !slices.Contains(allowed, k) {
-			return o, fmt.Errorf("%s: unknown option %q; %s", name, k, lang.Hint(k, allowed, "options are"))
+			return o, fmt.Errorf("%s: unknown option %s; %s", name, cut.Quote(k), lang.Hint(k, allowed, "options are"))
 		}
 		if err := apply(&o, m[k]); err != nil {
 			return o, fmt.Errorf("%s: option %s %w", name, k, err)

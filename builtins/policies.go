@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/d5/tengo/v2"
+
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 )
@@ -170,9 +172,9 @@ func policyChanges(m map[string]tengo.Object) (c store.PolicyChanges, identity s
 				return c, "", fmt.Errorf("%s is an option, not a policy field: give the options in a map of their own after props, such as (props, {%s: ...})", k, k)
 			}
 			if opt := lang.Suggest(k, mutationOptionKeys); len(opt) > 0 && len(lang.Suggest(k, policyPropKeys)) == 0 {
-				return c, "", fmt.Errorf("unknown policy field %q; did you mean the option %s? options go in a map of their own after props", k, opt[0])
+				return c, "", fmt.Errorf("unknown policy field %s; did you mean the option %s? options go in a map of their own after props", cut.Quote(k), opt[0])
 			}
-			return c, "", fmt.Errorf("unknown policy field %q; %s", k, lang.Hint(k, policyPropKeys, "fields are"))
+			return c, "", fmt.Errorf("unknown policy field %s; %s", cut.Quote(k), lang.Hint(k, policyPropKeys, "fields are"))
 		}
 		if err := set(&c, m[k]); err != nil {
 			return c, "", fmt.Errorf("%s %w", k, err)
@@ -543,13 +545,13 @@ func (sh *Shell) grantPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Obj
 			return nil, err
 		}
 		if !strings.HasPrefix(canon, "tag:") {
-			return nil, fmt.Errorf("%q is not a per-user policy: grant_pin_policy grants tag: policies; global and site policies apply by themselves", name)
+			return nil, fmt.Errorf("%s is not a per-user policy: grant_pin_policy grants tag: policies; global and site policies apply by themselves", cut.Quote(name))
 		}
 		if _, err := sh.cfg.Store.Policy(env.Context(), canon); err != nil {
 			if !errors.Is(err, store.ErrNotFound) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("policy %q: no such per-user policy; create it with new_pin_policy(%q, {...})", name, name)
+			return nil, fmt.Errorf("policy %s: no such per-user policy; create it with new_pin_policy(%s, {...})", cut.Quote(name), cut.Quote(name))
 		}
 	}
 	return sh.mutate(env, in, "grant_pin_policy", opts, func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {

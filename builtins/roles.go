@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/d5/tengo/v2"
+
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 )
@@ -96,7 +98,7 @@ func (sh *Shell) adminRoles(env *lang.Env, args []tengo.Object) (tengo.Object, e
 				return roleRecord(r), nil
 			}
 		}
-		return nil, fmt.Errorf("role %q: %w", name, store.ErrNotFound)
+		return nil, fmt.Errorf("role %s: %w", cut.Quote(name), store.ErrNotFound)
 	}
 	items := make([]tengo.Object, len(roles))
 	for i, r := range roles {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 )
@@ -76,8 +77,8 @@ func (e *DeniedError) Error() string {
 	if len(e.Allowed) > 0 {
 		who = strings.Join(e.Allowed, ", ")
 	}
-	return fmt.Sprintf("operator %q may not run %s; roles that may: %s (ask a CsAdministrator to add you with add_role_member)",
-		e.Operator, e.Builtin, who)
+	return fmt.Sprintf("operator %s may not run %s; roles that may: %s (ask a CsAdministrator to add you with add_role_member)",
+		cut.Quote(e.Operator), e.Builtin, who)
 }
 
 // Authorize checks that the operator may run builtin (or the command the
@@ -117,7 +118,7 @@ const maxAuditTarget = 256
 func (sh *Shell) check(ctx context.Context, builtin, target, detail string) error {
 	mine, err := sh.cfg.Store.RolesOf(ctx, sh.cfg.Operator)
 	if err != nil {
-		return fmt.Errorf("check roles of %q: %w", sh.cfg.Operator, err)
+		return fmt.Errorf("check roles of %s: %w", cut.Quote(sh.cfg.Operator), err)
 	}
 	for _, r := range mine {
 		if r.Allows(builtin) {
@@ -126,7 +127,7 @@ func (sh *Shell) check(ctx context.Context, builtin, target, detail string) erro
 	}
 	all, err := sh.cfg.Store.Roles(ctx)
 	if err != nil {
-		return fmt.Errorf("check roles of %q: %w", sh.cfg.Operator, err)
+		return fmt.Errorf("check roles of %s: %w", cut.Quote(sh.cfg.Operator), err)
 	}
 	denied := &DeniedError{Operator: sh.cfg.Operator, Builtin: builtin}
 	for _, r := range all {

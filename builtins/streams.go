@@ -14,6 +14,7 @@ import (
 
 	"github.com/d5/tengo/v2"
 
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 )
 
@@ -261,7 +262,7 @@ func streamSelect(env *lang.Env, in *lang.Stream, args []tengo.Object, schemas *
 			return nil, fmt.Errorf("field %d: a field name cannot be empty", i+1)
 		}
 		if seen[s.Value] {
-			return nil, fmt.Errorf("field %q is named twice", s.Value)
+			return nil, fmt.Errorf("field %s is named twice", cut.Quote(s.Value))
 		}
 		seen[s.Value] = true
 		fields[i] = s.Value
@@ -486,8 +487,8 @@ func streamMatches(args []tengo.Object, cache *streamCache[*regexp.Regexp]) (ten
 		return re
 	})
 	if cerr != nil {
-		return nil, fmt.Errorf("regexp %q is not valid: %s (the syntax is Go's RE2: https://golang.org/s/re2syntax)",
-			pat.Value, strings.TrimPrefix(cerr.Error(), "error parsing regexp: "))
+		return nil, fmt.Errorf("regexp %s is not valid: %s (the syntax is Go's RE2: https://golang.org/s/re2syntax)",
+			cut.Quote(pat.Value), cut.Text(strings.TrimPrefix(cerr.Error(), "error parsing regexp: ")))
 	}
 	if args[0] == tengo.UndefinedValue {
 		return tengo.FalseValue, nil
@@ -652,7 +653,7 @@ func streamSortBy(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Ob
 		case "desc":
 			desc = true
 		default:
-			return nil, fmt.Errorf(`order must be "asc" or "desc", not %q`, o.Value)
+			return nil, fmt.Errorf(`order must be "asc" or "desc", not %s`, cut.Quote(o.Value))
 		}
 	}
 	// The sort runs when the first item is asked for, not when the stage is
@@ -699,7 +700,7 @@ func sortItems(env *lang.Env, ctx context.Context, in *lang.Stream, field string
 		}
 		k, ok := sortKeyOf(kv)
 		if !ok {
-			by := fmt.Sprintf("field %q", field)
+			by := "field " + cut.Quote(field)
 			if keyFn != nil {
 				by = "the key function's result"
 			}
@@ -751,8 +752,8 @@ func sortField(item tengo.Object, field string) (tengo.Object, error) {
 	case *tengo.ImmutableMap:
 		v = it.Value[field]
 	default:
-		return nil, fmt.Errorf("sort_by: %s %s has no field %q: sort records or maps by a field, "+
-			"other values by a key function such as func(x) { return x }", item.TypeName(), itemName(item), field)
+		return nil, fmt.Errorf("sort_by: %s %s has no field %s: sort records or maps by a field, "+
+			"other values by a key function such as func(x) { return x }", item.TypeName(), itemName(item), cut.Quote(field))
 	}
 	if v == nil {
 		return tengo.UndefinedValue, nil

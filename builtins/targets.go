@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/d5/tengo/v2"
+
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 )
@@ -35,7 +37,7 @@ type itemError struct {
 	err   error
 }
 
-func (e *itemError) Error() string { return e.input + ": " + e.err.Error() }
+func (e *itemError) Error() string { return cut.Text(e.input) + ": " + e.err.Error() }
 func (e *itemError) Unwrap() error { return e.err }
 
 // identityOf returns the identity an input item names: a string is itself; a
@@ -85,7 +87,7 @@ func (sh *Shell) resolve(ctx context.Context, items []tengo.Object) (targets []t
 				errs = append(errs, &itemError{input: name, err: err})
 				continue
 			}
-			return nil, nil, fmt.Errorf("look up %q: %w", name, err)
+			return nil, nil, fmt.Errorf("look up %s: %w", cut.Quote(name), err)
 		}
 		switch {
 		case len(users) == 0:
@@ -111,9 +113,5 @@ func describeItem(item tengo.Object) string {
 	if name, ok := identityOf(item); ok {
 		return name
 	}
-	s := item.String()
-	if len(s) > 60 {
-		s = s[:57] + "..."
-	}
-	return s
+	return cut.Text(item.String())
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/d5/tengo/v2"
+
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 	"github.com/pinsh/pinsh/store/importfmt"
@@ -156,7 +158,7 @@ func (sh *Shell) newUser(env *lang.Env, args []tengo.Object) (tengo.Object, erro
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		set, ok := userFieldSetters[k]
 		if !ok {
-			return nil, fmt.Errorf("unknown user field %q; %s", k,
+			return nil, fmt.Errorf("unknown user field %s; %s", cut.Quote(k),
 				lang.Hint(k, slices.Sorted(maps.Keys(userFieldSetters)), "fields are"))
 		}
 		if err := set(&u, fields[k]); err != nil {
@@ -234,7 +236,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 					}
 					if k == "ou" {
 						if _, err := store.OUPathKey(s.Value); err != nil {
-							return nil, fmt.Errorf("ou %q: %v; write it as a distinguished name such as OU=Redmond,DC=litwareinc,DC=com", s.Value, err)
+							return nil, fmt.Errorf("ou %s: %v; write it as a distinguished name such as OU=Redmond,DC=litwareinc,DC=com", cut.Quote(s.Value), err)
 						}
 						query.OU = s.Value
 					} else {
@@ -255,7 +257,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 					}
 					opts.errorAction = o.errorAction
 				default:
-					return nil, fmt.Errorf("unknown key %q; %s", k,
+					return nil, fmt.Errorf("unknown key %s; %s", cut.Quote(k),
 						lang.Hint(k, []string{"identity", "ou", "filter", "result_size", "error_action"}, "get_users takes"))
 				}
 			}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/d5/tengo/v2"
+
+	input "github.com/pinsh/pinsh/internal/cut"
 )
 
 // Format is how printed values are written. For every format a stream is
@@ -60,7 +62,7 @@ func ParseFormat(s string) (Format, error) {
 			return Format(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown output format %q: use table, json, jsonl or csv", s)
+	return 0, fmt.Errorf("unknown output format %s: use table, json, jsonl or csv", input.Quote(s))
 }
 
 // DefaultFormat returns the format used without --output: Table on a

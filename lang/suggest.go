@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	input "github.com/pinsh/pinsh/internal/cut"
 )
 
 // FieldError is the error of naming a field that a record's type does not
@@ -26,7 +28,7 @@ func (e *FieldError) Error() string {
 	if e.Type == "record" { // select's records of maps
 		typ = "record"
 	}
-	return fmt.Sprintf("%s has no field %q; %s", typ, e.Field, Hint(e.Field, e.Fields, "its fields are"))
+	return fmt.Sprintf("%s has no field %s; %s", typ, input.Quote(e.Field), Hint(e.Field, e.Fields, "its fields are"))
 }
 
 // NoField returns the *FieldError of field, which s does not have.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/pinsh/pinsh/internal/cut"
 )
 
 // Sentinel errors. Store methods wrap them with the input that was wrong;
@@ -42,7 +44,7 @@ type FieldError struct {
 
 // Error returns e.g. `sip_address "sip:ken@x.com": already used by sip:ken@x.com`.
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Reason)
+	return e.Field + " " + cut.Quote(e.Value) + ": " + e.Reason
 }
 
 func (e *FieldError) Unwrap() error { return e.Err }

@@ -10,10 +10,12 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"golang.org/x/term"
+
 	"github.com/pinsh/pinsh/builtins"
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
-	"golang.org/x/term"
 )
 
 // app is one run of pinsh: its standard streams and environment.
@@ -331,13 +333,13 @@ var (
 
 // errorText is how an error is shown on standard error. It ends with a
 // newline. A script's error shows its position, its source line with every
-// PIN-like number masked (see maskPins), and a caret. An interrupted or
+// literal that may be a PIN masked (see maskPins), and a caret. An interrupted or
 // timed-out run also says that the changes committed before it stay, and,
 // when committed names them, which.
 func errorText(err error, style errorStyle, committed string) string {
 	var le *lang.Error
 	if !errors.As(err, &le) {
-		return style.prefix + ": " + err.Error() + "\n"
+		return style.prefix + ": " + cut.Message(err.Error()) + "\n"
 	}
 	switch {
 	case le.Kind == lang.Interrupted || le.Kind == lang.TimedOut:
@@ -350,11 +352,19 @@ func errorText(err error, style errorStyle, committed string) string {
 		if le.Item != "" {
 			msg += " (processing " + le.Item + ")"
 		}
-		return style.prefix + ": " + msg + "\n"
+		return style.prefix + ": " + cut.Message(msg) + "\n"
 	}
-	masked := *le
-	masked.Line = maskPins(le.Line)
-	return masked.Detail()
+	// A long message or source line is cut (an identifier of 100 kB); the
+	// caret stays under its character, the header keeps the real column.
+	shown := *le
+	shown.Msg = cut.Message(le.Msg)
+	header := shown.Error()
+	shown.Line, shown.Pos.Col = cut.Window(maskPins(le.Line), le.Pos.Col)
+	detail, ok := strings.CutPrefix(shown.Detail(), shown.Error())
+	if !ok {
+		return shown.Detail()
+	}
+	return header + detail
 }
 
 // stoppedNote tells the admin what an interrupted or timed-out run leaves
@@ -371,35 +381,6 @@ func stoppedNote(kind lang.ErrorKind, committed string) string {
 	}
 	return note + "; audit_log() lists them"
 }
-
-// maxPinDigits is the longest PIN any policy allows (facts §6).
-const maxPinDigits = 24
-
-// maskPins replaces every run of minPinDigits to maxPinDigits ASCII digits
-// in a source line with as many '*', so that an error never shows a PIN
-// typed as a literal, and the caret under the line stays in its column.
-func maskPins(line string) string {
-	b := []byte(line)
-	for i := 0; i < len(b); {
-		if !isASCIIDigit(b[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(b) && isASCIIDigit(b[j]) {
-			j++
-		}
-		if n := j - i; n >= minPinDigits && n <= maxPinDigits {
-			for k := i; k < j; k++ {
-				b[k] = '*'
-			}
-		}
-		i = j
-	}
-	return string(b)
-}
-
-func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // outputFormat returns the print format and table width of a run: --output,
 // or table on a terminal and the script-friendly default otherwise.

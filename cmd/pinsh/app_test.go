@@ -86,24 +86,6 @@ func TestErrorText(t *testing.T) {
 	}
 }
 
-func TestMaskPins(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"x := 123", "x := 123"},
-		{"x := 1234", "x := ****"},
-		{`set_pin(u, "06284") // 2010`, `set_pin(u, "*****") // ****`},
-		{"a1234b 12345678901234567890123 4", "a****b *********************** 4"},
-		{"123456789012345678901234", "************************"},   // 24: the longest PIN
-		{"1234567890123456789012345", "1234567890123456789012345"}, // 25: no PIN
-		{"４８１５１", "４８１５１"},                                         // not ASCII digits
-	}
-	for _, tt := range tests {
-		if got := maskPins(tt.in); got != tt.want {
-			t.Errorf("maskPins(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestPromptCommand(t *testing.T) {
 	tests := map[string]string{
 		"help":                "help()",

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/store/boltstore"
 )
 
@@ -112,14 +113,14 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	nowFlag := fs.String("now", getenv("PINSH_NOW"), "freeze the clock at an RFC 3339 `TIME` (env PINSH_NOW)")
 	fs.BoolVar(&c.whatIf, "whatif", false, "every mutating builtin only says what it would do")
 	fs.StringVar(&c.output, "output", "", "output `FORMAT`: table, json, jsonl, csv (default: table on a terminal, jsonl otherwise)")
-	fs.DurationVar(&c.timeout, "timeout", 0, "abort the script after `DURATION` (e.g. 30s, 5m)")
+	fs.DurationVar(&c.timeout, "timeout", 0, "abort the script after `DURATION` (e.g. 30s, 5m; without it, no time limit)")
 	fs.StringVar(&c.code, "c", "", "run `CODE`")
 	help := fs.Bool("help", false, "show this help")
 	fs.BoolVar(help, "h", false, "show this help")
 	version := fs.Bool("version", false, "show the version")
 
 	if err := fs.Parse(args); err != nil {
-		return nil, &usageError{fmt.Sprintf("%v\nrun 'pinsh --help' for usage", err)}
+		return nil, &usageError{cut.Message(err.Error()) + "\nrun 'pinsh --help' for usage"}
 	}
 	switch {
 	case *help:
@@ -151,9 +152,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	if *nowFlag != "" {
 		t, err := time.Parse(time.RFC3339, *nowFlag)
 		if err != nil {
-			source := fmt.Sprintf("--now %q", *nowFlag)
+			source := "--now " + cut.Quote(*nowFlag)
 			if !given["now"] {
-				source = fmt.Sprintf("PINSH_NOW=%q (environment)", *nowFlag)
+				source = "PINSH_NOW=" + cut.Quote(*nowFlag) + " (environment)"
 			}
 			return nil, &usageError{source + ": not an RFC 3339 time (e.g. 2010-09-02T12:00:00Z)"}
 		}
@@ -162,16 +163,16 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	switch c.output {
 	case "", "table", "json", "jsonl", "csv":
 	default:
-		return nil, &usageError{fmt.Sprintf("--output %q: use table, json, jsonl or csv", c.output)}
+		return nil, &usageError{fmt.Sprintf("--output %s: use table, json, jsonl or csv", cut.Quote(c.output))}
 	}
-	if c.timeout < 0 {
-		return nil, &usageError{fmt.Sprintf("--timeout %v: must not be negative", c.timeout)}
+	if c.timeout < 0 || given["timeout"] && c.timeout == 0 {
+		return nil, &usageError{fmt.Sprintf("--timeout %v: give a positive duration such as 30s or 5m; leave --timeout out for no time limit", c.timeout)}
 	}
 
 	rest := fs.Args()
 	if given["c"] { // -c '' is a script too: an empty one
 		if len(rest) > 0 {
-			return nil, &usageError{fmt.Sprintf("-c takes the whole script; unexpected %q", rest[0])}
+			return nil, &usageError{fmt.Sprintf("-c takes the whole script; unexpected %s", cut.Quote(rest[0]))}
 		}
 		c.mode = modeCode
 		return c, nil
@@ -205,7 +206,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 		}
 		n, err := parseCount(rest[1])
 		if err != nil {
-			return nil, &usageError{fmt.Sprintf("generate %q: %v", rest[1], err)}
+			return nil, &usageError{fmt.Sprintf("generate %s: %v", cut.Quote(rest[1]), err)}
 		}
 		c.mode, c.count = modeGenerate, n
 	default:

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 
 	"github.com/d5/tengo/v2/parser"
@@ -146,110 +145,29 @@ func unescapeEntry(s string) string {
 	return b.String()
 }
 
-// pinBuiltins are the builtins whose arguments may hold a PIN.
-var pinBuiltins = map[string]bool{"set_pin": true, "verify_pin": true}
-
-// minPinDigits is the shortest PIN any policy allows (facts §6).
-const minPinDigits = 4
+// historyIgnored reports whether the admin asked to keep entry out of the
+// history by starting it with a space, as bash's HISTCONTROL=ignorespace
+// does: the way to keep out what the PIN rule cannot see (a PIN inside a
+// longer string, see pinLiterals).
+func historyIgnored(entry string) bool { return strings.HasPrefix(entry, " ") }
 
 // mayHoldPin reports whether entry must be kept out of the history because
-// it may hold a PIN (design §4). That is the case when it contains a
-// string or whole-number literal of minPinDigits to maxPinDigits ASCII
-// digits, whatever it does with it (p := "48151", a map of PINs, a call
-// through an alias or a wrapper of set_pin), and when it passes set_pin or
-// verify_pin any literal after the first argument (other than an options
-// map). An entry that does not parse is judged by its text: it is kept out
-// if it mentions set_pin or verify_pin, or has such a run of digits.
-// read_pin() is how a PIN is typed without leaving a trace.
+// it may hold a PIN (design §4): it has a literal that may be a PIN (see
+// pinLiterals), or it does not parse and mentions set_pin or verify_pin.
+// read_pin() is how a PIN is typed without leaving a trace; a leading space
+// keeps any entry out (see historyIgnored).
 func mayHoldPin(entry string) bool {
+	if len(pinLiterals(entry)) > 0 {
+		return true
+	}
 	fset := parser.NewFileSet()
 	file := fset.AddFile("", -1, len(entry))
-	ast, err := parser.NewParser(file, []byte(entry), nil).ParseFile()
-	if err != nil {
+	if _, err := parser.NewParser(file, []byte(entry), nil).ParseFile(); err != nil {
 		for name := range pinBuiltins {
 			if strings.Contains(entry, name) {
 				return true
 			}
 		}
-		return maskPins(entry) != entry
-	}
-	hold := false
-	walk(reflect.ValueOf(ast), func(n parser.Node) {
-		switch n := n.(type) {
-		case *parser.CallExpr:
-			if id, ok := n.Func.(*parser.Ident); ok && pinBuiltins[id.Name] {
-				for _, a := range n.Args[min(1, len(n.Args)):] {
-					if isLiteral(a) {
-						hold = true
-					}
-				}
-			}
-		case *parser.StringLit:
-			hold = hold || isPinDigits(n.Value)
-		case *parser.IntLit:
-			hold = hold || isPinDigits(strings.TrimLeft(n.Literal, "+-"))
-		}
-	})
-	return hold
-}
-
-// isLiteral reports whether e is a literal value other than a map (options)
-// or undefined.
-func isLiteral(e parser.Expr) bool {
-	switch e := e.(type) {
-	case *parser.StringLit, *parser.IntLit, *parser.FloatLit, *parser.CharLit:
-		return true
-	case *parser.ParenExpr:
-		return isLiteral(e.Expr)
-	case *parser.UnaryExpr:
-		return isLiteral(e.Expr)
-	case *parser.BinaryExpr:
-		return isLiteral(e.LHS) || isLiteral(e.RHS)
 	}
 	return false
-}
-
-// isPinDigits reports whether s is minPinDigits to maxPinDigits ASCII
-// digits: what a PIN may be (facts §6).
-func isPinDigits(s string) bool {
-	if len(s) < minPinDigits || len(s) > maxPinDigits {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isASCIIDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-var nodeType = reflect.TypeOf((*parser.Node)(nil)).Elem()
-
-// walk calls f for every AST node reachable from v. Tengo's parser has no
-// visitor; reflection reaches every node type without listing them.
-func walk(v reflect.Value, f func(parser.Node)) {
-	switch v.Kind() {
-	case reflect.Interface:
-		if !v.IsNil() {
-			walk(v.Elem(), f)
-		}
-	case reflect.Pointer:
-		if v.IsNil() {
-			return
-		}
-		if v.Type().Implements(nodeType) {
-			f(v.Interface().(parser.Node))
-		}
-		walk(v.Elem(), f)
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				walk(v.Field(i), f)
-			}
-		}
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			walk(v.Index(i), f)
-		}
-	}
 }

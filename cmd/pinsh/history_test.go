@@ -139,6 +139,9 @@ func TestMayHoldPin(t *testing.T) {
 		{`set_pin("ken@x.com", read_pin("PIN: "))`, false},
 		{`verify_pin("ken@x.com", read_pin())`, false},
 		{`get_users() | where({is_pin_set: false}) | first(10) | set_pin`, false},
+		// What the rule cannot see: a PIN inside a longer string. A leading
+		// space keeps such an entry out (TestHistoryIgnored).
+		{`msg := "new PIN 640289 for real5"`, false},
 		// A PIN-like literal is kept out whatever the entry calls (review
 		// finding 1): a variable, a map, an alias, a wrapper.
 		{`p := "48151"`, true},
@@ -148,18 +151,30 @@ func TestMayHoldPin(t *testing.T) {
 		{`vp("sip:a@x.com", "937162")`, true},
 		{`f := func(u, x) { return set_pin(u, x) }`, false},
 		{`f("sip:a@x.com", "731946")`, true},
-		{`f("sip:a@x.com", 731946)`, true},
-		{`f("sip:a@x.com", -731946)`, true},
+		// Numbers are never PINs (set_pin refuses them) unless they are
+		// written as the PIN of set_pin or verify_pin (issue 8 §6).
+		{`f("sip:a@x.com", 731946)`, false},
+		{`f("sip:a@x.com", -731946)`, false},
+		{`set_pin("sip:a@x.com", -731946)`, true},
+		{`set_pin("sip:a@x.com", (731946))`, true},
+		{`times.date(2026, 12, 2, 0, 0, 0, 0)`, false},
+		{`audit_log({since: "2026-12-02"})`, false},
+		{`x := '7'`, false},
+		{`set_pin(u, '7')`, true},
+		{`set_pin(u, 7.5)`, true},
+		{`set_pin("ken@x.com", [p, "12a"])`, false}, // nested: only digit strings count
+		{`set_pin("ken@x.com", ["4815"])`, true},
 		{"f(`sip:a@x.com`, `0628`)", true},
 		{`lock_pin("48151")`, true},
-		{`get_users() | first(1000)`, true}, // cannot be told from a PIN
+		{`get_users() | first(1000)`, false}, // a number: not a PIN
 		{`get_users() | first(100)`, false},
 		{`x := "123456789012345678901234"`, true},   // 24 digits: the longest PIN
 		{`x := "1234567890123456789012345"`, false}, // 25: longer than any PIN
 		{`x := "4815a"`, false},
 		{`new_user({line_uri: "tel:+14255550100"})`, false},
 		{`x := "48151`, true}, // does not parse: judged by its text
-		{`get_users(1234`, true},
+		{`get_users(1234`, false},
+		{`get_users("1234`, true},
 		{`set_pin("ken@x.com", "481`, true}, // does not parse: judged by its text
 		{`get_users("ken`, false},
 		{`verify_pin(`, true},
@@ -167,6 +182,46 @@ func TestMayHoldPin(t *testing.T) {
 	for _, tt := range tests {
 		if got := mayHoldPin(tt.entry); got != tt.want {
 			t.Errorf("mayHoldPin(%q) = %v, want %v", tt.entry, got, tt.want)
+		}
+	}
+}
+
+func TestHistoryIgnored(t *testing.T) {
+	for entry, want := range map[string]bool{
+		` msg := "new PIN 640289 for real5"`: true,
+		"  get_users()":                      true,
+		"get_users()":                        false,
+		"\tget_users()":                      false, // bash ignores only a space
+		"get_users() | first(10)\n  | count": false,
+	} {
+		if got := historyIgnored(entry); got != want {
+			t.Errorf("historyIgnored(%q) = %v, want %v", entry, got, want)
+		}
+	}
+}
+
+func TestMaskPins(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{"", ""},
+		{"x := 1234", "x := 1234"}, // numbers are not PINs (issue 8 §6)
+		{`set_pin(u, "06284") // 2010`, `set_pin(u, "*****") // 2010`},
+		{`x := "123456789012345678901234"`, `x := "************************"`},   // 24: the longest PIN
+		{`x := "1234567890123456789012345"`, `x := "1234567890123456789012345"`}, // 25: no PIN
+		{`x := "４８１５１"`, `x := "４８１５１"`},                                         // not ASCII digits
+		{`set_pin("sip:ken@x.com", 48151)`, `set_pin("sip:ken@x.com", *****)`},
+		{`set_pin("sip:ken@x.com", "12a") + 1`, `set_pin("sip:ken@x.com", "***") + 1`},
+		{`x := 1 / 0 + 12 + "729164"`, `x := 1 / 0 + 12 + "******"`},
+		{`x := 1 / 0 + 729164`, `x := 1 / 0 + 729164`},
+		{`audit_log({since: "2026-12-02"}) | first(1000)`, `audit_log({since: "2026-12-02"}) | first(1000)`},
+		{`times.date(2026, 12, 2)`, `times.date(2026, 12, 2)`},
+		{"set_pin(u, `0628`)", "set_pin(u, `****`)"},
+		{`p := "4815`, `p := "****`}, // unterminated
+		{`p := "`, `p := "`},
+		{`verify_pin(u, read_pin("PIN 1234: "))`, `verify_pin(u, read_pin("PIN 1234: "))`},
+	}
+	for _, tt := range tests {
+		if got := maskPins(tt.line); got != tt.want {
+			t.Errorf("maskPins(%s) = %s, want %s", tt.line, got, tt.want)
 		}
 	}
 }

@@ -228,9 +228,10 @@ func (r *repl) loadHistory() {
 	}
 }
 
-// remember adds entry to the history, unless it may hold a PIN.
+// remember adds entry to the history (the file and the list Up recalls),
+// unless it starts with a space or may hold a PIN.
 func (r *repl) remember(entry string) {
-	if mayHoldPin(entry) {
+	if historyIgnored(entry) || mayHoldPin(entry) {
 		return
 	}
 	r.rl.SaveHistory(entry)

@@ -8,6 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/store"
 )
 
@@ -69,7 +70,7 @@ func (s *Store) Roles(ctx context.Context) ([]store.Role, error) {
 }
 
 func noRole(name string) error {
-	return fmt.Errorf("admin role %q: %w; list roles with admin_roles()", name, store.ErrNotFound)
+	return fmt.Errorf("admin role %s: %w; list roles with admin_roles()", cut.Quote(name), store.ErrNotFound)
 }
 
 // NewRole creates a custom role copying a standard role.
@@ -83,7 +84,7 @@ func (s *Store) NewRole(ctx context.Context, op store.Op, identity, template str
 	}
 	std, ok := store.StandardRole(template)
 	if !ok {
-		return store.Role{}, fmt.Errorf("template %q: %w; a custom role copies one of the standard roles (%s)", template, store.ErrNotFound, standardNames())
+		return store.Role{}, fmt.Errorf("template %s: %w; a custom role copies one of the standard roles (%s)", cut.Quote(template), store.ErrNotFound, standardNames())
 	}
 	r := store.Role{Identity: identity, Template: std.Identity, Builtins: std.Builtins, Members: []string{}}
 	err := s.update(ctx, op, func(tx *bolt.Tx, w *txw) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/store"
 )
 
@@ -243,7 +244,7 @@ func newColumns(names []string) ([]column, error) {
 	}
 	if known == 0 {
 		return nil, fmt.Errorf("the header line %s names no user field; the first line must name the columns: %s",
-			quote(strings.Join(names, ",")), knownNames)
+			cut.Quote(strings.Join(names, ",")), knownNames)
 	}
 	return cols, nil
 }

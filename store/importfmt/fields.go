@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/store"
 )
 
@@ -142,7 +143,7 @@ func (b *builder) set(c *column, value string) error {
 	case kBool:
 		v, ok := parseBool(value)
 		if !ok {
-			return fmt.Errorf("%s: %s is not a boolean; use true/false, yes/no or 1/0", c.name, quote(value))
+			return fmt.Errorf("%s: %s is not a boolean; use true/false, yes/no or 1/0", c.name, cut.Quote(value))
 		}
 		b.setBool(c, v)
 		return nil
@@ -219,7 +220,7 @@ func (b *builder) finish() (store.User, error) {
 		b.u.Enabled = true
 	}
 	if s := b.u.SipAddress; s != "" && !isSIPAddress(s) {
-		return store.User{}, fmt.Errorf("%s: %s is not a SIP address; write it as user@domain, with or without sip:", b.name[fSip], quote(s))
+		return store.User{}, fmt.Errorf("%s: %s is not a SIP address; write it as user@domain, with or without sip:", b.name[fSip], cut.Quote(s))
 	}
 	return b.u, nil
 }
@@ -277,17 +278,4 @@ func telURI(s string) string {
 		return ""
 	}
 	return string(digits)
-}
-
-// quote quotes a value for a message, shortened if it is long.
-func quote(s string) string {
-	const max = 64
-	if len(s) > max {
-		i := max
-		for i > 0 && !utf8.RuneStart(s[i]) {
-			i--
-		}
-		return fmt.Sprintf("%q...", s[:i])
-	}
-	return fmt.Sprintf("%q", s)
 }

@@ -25,7 +25,7 @@ func TestLongValuesShortenedInMessages(t *testing.T) {
 	// message keeps whole runes.
 	value := strings.Repeat("x", 63) + "é" + strings.Repeat("y", 100)
 	rows := parse(t, "enabled\n"+value+"\n", CSV)
-	want := `enabled: "` + strings.Repeat("x", 63) + `"... is not a boolean`
+	want := `enabled: "` + strings.Repeat("x", 63) + `"... (165 bytes) is not a boolean`
 	if len(rows) != 1 || rows[0].Err == nil || !strings.HasPrefix(rows[0].Err.Error(), want) {
 		t.Fatalf("rows %+v, want error starting %s", rows, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/store"
 )
 
@@ -129,7 +130,7 @@ func (p *ldifParser) user(b *builder, lines []ldifLine) (store.User, error) {
 	for i, l := range lines {
 		name, value, err := ldifAttr(p.arena[l.start:l.end])
 		if i == 0 && (err == nil || err == errURLValue) && !strings.EqualFold(name, "dn") {
-			return store.User{}, fmt.Errorf("line %d: the record starts with %s, not dn:; every record starts with its dn: line", l.num, quote(name))
+			return store.User{}, fmt.Errorf("line %d: the record starts with %s, not dn:; every record starts with its dn: line", l.num, cut.Quote(name))
 		}
 		c, known := lookup(name)
 		switch {
@@ -141,7 +142,7 @@ func (p *ldifParser) user(b *builder, lines []ldifLine) (store.User, error) {
 			return store.User{}, fmt.Errorf("line %d: %w", l.num, err)
 		case strings.EqualFold(name, "changetype"):
 			if !strings.EqualFold(value, "add") {
-				return store.User{}, fmt.Errorf("line %d: changetype %s is not supported; import add records, as ldifde -f exports them", l.num, quote(value))
+				return store.User{}, fmt.Errorf("line %d: changetype %s is not supported; import add records, as ldifde -f exports them", l.num, cut.Quote(value))
 			}
 			continue
 		case !known:
@@ -158,7 +159,7 @@ func (p *ldifParser) user(b *builder, lines []ldifLine) (store.User, error) {
 func ldifAttr(text []byte) (name, value string, err error) {
 	i := bytes.IndexByte(text, ':')
 	if i <= 0 {
-		return "", "", fmt.Errorf("expected attribute: value, found %s", quote(string(text)))
+		return "", "", fmt.Errorf("expected attribute: value, found %s", cut.Quote(string(text)))
 	}
 	name, rest := string(text[:i]), text[i+1:]
 	switch {
