@@ -83,14 +83,15 @@ summary. opts: {whatif, confirm, force, error_action}.`,
 			Doc: `Import users from a file: CSV with a header (pinsh field names, or csvde
 attribute names such as msRTCSIP-PrimaryUserAddress, userPrincipalName,
 sAMAccountName, displayName, distinguishedName, telephoneNumber), JSON
-Lines, or LDIF as ldifde writes it. Each bad row is shown with its line
-number and reason and skipped whole; good rows are imported. Returns
-{imported, bad}. The same as "pinsh import FILE". opts: {whatif} reads the
-file and shows its bad rows, but imports nothing; {confirm} asks once for
-the file; a bad row is a per-item error that force and error_action
-govern: with "stop" the first row the file gets wrong ends the import (the
-rows before it are imported), and a row the directory refuses (a
-duplicate) ends the call after the import.`,
+Lines, or LDIF as ldifde writes it. Bad rows are skipped whole and good
+rows imported; the first 20 bad rows are shown with their line numbers and
+reasons, the rest only counted, so a file of millions of bad rows takes
+little memory. Returns {imported, bad}. The same as "pinsh import FILE".
+opts: {whatif} reads the file and shows its bad rows, but imports nothing;
+{confirm} asks once for the file; a bad row is a per-item error that force
+and error_action govern: with "stop" the first row the file gets wrong ends
+the import (the rows before it are imported), and a row the directory
+refuses (a duplicate) ends the call after the import.`,
 			Call: sh.importUsers,
 		},
 	}
@@ -398,9 +399,10 @@ func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, 
 			var r store.ImportReport
 			for row := range rows {
 				if row.Err != nil {
-					r.Bad = append(r.Bad, store.RowError{Line: row.Line, Err: row.Err})
+					r.AddBad(store.RowError{Line: row.Line, Err: row.Err})
 				}
 			}
+			r.Sort()
 			return r, nil
 		})
 		if err == nil {
@@ -420,7 +422,8 @@ func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, 
 		})
 	}
 	if stopped != nil {
-		report.Bad = append(report.Bad, *stopped)
+		report.AddBad(*stopped)
+		report.Sort()
 	}
 	rep := sh.reporter(env, "import_users", opts)
 	for _, bad := range report.Bad {
@@ -428,10 +431,17 @@ func (sh *Shell) importUsers(env *lang.Env, args []tengo.Object) (tengo.Object, 
 			return nil, err
 		}
 	}
+	if more := report.BadCount - len(report.Bad); more > 0 {
+		err := fmt.Errorf("%s: %d more bad rows not shown (%d in all); fix the ones above and import again to see the next",
+			path.Value, more, report.BadCount)
+		if err := rep.report(err); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	return lang.NewRecord(importSchema, []tengo.Object{integer(report.Imported), integer(len(report.Bad))}, nil), nil
+	return lang.NewRecord(importSchema, []tengo.Object{integer(report.Imported), integer(report.BadCount)}, nil), nil
 }
 
 // untilBad passes on the rows of rows up to the first one the file gets

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -105,11 +107,47 @@ type RowError struct {
 // Error returns "line N: reason".
 func (e RowError) Error() string { return "line " + itoa(e.Line) + ": " + e.Err.Error() }
 
-// ImportReport sums up an import: how many users were added, and every bad
-// row with its line number and reason, in line order.
+// ImportReport sums up an import: how many users were added, how many rows
+// were bad, and the first MaxBadRows of them with their line numbers and
+// reasons, in line order. A file of millions of bad rows costs no more
+// memory than one of MaxBadRows.
 type ImportReport struct {
 	Imported int
-	Bad      []RowError
+	Bad      []RowError // the bad rows of the lowest lines, at most MaxBadRows
+	BadCount int        // all bad rows
+}
+
+// MaxBadRows is how many bad rows an ImportReport keeps in full.
+const MaxBadRows = 20
+
+// AddBad counts a bad row and keeps it if it may be among the MaxBadRows of
+// the lowest lines. Rows may come in any order; call Sort when all are in.
+func (r *ImportReport) AddBad(e RowError) {
+	r.BadCount++
+	r.Bad = append(r.Bad, e)
+	if len(r.Bad) >= 2*MaxBadRows {
+		r.Sort()
+	}
+}
+
+// Merge adds the counts and bad rows of o to r, and sorts r.
+func (r *ImportReport) Merge(o ImportReport) {
+	r.Imported += o.Imported
+	count := r.BadCount + o.BadCount
+	for _, e := range o.Bad {
+		r.AddBad(e)
+	}
+	r.BadCount = count
+	r.Sort()
+}
+
+// Sort puts Bad in line order and keeps its first MaxBadRows.
+func (r *ImportReport) Sort() {
+	slices.SortStableFunc(r.Bad, func(a, b RowError) int { return cmp.Compare(a.Line, b.Line) })
+	if len(r.Bad) > MaxBadRows {
+		clear(r.Bad[MaxBadRows:]) // let the dropped errors go
+		r.Bad = r.Bad[:MaxBadRows]
+	}
 }
 
 // SetPinRequest asks SetPins to set one user's PIN.

@@ -76,7 +76,7 @@ func (s *Store) load(ctx context.Context, op store.Op, action string, rows iter.
 		wg       sync.WaitGroup
 		writeErr error
 		imported int
-		badW     []store.RowError
+		badW     store.ImportReport
 	)
 	wg.Add(1)
 	go func() {
@@ -87,7 +87,9 @@ func (s *Store) load(ctx context.Context, op store.Op, action string, rows iter.
 				continue // drain
 			}
 			n, bad, err := lw.write(ctx, b)
-			badW = append(badW, bad...)
+			for _, e := range bad {
+				badW.AddBad(e)
+			}
 			if err != nil {
 				writeErr = err
 				cancel(err)
@@ -100,7 +102,6 @@ func (s *Store) load(ctx context.Context, op store.Op, action string, rows iter.
 		}
 	}()
 
-	var badR []store.RowError
 	cur := &loadBatch{rows: make([]loadRow, 0, importBatch)}
 	n := 0
 	for r, rerr := range rows {
@@ -108,20 +109,20 @@ func (s *Store) load(ctx context.Context, op store.Op, action string, rows iter.
 			break
 		}
 		if rerr != nil {
-			badR = append(badR, store.RowError{Line: r.Line, Err: rerr})
+			rep.AddBad(store.RowError{Line: r.Line, Err: rerr})
 			continue
 		}
 		// Normalize in place in the batch: users are big, copies add up.
 		cur.rows = append(cur.rows, loadRow{line: r.Line, user: r.User, pin: r.Pin})
 		lr := &cur.rows[len(cur.rows)-1]
 		if err := lr.user.Normalize(); err != nil {
-			badR = append(badR, store.RowError{Line: r.Line, Err: err})
+			rep.AddBad(store.RowError{Line: r.Line, Err: err})
 			cur.rows = cur.rows[:len(cur.rows)-1]
 			continue
 		}
 		if r.Pin != "" || !zeroState(&r.State) {
 			if r.Pin == "" && r.State.IsSet && r.State.Hash == nil {
-				badR = append(badR, store.RowError{Line: r.Line, Err: fmt.Errorf("%s: a PIN state marked set needs a PIN or a hash: %w", lr.user.SipAddress, store.ErrInvalid)})
+				rep.AddBad(store.RowError{Line: r.Line, Err: fmt.Errorf("%s: a PIN state marked set needs a PIN or a hash: %w", lr.user.SipAddress, store.ErrInvalid)})
 				cur.rows = cur.rows[:len(cur.rows)-1]
 				continue
 			}
@@ -139,9 +140,8 @@ func (s *Store) load(ctx context.Context, op store.Op, action string, rows iter.
 	}
 	close(batches)
 	wg.Wait()
-	rep.Imported = imported
-	rep.Bad = append(badR, badW...)
-	slices.SortStableFunc(rep.Bad, func(a, b store.RowError) int { return cmp.Compare(a.Line, b.Line) })
+	badW.Imported = imported
+	rep.Merge(badW)
 	if writeErr != nil {
 		return rep, writeErr
 	}

@@ -243,7 +243,7 @@ func Generate(ctx context.Context, s store.Store, op store.Op, n int, progress f
 	}
 	rep, err := s.LoadUsers(ctx, op, rows, progress)
 	if err == nil && len(rep.Bad) > 0 {
-		err = fmt.Errorf("%d generated users refused, first: %w", len(rep.Bad), rep.Bad[0])
+		err = fmt.Errorf("%d generated users refused, first: %w", rep.BadCount, rep.Bad[0])
 	}
 	if err != nil {
 		return fmt.Errorf("generate %d users: %w", n, err)

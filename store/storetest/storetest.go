@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Roles", testRoles},
 		{"Audit", testAudit},
 		{"Import", testImport},
+		{"ImportManyBad", testImportManyBad},
 		{"LoadUsers", testLoadUsers},
 		{"InterleavedChunks", testInterleavedChunks},
 		{"BadOps", testBadOps},
@@ -1072,8 +1073,55 @@ func testImport(t *testing.T, s store.Store) {
 	}
 	// An import whose rows are all bad adds nothing and fails nothing else.
 	rep, err = s.ImportUsers(ctx, op(T0()), rowsOf(row(2, "a")), nil)
-	if err != nil || rep.Imported != 0 || len(rep.Bad) != 1 {
+	if err != nil || rep.Imported != 0 || len(rep.Bad) != 1 || rep.BadCount != 1 {
 		t.Errorf("all-bad import: %+v, %v", rep, err)
+	}
+}
+
+// testImportManyBad: an import of many bad rows counts them all and keeps
+// the MaxBadRows of the lowest lines, in line order, whichever stage (the
+// caller's parser, the store's checks) found them.
+func testImportManyBad(t *testing.T, s store.Store) {
+	create(t, s, litware("kenmyer", "Ken Myer"))
+	const n = 1000
+	rows := func(yield func(store.ImportRow) bool) {
+		for line := 2; line < n+2; line++ {
+			var r store.ImportRow
+			switch line % 3 {
+			case 0: // found by the parser
+				r = store.ImportRow{Line: line, Err: errors.New("wrong number of columns")}
+			case 1: // found by the store: a user already stored
+				r = store.ImportRow{Line: line, User: litware("kenmyer", "Ken Again")}
+			default:
+				r = store.ImportRow{Line: line, User: litware(fmt.Sprintf("u%d", line), fmt.Sprintf("User %d", line))}
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+	rep, err := s.ImportUsers(ctx, op(T0()), rows, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := 0
+	for line := 2; line < n+2; line++ {
+		if line%3 == 2 {
+			good++
+		}
+	}
+	if rep.Imported != good || rep.BadCount != n-good || len(rep.Bad) != store.MaxBadRows {
+		t.Fatalf("imported %d (want %d), %d bad (want %d), %d kept (want %d)",
+			rep.Imported, good, rep.BadCount, n-good, len(rep.Bad), store.MaxBadRows)
+	}
+	want := 3
+	for _, b := range rep.Bad {
+		if b.Line != want {
+			t.Fatalf("kept bad lines: %v; want the lowest, from 3, in order", rep.Bad)
+		}
+		if want++; want%3 == 2 {
+			want++
+		}
 	}
 }
 
