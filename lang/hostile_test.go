@@ -40,6 +40,7 @@ func TestHostileScripts(t *testing.T) {
 		{"unbounded tail recursion", `g := func(n) { return g(n+1) }; g(0)`, TimedOut, "timed out"},
 		{"recursion in a predicate", `r := func(n) { return 1 + r(n) }; [1] | where(r) | count`, RuntimeError, "stack overflow"},
 		{"recursion through Go", `q := func(x) { return [x] | where(q) | count }; q(1)`, RuntimeError, "nested more than 64 deep"},
+		{"a deep value's error value used", `x := []; for i := 0; i < 100000; i++ { x = [x] }; len(json.encode(x))`, RuntimeError, "found error (value is nested more than 64 levels deep"},
 		{"string doubling", `s := "x"; for { s += s }`, RuntimeError, "exceeding string size limit"},
 		{"string doubling in a predicate", `[1] | where(func(x) { s := "x"; for { s += s } }) | count`, RuntimeError, "exceeding string size limit"},
 		{"huge range", `range(0, 1<<40)`, RuntimeError, "range: more than"},

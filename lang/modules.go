@@ -2,11 +2,14 @@ package lang
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/d5/tengo/v2"
 	"github.com/d5/tengo/v2/stdlib"
+
+	input "github.com/pinsh/pinsh/internal/cut"
 )
 
 // maxRangeLen bounds range(): it builds the whole array at once, in a loop
@@ -309,6 +312,33 @@ func (s *Session) langBuiltins() map[string]*tengo.BuiltinFunction {
 		m[f.Name] = f
 	}
 	return m
+}
+
+// explainErrorArgs wraps a Tengo builtin so that, when it refuses an error
+// value, the message says what the error was: len(json.encode(deep))
+// reports "expected array/string/bytes/map, found error (value is nested
+// more than 64 levels deep ...)" rather than "found error" alone. Tengo's
+// json.encode, like others, returns its failures as error values.
+func explainErrorArgs(f *tengo.BuiltinFunction) *tengo.BuiltinFunction {
+	call := f.Value
+	return &tengo.BuiltinFunction{Name: f.Name, Value: func(args ...tengo.Object) (tengo.Object, error) {
+		ret, err := call(args...)
+		var bad tengo.ErrInvalidArgumentType
+		if err == nil || !errors.As(err, &bad) || bad.Found != "error" {
+			return ret, err
+		}
+		for _, a := range args {
+			if e, ok := a.(*tengo.Error); ok {
+				cause := e.Value.String()
+				if s, ok := e.Value.(*tengo.String); ok {
+					cause = s.Value
+				}
+				bad.Found = "error (" + input.Message(cause) + ")"
+				return ret, bad
+			}
+		}
+		return ret, err
+	}}
 }
 
 func copyMap(m map[string]tengo.Object) map[string]tengo.Object {

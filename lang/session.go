@@ -216,7 +216,7 @@ func NewSession(opts Options) (*Session, error) {
 		if r, ok := replaced[f.Name]; ok {
 			f = r
 		}
-		s.define(f.Name, f)
+		s.define(f.Name, explainErrorArgs(f))
 	}
 	s.define("to_map", replaced["to_map"])
 	args := make([]tengo.Object, len(opts.Args))
