@@ -23,7 +23,7 @@ const testAdmin = "admin"
 // testShell is a session on a fresh sample directory, as pinsh test gives
 // every script.
 type testShell struct {
-	t        *testing.T
+	t        testing.TB
 	st       store.Store
 	sh       *Shell
 	sess     *lang.Session
@@ -36,7 +36,7 @@ func asOperator(name string) shellOption  { return func(c *Config) { c.Operator 
 func withPrompter(p Prompter) shellOption { return func(c *Config) { c.Prompter = p } }
 func withWhatIf() shellOption             { return func(c *Config) { c.WhatIf = true } }
 
-func newTestShell(t *testing.T, opts ...shellOption) *testShell {
+func newTestShell(t testing.TB, opts ...shellOption) *testShell {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := boltstore.Open(filepath.Join(dir, "pinsh.db"), boltstore.Options{

@@ -10,6 +10,8 @@ import (
 
 	"github.com/d5/tengo/v2"
 	tengojson "github.com/d5/tengo/v2/stdlib/json"
+
+	input "github.com/pinsh/pinsh/internal/cut"
 )
 
 // maxValueDepth bounds how deeply this package descends into nested arrays,
@@ -260,6 +262,11 @@ func appendJSON(b []byte, v tengo.Object, depth int) ([]byte, error) {
 		return append(b, '}'), nil
 	case *Stream:
 		return b, errors.New("cannot encode a stream as JSON: collect() it first")
+	case *stage:
+		// lock_pin(42): the argument named no target, so the call made a
+		// stage, which is no result to show.
+		name := input.Text(strings.TrimSuffix(strings.TrimPrefix(v.String(), "<stage "), ">"))
+		return b, fmt.Errorf("%s is a pipeline stage, not a value: pipe its input into it (get_users() | %s), or give it a user's identity first", name, name)
 	}
 	return b, fmt.Errorf("cannot encode %s as JSON", v.TypeName())
 }

@@ -164,9 +164,7 @@ func FuzzLDIF(f *testing.F) {
 				t.Fatalf("row on line %d after line %d", r.Line, last)
 			}
 			last = r.Line
-			if r.Err != nil && r.User != (store.User{}) {
-				t.Fatalf("bad row with a user: %+v", r)
-			}
+			checkFuzzRow(t, r)
 		}
 	})
 }
@@ -183,6 +181,7 @@ func FuzzJSONLines(f *testing.F) {
 				t.Fatalf("row on line %d after line %d", r.Line, last)
 			}
 			last = r.Line
+			checkFuzzRow(t, r)
 		}
 	})
 }
