@@ -55,7 +55,10 @@ func FuzzScript(f *testing.F) {
 	}
 	ts := newTestShell(f)
 	f.Fuzz(func(t *testing.T, src string) {
+		// The directory carries over from input to input; the session
+		// does not, as a session has a limit on the code it compiles.
 		ts.t = t
+		ts.newSession()
 		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 		defer cancel()
 		ts.out.Reset()

@@ -27,6 +27,7 @@ type testShell struct {
 	st       store.Store
 	sh       *Shell
 	sess     *lang.Session
+	now      func() time.Time
 	out, err bytes.Buffer
 }
 
@@ -56,19 +57,26 @@ func newTestShell(t testing.TB, opts ...shellOption) *testShell {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ts := &testShell{t: t, st: st, sh: New(cfg)}
+	ts := &testShell{t: t, st: st, sh: New(cfg), now: cfg.Clock.Now}
+	ts.newSession()
+	return ts
+}
+
+// newSession starts a fresh language session on the same shell and store.
+func (ts *testShell) newSession() {
+	ts.t.Helper()
+	var err error
 	ts.sess, err = lang.NewSession(lang.Options{
 		Stdout:      &ts.out,
 		Stderr:      &ts.err,
 		Format:      lang.Table,
 		Interactive: true,
 		Builtins:    append(ts.sh.Builtins(), ts.sh.TestBuiltins()...),
-		Now:         cfg.Clock.Now,
+		Now:         ts.now,
 	})
 	if err != nil {
-		t.Fatal(err)
+		ts.t.Fatal(err)
 	}
-	return ts
 }
 
 // run evaluates code as one REPL input and returns what it printed on
