@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/pinsh/pinsh/internal/cut"
 )
 
 // Answer is an admin's reply to a Confirm prompt (facts §8).
@@ -89,7 +91,7 @@ func (p *LinePrompter) Confirm(operation, target string) (Answer, error) {
 		case "?":
 			io.WriteString(p.Out, confirmHelp)
 		default:
-			fmt.Fprintf(p.Out, "%q is not an answer; type Y, A, N, L or ?\n", strings.TrimSpace(line))
+			fmt.Fprintf(p.Out, "%s is not an answer; type Y, A, N, L or ?\n", cut.Quote(strings.TrimSpace(line)))
 		}
 	}
 }

@@ -123,7 +123,7 @@ are not caught: they end the test.`,
 					}
 					var err error
 					if re, err = regexp.Compile(p.Value); err != nil {
-						return nil, fmt.Errorf("pattern %q is not a regular expression (%v); escape . ( [ and the like with \\", p.Value, err)
+						return nil, fmt.Errorf("pattern %s is not a regular expression (%v); escape . ( [ and the like with \\", cut.Quote(p.Value), err)
 					}
 				}
 				ret, caught, err := env.Try(args[0])

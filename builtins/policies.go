@@ -297,7 +297,7 @@ func (sh *Shell) getPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object,
 					case lang.Suggest(k, []string{"filter"}) != nil:
 						hint = "did you mean filter? "
 					}
-					return nil, fmt.Errorf("unknown key %q; %sget_pin_policy takes {filter: PATTERN}, a wildcard on identity such as \"tag:*\"", k, hint)
+					return nil, fmt.Errorf("unknown key %s; %sget_pin_policy takes {filter: PATTERN}, a wildcard on identity such as \"tag:*\"", cut.Quote(k), hint)
 				}
 				f, err := stringArg(m[k], "filter")
 				if err != nil {
@@ -365,7 +365,7 @@ func (sh *Shell) newPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object,
 		return nil, err
 	}
 	if propsID != "" && !samePolicy(propsID, canon) {
-		return nil, fmt.Errorf("props name policy %q, not %s; to copy a policy, delete(props, \"identity\") first", propsID, canon)
+		return nil, fmt.Errorf("props name policy %s, not %s; to copy a policy, delete(props, \"identity\") first", cut.Quote(propsID), canon)
 	}
 	if err := sh.authorizeOn(env.Context(), name, canon); err != nil {
 		return nil, err
@@ -468,7 +468,7 @@ func (sh *Shell) setPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Objec
 			}
 		}
 		if id != "" && !samePolicy(id, canon) {
-			return nil, fmt.Errorf("props name policy %q, but the target is %s; give the props of the policy you change", id, canon)
+			return nil, fmt.Errorf("props name policy %s, but the target is %s; give the props of the policy you change", cut.Quote(id), canon)
 		}
 		return func(ctx context.Context) error {
 			p, err := sh.cfg.Store.SetPolicy(ctx, sh.op(), canon, c)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/d5/tengo/v2"
 	"github.com/d5/tengo/v2/token"
+
+	input "github.com/pinsh/pinsh/internal/cut"
 )
 
 // Stream is a lazy, single-pass sequence of values, pulled one at a time by
@@ -268,7 +270,7 @@ func (s *Stream) BinaryOp(token.Token, tengo.Object) (tengo.Object, error) {
 func (s *Stream) IndexGet(index tengo.Object) (tengo.Object, error) {
 	what := index.TypeName()
 	if str, ok := index.(*tengo.String); ok {
-		what = fmt.Sprintf("field %q", str.Value)
+		what = "field " + input.Quote(str.Value)
 	}
 	return nil, fmt.Errorf("cannot read %s of a stream: a stream is a sequence of items; "+
 		"collect() it and index the array, or read each item with each(), select() or a for loop", what)

@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pinsh/pinsh/internal/cut"
 )
 
 // Policy field ranges and defaults (facts §6).
@@ -55,7 +57,7 @@ func ParsePolicyIdentity(s string) (canonical, key string, err error) {
 	}
 	switch {
 	case scope != "site" && scope != "tag":
-		return bad(fmt.Sprintf("unknown policy scope %q; a policy identity is global, site:NAME, tag:NAME or NAME (a per-user policy)", scope))
+		return bad(fmt.Sprintf("unknown policy scope %s; a policy identity is global, site:NAME, tag:NAME or NAME (a per-user policy)", cut.Quote(scope)))
 	case name == "":
 		return bad("a policy identity is global, site:NAME, tag:NAME or NAME (a per-user policy)")
 	case strings.IndexFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0:
@@ -65,7 +67,7 @@ func ParsePolicyIdentity(s string) (canonical, key string, err error) {
 	case scope == "tag" && strings.EqualFold(name, GlobalPolicy):
 		return bad(`a per-user policy may not be named global: its name would read as the global policy`)
 	case scope == "tag" && strings.Contains(name, ":"):
-		return bad(fmt.Sprintf("a per-user policy name may not contain ':' (%q would read as scope %q)", name, strings.ToLower(name[:strings.Index(name, ":")])))
+		return bad(fmt.Sprintf("a per-user policy name may not contain ':' (%s would read as scope %s)", cut.Quote(name), cut.Quote(strings.ToLower(name[:strings.Index(name, ":")]))))
 	}
 	canonical = scope + ":" + name
 	return canonical, strings.ToLower(canonical), nil

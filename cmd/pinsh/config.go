@@ -138,9 +138,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	c.asGiven = given["as"]
 	switch {
 	case c.asGiven:
-		c.asSource = fmt.Sprintf("--as %q", c.as)
+		c.asSource = "--as " + cut.Quote(c.as)
 	case c.as != "":
-		c.asSource = fmt.Sprintf("PINSH_OPERATOR=%q (environment)", c.as)
+		c.asSource = "PINSH_OPERATOR=" + cut.Quote(c.as) + " (environment)"
 	}
 	if c.demo {
 		for _, name := range []string{"db", "key"} {
