@@ -173,8 +173,9 @@ func (r *rewriter) tailCall(call *parser.CallExpr, all *parser.BoolLit) parser.S
 
 // notSelf is :not_self(f, P) of tailCall: false when f is a script function
 // whose own code (not that of a function nested in it) has code at
-// position P. The code of the function literal found for P is remembered,
-// so that the test is a pointer comparison from the second call on.
+// position P. The answer is remembered per P for the last code found to be
+// the running function's and the last found not to be, so that a tail call
+// costs a pointer comparison from the second call on, self or not.
 func (s *Session) notSelf(args ...tengo.Object) (tengo.Object, error) {
 	fn, ok := args[0].(*tengo.CompiledFunction)
 	if !ok || len(fn.Instructions) == 0 {
@@ -182,17 +183,27 @@ func (s *Session) notSelf(args ...tengo.Object) (tengo.Object, error) {
 	}
 	p := parser.Pos(args[1].(*tengo.Int).Value)
 	code := &fn.Instructions[0] // closures of one literal share its code
-	if s.selfCode[p] == code {
+	seen := s.selfCode[p]
+	switch code {
+	case seen.self:
 		return tengo.FalseValue, nil
+	case seen.other:
+		return tengo.TrueValue, nil
 	}
 	for _, at := range fn.SourceMap {
 		if at == p {
-			s.selfCode[p] = code
+			seen.self = code
+			s.selfCode[p] = seen
 			return tengo.FalseValue, nil
 		}
 	}
+	seen.other = code
+	s.selfCode[p] = seen
 	return tengo.TrueValue, nil
 }
+
+// selfSeen is what notSelf remembers of a tail call.
+type selfSeen struct{ self, other *byte }
 
 // simple rewrites the expressions of a statement; an expression statement
 // here (the init or post of a for or if) is not shown.

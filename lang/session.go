@@ -153,7 +153,7 @@ type Session struct {
 	pools   [maxInvokeArgs + 1][]*tengo.VM // idle call VMs by arity
 	callers [maxInvokeArgs + 1][]byte      // call VM main functions by arity
 
-	selfCode map[parser.Pos]*byte // tail calls: the code of the function at a position (rewrite.go)
+	selfCode map[parser.Pos]selfSeen // tail calls (rewrite.go)
 
 	// precious streams of this input (see Precious): made by it, and
 	// pulled during it
@@ -172,7 +172,7 @@ func NewSession(opts Options) (*Session, error) {
 		globals: make([]tengo.Object, globalsLen),
 		index:   make(map[string]int),
 
-		selfCode: make(map[parser.Pos]*byte),
+		selfCode: make(map[parser.Pos]selfSeen),
 	}
 	s.env = &Env{s: s}
 	stdout, stderr := opts.Stdout, opts.Stderr

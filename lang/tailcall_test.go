@@ -34,6 +34,9 @@ func TestTailCalls(t *testing.T) {
 			`f := func() { p := fake_pins; p(1) }; f(); "after"`, "sip:user0"},
 		{"a function passed in is itself when it is the running one",
 			`w := func(self, n) { if n == 0 { return "w" }; self(self, n-1) }; w(w, 20000)`, "w\n"},
+		{"one call site, the running function and another, in turns",
+			`site := func(fn, n) { if n <= 0 { return "end" }; fn(fn, n-1) }; other := func(f, n) { return fake_pins(1) }
+			 site(other, 1); site(site, 20000); site(other, 1); site(site, 20000)`, "true\nend\nidentity"},
 		{"a different closure of the same literal is not the running one",
 			`mk := func(s) { return func(n) { if n == 0 { return fake_pins(s) }; return n } }; a := mk(1); b := mk(2)
 			 call := func(f, n) { f(n) }; call(a, 0); "after"`, "sip:user0"},
