@@ -184,7 +184,7 @@ func (w *world) builtins() []*Builtin {
 			},
 		},
 		{
-			Name: "collect", Kind: Sink, Sig: "collect", Doc: "all items in an array",
+			Name: "collect", Kind: Sink, Sig: "collect", Doc: "all items in an array", Keeps: true,
 			Run: func(env *Env, in *Stream, args []tengo.Object) (tengo.Object, error) {
 				items, err := in.Collect(env.Context())
 				return &tengo.Array{Value: items}, err

@@ -91,6 +91,10 @@ type printer struct {
 	// without making more (see Precious); nil: always
 	ready func() bool
 	uncut bool // the table being printed is of precious records: never cut
+	grown struct {
+		schema *Schema
+		widths []int
+	} // the last table's, for uncut tables
 }
 
 func (s *Session) print(ctx context.Context, v tengo.Object) error {
@@ -416,6 +420,14 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 		}
 		header := sh.header()
 		widths := p.widths(header, rows)
+		if p.uncut && sh.schema == p.grown.schema && len(p.grown.widths) == len(widths) {
+			// A precious table that grew: widths only grow, so that
+			// few rows start a new one.
+			for i, w := range p.grown.widths {
+				widths[i] = max(widths[i], w)
+			}
+		}
+		p.grown.schema, p.grown.widths = sh.schema, widths
 		if p.prev != 0 {
 			p.write("\n")
 		}
@@ -441,10 +453,27 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 				r.pending = v
 				break
 			}
-			p.row(sh.cells(v), widths)
+			cells := sh.cells(v)
+			if p.uncut && !within(cells, widths) {
+				// Never cut, so a wider row starts a new table
+				// sized for it rather than break the columns.
+				r.pending = v
+				break
+			}
+			p.row(cells, widths)
 		}
 	}
 	return nil
+}
+
+// within reports whether every cell fits its column's width.
+func within(cells []string, widths []int) bool {
+	for i, c := range cells {
+		if utf8.RuneCountInString(c) > widths[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // widths sizes columns to their widest value, then narrows the widest ones
