@@ -19,7 +19,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1 // a runtime error, or a per-item error that was shown
 	exitUsage       = 2 // usage or compile (syntax) error
-	exitDatabase    = 3 // the database could not be opened
+	exitDatabase    = 3 // the database could not be opened or written, or --as was refused
 	exitInterrupted = 130
 )
 
@@ -90,8 +90,13 @@ Usage:
   pinsh [flags] generate N           add N synthetic users
 
 Exit status: 0 success; 1 a runtime error or a per-item error shown;
-2 usage or syntax error; 3 the database could not be opened or its key
-file is wrong; 130 interrupted.
+2 usage or syntax error; 3 the database could not be opened or written
+(busy, damaged, no permission, disk full, --as refused) or its key file
+is wrong; 130 interrupted.
+
+The operator is the OS account running pinsh; --as acts for another
+(with --demo and pinsh test, anyone; on a real database, only a
+CsAdministrator may, and the audit log records both).
 
 At the prompt: help lists the builtins, help NAME shows one; Tab completes;
 Ctrl-C discards the line or aborts a running input; Ctrl-D exits.
