@@ -165,7 +165,8 @@ own. An error in fn stops the pipeline.`,
 			Doc: `-contains: whether container holds x.
 True for an array with an element equal to x, a map or record with a field
 named x, or a string with x as a substring (case-sensitive). An undefined
-container (a missing field) contains nothing.`,
+container (an unset field) contains nothing. contains(r, "field") is how to
+ask whether a record has a field: reading one its type lacks is an error.`,
 			Examples: []lang.Example{
 				{Code: `contains(["lock_pin", "unlock_pin"], "lock_pin")`, Output: "true"},
 				{Code: `contains({identity: "sip:ken@litwareinc.com"}, "site")`, Output: "false"},

@@ -239,11 +239,15 @@ type fieldValues struct {
 
 // match reports whether v equals the i-th wanted value.
 func (f *fieldValues) match(i int, v tengo.Object) bool {
-	if f.cmp[i] {
-		s, ok := v.(*tengo.String)
-		return ok && strings.EqualFold(s.Value, f.fold[i])
+	if !f.cmp[i] {
+		return equal(v, f.vals[i])
 	}
-	return equal(v, f.vals[i])
+	return f.matchFold(i, v)
+}
+
+func (f *fieldValues) matchFold(i int, v tengo.Object) bool {
+	s, ok := v.(*tengo.String)
+	return ok && strings.EqualFold(s.Value, f.fold[i])
 }
 
 // matchFields returns the predicate of a field-value map; it caches the
@@ -281,8 +285,13 @@ func matchFields(want map[string]tengo.Object, o MatchOptions) func(context.Cont
 				}
 				schema = r.schema
 			}
-			for i, j := range idx {
-				if !f.match(i, r.Value(j)) {
+			for i, j := range idx { // match, by hand: this runs for every record
+				v := r.Value(j)
+				if f.cmp[i] {
+					if !f.matchFold(i, v) {
+						return false, nil
+					}
+				} else if !equal(v, f.vals[i]) {
 					return false, nil
 				}
 			}
