@@ -80,8 +80,15 @@ func (sh *Shell) adminRoles(env *lang.Env, args []tengo.Object) (tengo.Object, e
 	if len(args) > 1 {
 		return nil, errors.New("want admin_roles() or admin_roles(identity)")
 	}
+	var name string
+	if len(args) == 1 {
+		var err error
+		if name, err = stringArg(args[0], "identity"); err != nil {
+			return nil, err
+		}
+	}
 	ctx := env.Context()
-	if err := sh.authorize(ctx, "admin_roles"); err != nil {
+	if err := sh.authorizeOn(ctx, "admin_roles", name); err != nil {
 		return nil, err
 	}
 	roles, err := sh.cfg.Store.Roles(ctx)
@@ -89,10 +96,6 @@ func (sh *Shell) adminRoles(env *lang.Env, args []tengo.Object) (tengo.Object, e
 		return nil, err
 	}
 	if len(args) == 1 {
-		name, err := stringArg(args[0], "identity")
-		if err != nil {
-			return nil, err
-		}
 		for _, r := range roles {
 			if store.RoleKey(r.Identity) == store.RoleKey(name) {
 				return roleRecord(r), nil

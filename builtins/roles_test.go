@@ -103,6 +103,11 @@ func TestDenialAudit(t *testing.T) {
 		{`import_users("/nonexistent.csv")`, "import_users", "/nonexistent.csv", "not in a role", ""},
 		{`verify_pin("kenmyer@litwareinc.com", "583920")`, "verify_pin", "kenmyer@litwareinc.com", "not in a role", ""},
 		{`audit_log() | count`, "audit_log", "", "not in a role that may run it", ""},
+		{`get_users("Ken Myer") | count`, "get_users", "Ken Myer", "not in a role that may run it", ""},
+		{`get_users() | count`, "get_users", "", "not in a role that may run it", ""},
+		{`admin_roles("CsHelpDesk")`, "admin_roles", "CsHelpDesk", "not in a role that may run it", ""},
+		{`get_pin_policy("Expire30")`, "get_pin_policy", "tag:Expire30", "not in a role that may run it", ""},
+		{`pin_info("Ken Myer")`, "pin_info", "Ken Myer", "not in a role that may run it", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {

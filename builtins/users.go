@@ -268,7 +268,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 		return nil, errors.New("the identity is empty; get_users() lists every user")
 	}
 	ctx := env.Context()
-	if err := sh.authorize(ctx, "get_users"); err != nil {
+	if err := sh.authorizeOn(ctx, "get_users", identity); err != nil {
 		return nil, err
 	}
 	var s *lang.Stream
