@@ -162,7 +162,7 @@ func (p *csvParser) parseQuoted(line []byte) error {
 // fieldName names field i (from 0) for a message.
 func (p *csvParser) fieldName(i int) string {
 	if i < len(p.header) {
-		return fmt.Sprintf("field %d (%s)", i+1, p.header[i])
+		return fmt.Sprintf("field %d (%s)", i+1, cut.Text(p.header[i]))
 	}
 	return fmt.Sprintf("field %d", i+1)
 }

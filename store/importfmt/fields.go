@@ -56,7 +56,7 @@ const knownNames = "sip_address, display_name, user_principal_name, sam_account_
 // lookup returns the column that the name of a CSV header, JSON key or LDIF
 // attribute maps to; ok is false for a name that is ignored.
 func lookup(name string) (c column, ok bool) {
-	c.name = name
+	c.name = cut.Text(name) // for messages: a name with 1 MB of "_" still matches
 	switch normalize(name) {
 	case "sipaddress":
 		c.field, c.prio = fSip, 3

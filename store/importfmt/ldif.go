@@ -137,7 +137,7 @@ func (p *ldifParser) user(b *builder, lines []ldifLine) (store.User, error) {
 		case err == errURLValue && !known:
 			continue // an ignored attribute
 		case err == errURLValue:
-			return store.User{}, fmt.Errorf("line %d: %s: %w", l.num, name, err)
+			return store.User{}, fmt.Errorf("line %d: %s: %w", l.num, cut.Text(name), err)
 		case err != nil:
 			return store.User{}, fmt.Errorf("line %d: %w", l.num, err)
 		case strings.EqualFold(name, "changetype"):
@@ -166,7 +166,7 @@ func ldifAttr(text []byte) (name, value string, err error) {
 	case len(rest) > 0 && rest[0] == ':':
 		v, err := base64.StdEncoding.DecodeString(string(bytes.Trim(rest[1:], " ")))
 		if err != nil {
-			return name, "", fmt.Errorf("%s: the base64 value after :: does not decode: %v", name, err)
+			return name, "", fmt.Errorf("%s: the base64 value after :: does not decode: %v", cut.Text(name), err)
 		}
 		return name, string(v), nil
 	case len(rest) > 0 && rest[0] == '<':
