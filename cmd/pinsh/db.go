@@ -43,6 +43,8 @@ func (a *app) openDatabase(ctx context.Context, cfg *config, clock *builtins.Clo
 		opts := boltstore.Options{KeyFile: cfg.keyPath, Creator: cfg.account, Now: clock.Now, CreateDir: cfg.dbDefault}
 		conn := newDBConn(cfg.dbPath, opts)
 		conn.progress = newProgress(shown)
+		conn.cache = newCheckCache(a.getenv)
+		conn.checked = conn.cache.get(cfg.dbPath)
 		conn.created = func(path string) {
 			fmt.Fprintf(a.stderr, "pinsh: created a new database %s; %s is its CsAdministrator\n", path, cfg.account)
 		}
@@ -133,6 +135,7 @@ type dbConn struct {
 	demo     *demoDir  // --demo: the directory the file lives in; nil otherwise
 	// created is told when opening the file created a new database.
 	created func(path string)
+	cache   *checkCache // keeps checked between runs; nil: none
 
 	mu       sync.Mutex
 	st       *boltstore.Store
@@ -227,8 +230,9 @@ func (c *dbConn) closeLocked() error {
 		return nil
 	}
 	err := c.st.Close()
-	if stamp := c.st.Checked(); stamp != (boltstore.FileStamp{}) {
+	if stamp := c.st.Checked(); stamp != (boltstore.FileStamp{}) && stamp.String() != c.checked.String() {
 		c.checked = stamp
+		c.cache.put(c.path, stamp)
 	}
 	c.st = nil
 	return err

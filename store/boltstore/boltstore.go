@@ -223,6 +223,25 @@ func stampOf(fi fs.FileInfo) FileStamp {
 	return st
 }
 
+// String encodes the stamp, for keeping it between processes (see
+// ParseFileStamp); the zero FileStamp is "".
+func (a FileStamp) String() string {
+	if a.mtime.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%d %d %d", a.ino, a.size, a.mtime.UnixNano())
+}
+
+// ParseFileStamp reads a FileStamp written by String.
+func ParseFileStamp(text string) (FileStamp, error) {
+	var ino uint64
+	var size, ns int64
+	if _, err := fmt.Sscanf(text, "%d %d %d", &ino, &size, &ns); err != nil {
+		return FileStamp{}, fmt.Errorf("file stamp %q: %w", text, err)
+	}
+	return FileStamp{ino: ino, size: size, mtime: time.Unix(0, ns)}, nil
+}
+
 func (a FileStamp) matches(b FileStamp) bool {
 	return !a.mtime.IsZero() && a.ino == b.ino && a.size == b.size && a.mtime.Equal(b.mtime)
 }

@@ -749,6 +749,13 @@ func TestCheckedStamp(t *testing.T) {
 	if stamp == (FileStamp{}) {
 		t.Fatal("no stamp after a checked write")
 	}
+	// A stamp kept between processes as text is the same stamp.
+	if back, err := ParseFileStamp(stamp.String()); err != nil || !back.matches(stamp) {
+		t.Errorf("ParseFileStamp(%q) = %v, %v", stamp, back, err)
+	}
+	if _, err := ParseFileStamp("garbage"); err == nil {
+		t.Error("ParseFileStamp of garbage: no error")
+	}
 	// Damage the file behind pinsh's back, keeping the stamp's fields: the
 	// check is skipped (the stamp is a cache, not a proof), which shows
 	// the stamp is used.
