@@ -32,8 +32,9 @@ link at path is always refused, never followed. Returns {path, rows}.
 It keeps every item, so it may end a set_pin pipeline: each batch of PINs
 is written and synced to disk before set_pin sets the next, so every PIN
 set is in the file even if the run stops, and the file suits a mail merge:
-get_users({ou: "Sales"}) | set_pin | export_csv("pins.csv"). Scripts
-have no other file access.`,
+get_users({ou: "Sales"}) | set_pin | export_csv("pins.csv"). Under
+--whatif it creates nothing and says what it would write. Scripts have no
+other file access.`,
 			Examples: []lang.Example{
 				{Code: `get_users("aidan@litwareinc.com") | set_pin | export_csv("pins.csv")`, Output: "path: pins.csv  rows: 1\n"},
 				{Code: `export_csv([1, 2], "n.csv"); export_csv(["a"], "n.csv", {overwrite: true}).rows`, Output: "path: n.csv  rows: 2\n1\n"},
@@ -81,6 +82,25 @@ func (sh *Shell) export(env *lang.Env, in *lang.Stream, args []tengo.Object, nam
 		return nil, fmt.Errorf("the path must be a non-empty string, not %s", rest[0].TypeName())
 	}
 	path := ps.Value
+	if err := checkPrivate(path, opts.overwrite); err != nil {
+		return nil, err
+	}
+	if opts.whatIf {
+		// --whatif: say so, and create nothing; the input is read for
+		// what it says (set_pin's What if lines) and counted.
+		fmt.Fprintln(env.Stdout(), WhatIfText(name, path))
+		n := 0
+		for {
+			_, ok, err := in.Next(env.Context())
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return lang.NewRecord(exportSchema, []tengo.Object{str(path), integer(n)}, nil), nil
+			}
+			n++
+		}
+	}
 	f, err := createPrivate(path, opts.overwrite)
 	if err != nil {
 		return nil, err
@@ -144,16 +164,11 @@ func (sh *Shell) export(env *lang.Env, in *lang.Stream, args []tengo.Object, nam
 // link at path, and refuses a file already there unless overwrite, which
 // removes it first (a file made in between is refused: O_EXCL).
 func createPrivate(path string, overwrite bool) (*os.File, error) {
-	if fi, err := os.Lstat(path); err == nil {
-		switch {
-		case fi.Mode()&fs.ModeSymlink != 0:
-			return nil, fmt.Errorf("%s is a symbolic link; pinsh never writes through one: remove it or choose another path", path)
-		case fi.IsDir():
-			return nil, fmt.Errorf("%s is a directory; give the path of a file to create", path)
-		case !overwrite:
-			return nil, fmt.Errorf("%s already exists; pass {overwrite: true} to replace it, or choose another path", path)
-		}
-		if err := os.Remove(path); err != nil {
+	if err := checkPrivate(path, overwrite); err != nil {
+		return nil, err
+	}
+	if overwrite {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("replace %s: %w", path, err)
 		}
 	}
@@ -167,6 +182,23 @@ func createPrivate(path string, overwrite bool) (*os.File, error) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// checkPrivate refuses a path createPrivate would refuse: a symbolic link, a
+// directory, or a file unless overwrite.
+func checkPrivate(path string, overwrite bool) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		return nil // nothing there (or unreadable: OpenFile says why)
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link; pinsh never writes through one: remove it or choose another path", path)
+	case fi.IsDir():
+		return fmt.Errorf("%s is a directory; give the path of a file to create", path)
+	case !overwrite:
+		return fmt.Errorf("%s already exists; pass {overwrite: true} to replace it, or choose another path", path)
+	}
+	return nil
 }
 
 // csvWriter writes a header of the first item's fields, then a row per

@@ -461,3 +461,22 @@ func TestSetPinRecordPipedOnIsShown(t *testing.T) {
 		t.Errorf("counting a collected array printed %q", out)
 	}
 }
+
+func TestExportWhatIf(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ts := newTestShell(t, withWhatIf())
+	out := ts.must(`get_users("aidan@litwareinc.com") | set_pin | export_csv("pins.csv")`)
+	for _, want := range []string{`What if: Performing the operation "set_pin" on target "sip:aidan@litwareinc.com".`,
+		`What if: Performing the operation "export_csv" on target "pins.csv".`, "path: pins.csv  rows: 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Lstat("pins.csv"); err == nil {
+		t.Error("--whatif created the file")
+	}
+	os.WriteFile("old.csv", nil, 0o600)
+	if _, _, err := ts.run(`[1] | export_csv("old.csv")`); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("--whatif does not say the file would be refused: %v", err)
+	}
+}
