@@ -89,17 +89,11 @@ func (sh *Shell) export(env *lang.Env, in *lang.Stream, args []tengo.Object, nam
 		// --whatif: say so, and create nothing; the input is read for
 		// what it says (set_pin's What if lines) and counted.
 		fmt.Fprintln(env.Stdout(), WhatIfText(name, path))
-		n := 0
-		for {
-			_, ok, err := in.Next(env.Context())
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return lang.NewRecord(exportSchema, []tengo.Object{str(path), integer(n)}, nil), nil
-			}
-			n++
+		n, err := streamCount(env, in, nil)
+		if err != nil {
+			return nil, err
 		}
+		return lang.NewRecord(exportSchema, []tengo.Object{str(path), n}, nil), nil
 	}
 	f, err := createPrivate(path, opts.overwrite)
 	if err != nil {
