@@ -193,9 +193,9 @@ func stringArg(o tengo.Object, what string) (string, error) {
 
 // policyArgs reads the arguments of a policy builtin after its targets:
 // ([props][, opts]) when withProps, else ([opts]). One map is props unless
-// every key of it is an option, so that set_pin_policy({whatif: true})
-// writes records back under whatif; props and options are never mixed in
-// one map. props is nil when none was given.
+// every key of it is an option, so that set_pin_policy(p, {whatif: true})
+// (p a policy map, written back) takes the map as options; props and
+// options are never mixed in one map. props is nil when none was given.
 func (sh *Shell) policyArgs(name string, args []tengo.Object, withProps bool) (props map[string]tengo.Object, opts options, err error) {
 	usage := name + "([opts])"
 	if withProps {
