@@ -91,7 +91,9 @@ func TestHostileScripts(t *testing.T) {
 			if tc.kind == RuntimeError && !e.Pos.IsValid() {
 				t.Errorf("no position: %v", err)
 			}
-			if took > deadline+2*time.Second {
+			// Only a run that ignores its deadline takes this long; a
+			// loaded machine stretches the others, but not to this.
+			if took > deadline+30*time.Second {
 				t.Errorf("took %v", took)
 			}
 			// The session goes on.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -67,7 +68,9 @@ func TestSecondInterruptKills(t *testing.T) {
 	defer held.Close()
 
 	cmd, stderr, done := startPinsh(t, pinshEnv(dir), "--db", path, "-c", "get_users() | count")
-	time.Sleep(500 * time.Millisecond) // it now waits up to 2 s for the lock
+	// Once pinsh has the file open it is waiting (up to 2 s) for the lock,
+	// and catches Ctrl-C.
+	waitForOpenFile(t, cmd.Process.Pid, path, done)
 	cmd.Process.Signal(os.Interrupt)
 	select {
 	case err := <-done:
@@ -75,7 +78,7 @@ func TestSecondInterruptKills(t *testing.T) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	cmd.Process.Signal(os.Interrupt)
-	if code, sig := waitExit(t, done, time.Second); sig != syscall.SIGINT {
+	if code, sig := waitExit(t, done, time.Minute); sig != syscall.SIGINT {
 		t.Errorf("after the second Ctrl-C: exit status %d, signal %v; want killed by SIGINT\n%s", code, sig, stderr)
 	}
 }
@@ -180,6 +183,32 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// waitForOpenFile waits until process pid has path open, failing if the
+// process ends or a minute passes first.
+func waitForOpenFile(t *testing.T, pid int, path string, done chan error) {
+	t.Helper()
+	fds := filepath.Join("/proc", strconv.Itoa(pid), "fd")
+	deadline := time.Now().Add(time.Minute)
+	for {
+		entries, _ := os.ReadDir(fds)
+		for _, e := range entries {
+			if target, err := os.Readlink(filepath.Join(fds, e.Name())); err == nil && target == path {
+				return
+			}
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("pinsh ended (%v) before opening %s", err, path)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pinsh has not opened %s within a minute", path)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // waitForOutput waits until out holds want, failing if the process ends or

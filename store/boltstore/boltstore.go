@@ -278,9 +278,13 @@ func Open(path string, opts Options) (*Store, error) {
 	return open(path, opts, schemaMigrations())
 }
 
+// DefaultLockTimeout is how long Open waits for another process's lock on
+// the file when Options.LockTimeout is zero.
+const DefaultLockTimeout = 2 * time.Second
+
 func open(path string, opts Options, migs []migration) (*Store, error) {
 	if opts.LockTimeout == 0 {
-		opts.LockTimeout = 2 * time.Second
+		opts.LockTimeout = DefaultLockTimeout
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
