@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,4 +97,34 @@ func TestAuditLogDates(t *testing.T) {
 			t.Errorf("audit_log(%s): err = %v, want %q", tc.filter, err, tc.want)
 		}
 	}
+}
+
+// FuzzParseWhen: any string is a time in UTC or an error that quotes it
+// and lists the accepted forms; a day as until is the day after it as
+// since.
+func FuzzParseWhen(f *testing.F) {
+	for _, s := range []string{"today", "yesterday", "now", "2026-12-02", "2026-12-02T15:04:05Z",
+		"2026-12-02T15:04:05+14:00", "2026-12-02 15:04", "-7d", "-1d12h", "+90m", "7d", "", "2026-02-30", "\xff"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 2, 15, 30, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		since, err := parseWhen(&tengo.String{Value: s}, now, false)
+		until, err2 := parseWhen(&tengo.String{Value: s}, now, true)
+		if (err == nil) != (err2 == nil) {
+			t.Fatalf("%q: since err %v, until err %v", s, err, err2)
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), fmt.Sprintf("%q", s)) || !strings.Contains(err.Error(), whenForms) {
+				t.Fatalf("%q: error %q does not quote it and list the forms", s, err)
+			}
+			return
+		}
+		if since.Location() != time.UTC || until.Location() != time.UTC {
+			t.Fatalf("%q: not UTC: %v, %v", s, since, until)
+		}
+		if d := until.Sub(since); d != 0 && d != 24*time.Hour {
+			t.Fatalf("%q: until %v is %v after since %v", s, until, d, since)
+		}
+	})
 }
