@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"syscall"
 
@@ -175,7 +176,22 @@ func createPrivate(path string, overwrite bool) (*os.File, error) {
 	case err != nil:
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
+	// The new name must survive a crash too, not only the data.
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
 	return f, nil
+}
+
+// syncDir makes the entries of directory dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // checkPrivate refuses a path createPrivate would refuse: a symbolic link, a
