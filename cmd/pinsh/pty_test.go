@@ -415,6 +415,9 @@ func TestPromptHistoryPrivate(t *testing.T) {
 		`pins := {a: "93817"}`,
 		`vp := verify_pin`, `vp("sip:aidan@litwareinc.com", "937162")`,
 		`f := func(u, x) { return set_pin(u, x) }`, `f("sip:aidan@litwareinc.com", "731946")`,
+		// What the rule cannot see, kept out by a leading space; a number
+		// is never a PIN, so first(1000) is kept (issue 11 §4, issue 8 §6).
+		` msg := "new PIN 640289 for real5"`, `get_users() | first(1000) | count`,
 	} {
 		p.send(entry + keyEnter)
 		p.expect(demoPrompt)
@@ -434,12 +437,12 @@ func TestPromptHistoryPrivate(t *testing.T) {
 		t.Errorf("history mode %v, want 0600", st.Mode().Perm())
 	}
 	data, _ := os.ReadFile(path)
-	for _, pin := range []string{"58213", "48151", "93817", "937162", "731946"} {
+	for _, pin := range []string{"58213", "48151", "93817", "937162", "731946", "640289"} {
 		if strings.Contains(string(data), pin) {
 			t.Errorf("the history holds the PIN %s:\n%s", pin, data)
 		}
 	}
-	for _, kept := range []string{`verify_pin("sip:aidan@litwareinc.com", p)`, `vp := verify_pin`, `f := func(u, x)`} {
+	for _, kept := range []string{`verify_pin("sip:aidan@litwareinc.com", p)`, `vp := verify_pin`, `f := func(u, x)`, `first(1000)`} {
 		if !strings.Contains(string(data), kept) {
 			t.Errorf("the history lacks %s:\n%s", kept, data)
 		}
