@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/d5/tengo/v2"
+	"github.com/d5/tengo/v2/parser"
 	"github.com/d5/tengo/v2/token"
 )
 
@@ -366,7 +367,7 @@ func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
 		return nil, fmt.Errorf("%s: the target is undefined; check the variable or field that should name a user", b.def.Name)
 	}
 	if len(args) > b.def.MinArgs && isInput(b.def, args[0]) {
-		return b.env.apply([]step{{b.def, args[1:]}}, args[0])
+		return b.env.apply([]step{{b.def, args[1:]}}, args[0], parser.NoPos)
 	}
 	return &stage{env: b.env, steps: []step{{b.def, args}}}, nil
 }
@@ -447,7 +448,7 @@ func (s *stage) Call(args ...tengo.Object) (tengo.Object, error) {
 	if !isInput(s.steps[0].def, args[0]) {
 		return nil, notInput(args[0], s.steps[0].def)
 	}
-	return s.env.apply(s.steps, args[0])
+	return s.env.apply(s.steps, args[0], parser.NoPos)
 }
 
 // stepsOf returns the pipeline of a stage value: a bound or composed stage,
@@ -510,8 +511,10 @@ func notInput(x tengo.Object, def *Builtin) error {
 	return fmt.Errorf("cannot pipe %s into %s: it takes %s", x.TypeName(), def.Name, want)
 }
 
-// apply runs the steps on input x (an input of steps[0]).
-func (e *Env) apply(steps []step, x tengo.Object) (tengo.Object, error) {
+// apply runs the steps on input x (an input of steps[0]). at is the
+// position of the | that applies them, or NoPos: an error a stage raises
+// later, while a sink reads its stream, is reported there.
+func (e *Env) apply(steps []step, x tengo.Object, at parser.Pos) (tengo.Object, error) {
 	single := !isCollection(x)
 	cur := x
 	for _, st := range steps {
@@ -545,7 +548,7 @@ func (e *Env) apply(steps []step, x tengo.Object) (tengo.Object, error) {
 		if out == tengo.Object(in) { // a stage that passes its input on hands it over unread
 			in.claimed = ""
 		} else if s, ok := out.(*Stream); ok && s.by == "" {
-			s.by = st.def.Name
+			s.by, s.at = st.def.Name, at
 		}
 		cur = out
 	}
@@ -586,7 +589,7 @@ func (e *Env) collapse(s *Stream) (tengo.Object, error) {
 // pipe implements `lhs | rhs`: the parser's bitwise OR, rewritten before
 // compiling into a call of this function. A stage on the right pipes; two
 // stages compose; anything else falls back to the operand's own |.
-func (e *Env) pipe(lhs, rhs tengo.Object) (tengo.Object, error) {
+func (e *Env) pipe(lhs, rhs tengo.Object, at parser.Pos) (tengo.Object, error) {
 	rs, ok := stepsOf(rhs)
 	if !ok {
 		res, err := lhs.BinaryOp(token.Or, rhs)
@@ -619,5 +622,5 @@ func (e *Env) pipe(lhs, rhs tengo.Object) (tengo.Object, error) {
 	if !isInput(rs[0].def, lhs) {
 		return nil, notInput(lhs, rs[0].def)
 	}
-	return e.apply(rs, lhs)
+	return e.apply(rs, lhs, at)
 }

@@ -124,7 +124,10 @@
 //
 // An error inside a function that a builtin calls (a predicate) points into
 // that function and names the record being processed; "called from" lines
-// show the calls that led there.
+// show the calls that led there. An error a stage's Go code raises while a
+// later stage or sink reads from it (a misspelt field in where's field map,
+// select or sort_by) names that stage and points at the | that applied it,
+// called from the sink.
 //
 // # Sandbox and limits
 //

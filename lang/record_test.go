@@ -38,8 +38,14 @@ func TestRecordFieldRule(t *testing.T) {
 		{"non-string index", `r[true]`, "", `a pin_info record is indexed by a field name (a string), not bool`},
 		{"in a closure, naming the item", `fake_pins(3) | where(func(p) { return !p.IsPinSet }) | count`, "",
 			`test.tengo:1:42: pin_info record has no field "IsPinSet"; did you mean is_pin_set? (processing sip:user0@litwareinc.com)`},
-		{"in a field map", `fake_pins(3) | where({IsLockedOut: true}) | count`, "",
-			`where: pin_info record has no field "IsLockedOut"; did you mean is_locked_out?`},
+		{"in a field map, at its |", `fake_pins(3) | where({IsLockedOut: true}) | count`, "",
+			`test.tengo:1:14: where: pin_info record has no field "IsLockedOut"; did you mean is_locked_out?`},
+		{"in a field map on the next line", "n := fake_pins(3) |\n  where({IsLockedOut: true}) |\n  count", "",
+			`test.tengo:1:19: where: pin_info record has no field "IsLockedOut"`},
+		{"in a composed stage, at the | that applies it", `f := noop | where({IsLockedOut: true}); fake_pins(3) | f | count`, "",
+			`test.tengo:1:54: where: pin_info record has no field "IsLockedOut"`},
+		{"called with its input, at the sink", `count(where(fake_pins(3), {IsLockedOut: true}))`, "",
+			`test.tengo:1:1: where: pin_info record has no field "IsLockedOut"`},
 		{"field map of a known field", `fake_pins(5) | where({locked_by: undefined}) | count`, "4\n", ""},
 		{"to_map is an ordinary map", `m := to_map(r); [is_undefined(m.nosuch), is_undefined(m.locked_by), m.identity]`,
 			`[true, true, "sip:user1@litwareinc.com"]` + "\n", ""},
@@ -62,6 +68,27 @@ func TestRecordFieldRule(t *testing.T) {
 				t.Fatalf("%s\n got %q, %v\nwant %q", tc.src, got, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestStageErrorTrace checks that a stage's own error points at its | and
+// lists the sink that was reading it as the call it came from.
+func TestStageErrorTrace(t *testing.T) {
+	h := newHarness(t, Options{})
+	_, err := h.run("n := fake_pins(3) | where({IsPinSet: true}) | count")
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v", err)
+	}
+	if e.Pos.Line != 1 || e.Pos.Col != 19 || len(e.Trace) != 1 || e.Trace[0].Col != 45 || e.Kind != RuntimeError {
+		t.Errorf("pos %v, trace %v, kind %v", e.Pos, e.Trace, e.Kind)
+	}
+	if !strings.Contains(e.Detail(), "n := fake_pins(3) | where({IsPinSet: true}) | count\n                      ^\n") {
+		t.Errorf("detail:\n%s", e.Detail())
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "IsPinSet" {
+		t.Errorf("the FieldError is not kept: %v", err)
 	}
 }
 

@@ -18,9 +18,9 @@ var allowedModules = []string{"base64", "enum", "fmt", "hex", "json", "math", "r
 
 // rewriter adapts a parsed input to pinsh before Tengo compiles it:
 //
-//   - a | b becomes :pipe(a, b, P), since Tengo's | is integer OR only;
-//     x |= b becomes x = :pipe(x, b, P), where P is the position of a (see
-//     pipeOp);
+//   - a | b becomes :pipe(a, b, P, O), since Tengo's | is integer OR only;
+//     x |= b becomes x = :pipe(x, b, P, O), where P is the position of a and
+//     O that of the operator (see pipeOp);
 //   - every expression statement s becomes :show(s, all), which prints a
 //     stream, or any value in the REPL (all is true outside functions),
 //     except that a call of a script function in tail position keeps
@@ -79,15 +79,17 @@ func (r *rewriter) call(name string, p parser.Pos, args ...parser.Expr) *parser.
 
 // pipe is lhs | rhs with the operator at op.
 func (r *rewriter) pipe(op parser.Pos, lhs, rhs parser.Expr) *parser.CallExpr {
-	return r.call(pipeName, op, lhs, rhs, &parser.IntLit{Value: int64(lhs.Pos()), ValuePos: op})
+	return r.call(pipeName, op, lhs, rhs, &parser.IntLit{Value: int64(lhs.Pos()), ValuePos: op},
+		&parser.IntLit{Value: int64(op), ValuePos: op})
 }
 
-// pipeOp is :pipe(lhs, rhs, P), the | operator. An error of a stage is
-// raised at the operator (the call's position); when neither side is a
-// stage, | is Tengo's integer OR, and its error is raised at P, the start of
-// lhs, as Tengo raises an operator's error.
+// pipeOp is :pipe(lhs, rhs, P, O), the | operator. An error of a stage is
+// raised at the operator (the call's position, O), also when the stage
+// raises it later, as a sink reads its items; when neither side is a stage,
+// | is Tengo's integer OR, and its error is raised at P, the start of lhs,
+// as Tengo raises an operator's error.
 func (s *Session) pipeOp(args ...tengo.Object) (tengo.Object, error) {
-	ret, err := s.env.pipe(args[0], args[1])
+	ret, err := s.env.pipe(args[0], args[1], parser.Pos(args[3].(*tengo.Int).Value))
 	if errors.Is(err, errOperator) {
 		return nil, &posError{pos: parser.Pos(args[2].(*tengo.Int).Value), err: err}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/d5/tengo/v2"
+	"github.com/d5/tengo/v2/parser"
 	"github.com/d5/tengo/v2/token"
 
 	input "github.com/pinsh/pinsh/internal/cut"
@@ -30,7 +31,8 @@ type Stream struct {
 	claimed string // who claimed it, for the "already used" message
 	origin  any    // what made it, for builtins that fuse stages (see Origin)
 	started bool   // an item has been asked for
-	by      string // the builtin that made it, to name in its errors (see stageError)
+	by      string     // the builtin that made it, to name in its errors (see attribute)
+	at      parser.Pos // where the stage was applied (the |), or NoPos
 	done    bool
 	err     error
 
@@ -190,7 +192,7 @@ func (s *Stream) Next(ctx context.Context) (tengo.Object, bool, error) {
 	v, ok, err := s.next(ctx)
 	if err != nil || !ok {
 		if err != nil && s.by != "" {
-			err = attribute(s.by, err)
+			err = s.env.s.attribute(s.by, s.at, err)
 		}
 		s.finish(err)
 		return nil, false, err
@@ -332,16 +334,23 @@ type stageError struct{ err error }
 func (e *stageError) Error() string { return e.err.Error() }
 func (e *stageError) Unwrap() error { return e.err }
 
-// attribute makes err, raised while stream of builtin name made its next
-// item, name that builtin. An error that already names its origin (an
-// *Error of script code, or one attributed upstream) is kept.
-func attribute(name string, err error) error {
+// attribute makes err, raised while the stream of builtin name made its
+// next item, name that builtin, and, if at is known, an *Error at at (the |
+// that applied the stage), so that its caret points at the stage rather
+// than at the sink reading it. An error that already names its origin (an
+// *Error of script code, or one attributed upstream) is kept, and so is
+// the cause of a stop (Ctrl-C, --timeout), which the run reports itself.
+func (s *Session) attribute(name string, at parser.Pos, err error) error {
 	var le *Error
 	var se *stageError
 	if errors.As(err, &le) || errors.As(err, &se) {
 		return err
 	}
-	return &stageError{builtinError(name, err)}
+	err = builtinError(name, err)
+	if at == parser.NoPos || s.stopped() != nil {
+		return &stageError{err}
+	}
+	return s.newError(RuntimeError, at, err.Error(), err)
 }
 
 // vmAbort carries an error out of code the VM gives no error path (an
