@@ -28,9 +28,9 @@ type Stream struct {
 	tengo.ObjectImpl
 	env     *Env
 	next    func(ctx context.Context) (tengo.Object, bool, error)
-	claimed string // who claimed it, for the "already used" message
-	origin  any    // what made it, for builtins that fuse stages (see Origin)
-	started bool   // an item has been asked for
+	claimed string     // who claimed it, for the "already used" message
+	origin  any        // what made it, for builtins that fuse stages (see Origin)
+	started bool       // an item has been asked for
 	by      string     // the builtin that made it, to name in its errors (see attribute)
 	at      parser.Pos // where the stage was applied (the |), or NoPos
 	done    bool
