@@ -267,7 +267,7 @@ func (a *app) demoCleanup() func() {
 	if a.demo == nil {
 		return nil
 	}
-	return a.demo.remove
+	return a.demo.removeForSignal
 }
 
 // openFailureStatus is the exit status when the database of a run could

@@ -16,8 +16,9 @@ import (
 // then removes it. Removing it in the middle would race with the seeding,
 // which would make the directory and its files again.
 type demoDir struct {
-	mu   sync.Mutex
-	path string // "" before it is made and after it is removed
+	mu    sync.Mutex
+	path  string // "" before it is made and after it is removed
+	dying bool   // a signal removed it and is about to end pinsh
 }
 
 // prepare makes the directory, calls fill with its path, and returns the
@@ -43,6 +44,10 @@ func (d *demoDir) prepare(fill func(dir string) error) (string, error) {
 func (d *demoDir) remove() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.removeLocked()
+}
+
+func (d *demoDir) removeLocked() {
 	if d.path != "" {
 		os.RemoveAll(d.path)
 		d.path = ""
@@ -55,14 +60,29 @@ var errDemoGone = errors.New("the --demo directory has been removed: pinsh is en
 
 // whileThere calls fn while the directory is there, holding the lock so
 // that remove waits for fn to end; once the directory is removed it returns
-// errDemoGone instead.
+// errDemoGone instead. When a signal removed it, whileThere never returns:
+// pinsh is about to end by that signal, and an error now could end it
+// first, with another status.
 func (d *demoDir) whileThere(fn func() error) error {
 	d.mu.Lock()
+	if d.dying {
+		d.mu.Unlock()
+		select {}
+	}
 	defer d.mu.Unlock()
 	if d.path == "" {
 		return errDemoGone
 	}
 	return fn()
+}
+
+// removeForSignal removes the directory before a signal ends pinsh (see
+// whileThere).
+func (d *demoDir) removeForSignal() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.removeLocked()
+	d.dying = true
 }
 
 // removeOnSignal removes the directory when SIGTERM or SIGHUP would end
@@ -87,7 +107,7 @@ func (d *demoDir) removeOnSignal() (stop func()) {
 	go func() {
 		select {
 		case sig := <-sigs:
-			d.remove()
+			d.removeForSignal()
 			die(sigs, sig)
 		case <-done:
 		}
