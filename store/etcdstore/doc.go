@@ -1,0 +1,43 @@
+// Package etcdstore is pinsh's etcd backend, under construction (issue 12):
+// it will implement store.Store on an etcd cluster, so that several admin
+// hosts share one directory. It does not implement store.Store yet, and
+// pinsh --db does not take etcd:// URLs yet. What it holds today, tested
+// against a local 3-member cluster (internal/etcdcluster/etcdtest):
+//
+//   - ParseURL and IsURL: "etcd://h1:2379,h2:2379,h3:2379/NAME" names the
+//     cluster's client endpoints and the directory NAME, the prefix of all
+//     of the directory's keys ("NAME/..."), so several directories can
+//     share a cluster.
+//   - ClientConfig: TLS and credentials from the environment, under
+//     PINSH_ETCD_CACERT, _CERT, _KEY, _USER ("USER" or "USER:PASSWORD") and
+//     _PASSWORD, each falling back to etcdctl's ETCDCTL_ name.
+//   - The transaction layer every change will go through (txn.go).
+//
+// # Transactions
+//
+// etcd refuses a transaction with more than 128 compares or 128 operations
+// (--max-txn-ops, a server setting), a request over 1.5 MiB
+// (--max-request-bytes) and a key written twice. A txn keeps within all
+// three (127 of each, the commit adds one compare and one write; at most
+// 1 MiB of keys and values); a bulk change fills a txn until it is full
+// (errTxnFull) and commits it before the next.
+//
+// Read-modify-writes (a verify's failure counters, a lock against a
+// concurrent set_pin) are compare-and-swap: kv.update reads its keys at one
+// revision, computes the change, and commits it only if none of the keys'
+// mod revisions moved, else reads again. No lock is held across hosts, and
+// no update is lost: two instances incrementing one counter concurrently
+// end at the sum (TestUpdateNoLostUpdate).
+//
+// A commit whose outcome is unknown (a member killed, a connection reset, a
+// timeout) is resolved, not repeated or dropped: every transaction also
+// compares and sets a witness key, NAME/w/SESSION/SLOT, to a fresh
+// transaction id; afterwards "if the witness holds the id, committed; else
+// overwrite the witness" tells which, and the overwrite moves the witness's
+// mod revision, so a transaction still in flight can no longer commit
+// (TestUnknownOutcome). Witnesses are deleted when the session closes; a
+// process killed leaves at most one small key per concurrent commit.
+//
+// Lockout windows will keep using pinsh's clock (store.Op.Now), never etcd
+// leases.
+package etcdstore

@@ -1,0 +1,346 @@
+package etcdstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// etcd's limits on one transaction (see the package doc).
+const (
+	// MaxTxnOps is etcd's default --max-txn-ops: at most this many
+	// compares, and this many operations, in one transaction. The layer
+	// keeps one of each for its witness (see kv.commit).
+	MaxTxnOps = 128
+	// maxTxnBytes bounds the estimated size of one transaction request,
+	// well under etcd's default --max-request-bytes (1.5 MiB), leaving room
+	// for the protocol's own framing.
+	maxTxnBytes = 1 << 20
+	// opOverhead is a generous estimate of the bytes one compare or
+	// operation adds besides its key and value.
+	opOverhead = 32
+)
+
+var (
+	// errTxnFull says an operation does not fit in the transaction: the
+	// caller commits what it has and goes on in a new one.
+	errTxnFull = errors.New("etcd transaction full")
+	// errTwice says a key was written twice in one transaction, which etcd
+	// refuses; it is a bug of the caller.
+	errTwice = errors.New("key written twice in one etcd transaction")
+)
+
+// txn collects the compares and writes of one etcd transaction and keeps
+// them within etcd's limits: at most MaxTxnOps-1 of each (the commit adds
+// the witness), no key written twice, at most maxTxnBytes in all.
+type txn struct {
+	cmps  []clientv3.Cmp
+	ops   []clientv3.Op
+	wrote map[string]bool
+	size  int
+}
+
+// room reports whether the transaction can take cmps more compares and ops
+// more writes of size bytes (keys and values).
+func (t *txn) room(cmps, ops, size int) bool {
+	return len(t.cmps)+cmps <= MaxTxnOps-1 && len(t.ops)+ops <= MaxTxnOps-1 &&
+		t.size+size+(cmps+ops)*opOverhead <= maxTxnBytes
+}
+
+// unchanged adds the compare "key's mod revision is still rev" (0: the key
+// still does not exist).
+func (t *txn) unchanged(key string, rev int64) error {
+	if !t.room(1, 0, len(key)) {
+		return errTxnFull
+	}
+	t.cmps = append(t.cmps, clientv3.Compare(clientv3.ModRevision(key), "=", rev))
+	t.size += len(key) + opOverhead
+	return nil
+}
+
+// put adds a write of key.
+func (t *txn) put(key string, val []byte) error {
+	return t.write(key, len(val), clientv3.OpPut(key, string(val)))
+}
+
+// del adds a delete of key.
+func (t *txn) del(key string) error { return t.write(key, 0, clientv3.OpDelete(key)) }
+
+func (t *txn) write(key string, n int, op clientv3.Op) error {
+	if t.wrote[key] {
+		return fmt.Errorf("%w: %q", errTwice, key)
+	}
+	if !t.room(0, 1, len(key)+n) {
+		return errTxnFull
+	}
+	if t.wrote == nil {
+		t.wrote = make(map[string]bool)
+	}
+	t.wrote[key] = true
+	t.ops = append(t.ops, op)
+	t.size += len(key) + n + opOverhead
+	return nil
+}
+
+// empty reports whether the transaction writes nothing.
+func (t *txn) empty() bool { return len(t.ops) == 0 }
+
+// kv is the transaction layer over one etcd client and one directory
+// prefix. It commits txns with a witness, so that a commit whose outcome is
+// unknown (a member killed, a connection reset, a timeout) is resolved
+// rather than repeated or dropped:
+//
+// Every transaction also compares and writes a witness key of this kv's own,
+// P/w/SESSION/SLOT, setting it to a new transaction id. SESSION is random
+// per kv; SLOT is one of the slots in use by concurrent commits of this kv,
+// so no two transactions in flight share a witness. When the outcome is
+// unknown, resolve runs "if the witness holds the id then nothing else
+// overwrite it" until that itself has a known outcome: if the witness held
+// the id, the transaction committed; otherwise the overwrite changed the
+// witness's mod revision, so the transaction, should it still be in
+// flight, can no longer commit. Either way the outcome is then known for
+// good. Close deletes the session's witnesses.
+type kv struct {
+	cli     *clientv3.Client
+	prefix  string // "NAME/"
+	session string
+
+	mu    sync.Mutex
+	free  []int         // witness slots not in use
+	revs  map[int]int64 // mod revision of each slot's witness (0: none yet)
+	slots int
+
+	// send, when not nil, sends a commit in place of calling it directly:
+	// tests inject unknown outcomes with it (send the commit and report an
+	// error, report an error without sending it, or send it late).
+	send func(commit func() (*clientv3.TxnResponse, error)) (*clientv3.TxnResponse, error)
+}
+
+func newKV(cli *clientv3.Client, name string) *kv {
+	var b [8]byte
+	rand.Read(b[:])
+	return &kv{cli: cli, prefix: name + "/", session: hex.EncodeToString(b[:]), revs: make(map[int]int64)}
+}
+
+func (k *kv) witnessKey(slot int) string { return fmt.Sprintf("%sw/%s/%d", k.prefix, k.session, slot) }
+
+func (k *kv) takeSlot() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if n := len(k.free); n > 0 {
+		s := k.free[n-1]
+		k.free = k.free[:n-1]
+		return s
+	}
+	k.slots++
+	return k.slots - 1
+}
+
+func (k *kv) releaseSlot(slot int, rev int64) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.revs[slot] = rev
+	k.free = append(k.free, slot)
+}
+
+func (k *kv) slotRev(slot int) int64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.revs[slot]
+}
+
+// commit commits t. It returns the revision of the commit and true, or
+// false when a compare failed (nothing was written: the caller reads again
+// and retries). An error means nothing was written either; a commit whose
+// outcome was unknown has been resolved (see kv) before commit returns.
+func (k *kv) commit(ctx context.Context, t *txn) (int64, bool, error) {
+	slot := k.takeSlot()
+	wkey := k.witnessKey(slot)
+	wrev := k.slotRev(slot)
+	id := newTxnID()
+	cmps := append(t.cmps[:len(t.cmps):len(t.cmps)], clientv3.Compare(clientv3.ModRevision(wkey), "=", wrev))
+	ops := append(t.ops[:len(t.ops):len(t.ops)], clientv3.OpPut(wkey, id))
+	tx := k.cli.Txn(ctx).If(cmps...).Then(ops...).Else(clientv3.OpGet(wkey))
+	var resp *clientv3.TxnResponse
+	var err error
+	if k.send != nil {
+		resp, err = k.send(tx.Commit)
+	} else {
+		resp, err = tx.Commit()
+	}
+	switch {
+	case err == nil && resp.Succeeded:
+		k.releaseSlot(slot, resp.Header.Revision)
+		return resp.Header.Revision, true, nil
+	case err == nil:
+		// A compare failed. Learn the witness's revision in case it was
+		// the witness's compare (a fence by an earlier resolve).
+		rev := wrev
+		if r := resp.Responses[0].GetResponseRange(); r != nil {
+			rev = modRev(r.Kvs)
+		}
+		k.releaseSlot(slot, rev)
+		return 0, false, nil
+	case definite(err):
+		k.releaseSlot(slot, wrev)
+		return 0, false, fmt.Errorf("etcd transaction: %w", err)
+	}
+	committed, rev, rerr := k.resolve(ctx, wkey, id)
+	if rerr != nil {
+		// The slot's state is unknown: never reuse it.
+		return 0, false, fmt.Errorf("etcd transaction: outcome unknown after %v: %w", err, rerr)
+	}
+	if committed {
+		k.releaseSlot(slot, rev)
+		return rev, true, nil
+	}
+	k.releaseSlot(slot, rev)
+	return 0, false, fmt.Errorf("%w (%w); nothing was changed", errNotCommitted, err)
+}
+
+// errNotCommitted says a transaction whose outcome was unknown turned out
+// not to have committed, and never will: it may be tried again.
+var errNotCommitted = errors.New("etcd transaction not committed")
+
+// resolveTimeout bounds each attempt of resolve; resolveAttempts bounds
+// the attempts. Elections after a member's loss take a few seconds.
+const (
+	resolveTimeout  = 10 * time.Second
+	resolveAttempts = 6
+)
+
+// resolve finds out whether the transaction that wrote id into wkey
+// committed, and makes sure it never will if it has not: it returns
+// whether it committed and the witness's mod revision afterwards.
+func (k *kv) resolve(ctx context.Context, wkey, id string) (committed bool, rev int64, err error) {
+	ctx = context.WithoutCancel(ctx) // the caller gave up waiting; the answer is still needed
+	for range resolveAttempts {
+		c, cancel := context.WithTimeout(ctx, resolveTimeout)
+		var resp *clientv3.TxnResponse
+		resp, err = k.cli.Txn(c).
+			If(clientv3.Compare(clientv3.Value(wkey), "=", id)).
+			Then(clientv3.OpGet(wkey)).
+			Else(clientv3.OpPut(wkey, "fenced:"+id)).
+			Commit()
+		cancel()
+		if err != nil {
+			if definite(err) {
+				return false, 0, err
+			}
+			continue
+		}
+		if resp.Succeeded {
+			return true, modRev(resp.Responses[0].GetResponseRange().Kvs), nil
+		}
+		return false, resp.Header.Revision, nil
+	}
+	return false, 0, err
+}
+
+// definite reports whether err means the server refused the request, so
+// that it certainly did not commit. Anything else (unavailable, deadline,
+// canceled, connection reset) may have committed.
+func definite(err error) bool {
+	switch {
+	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrDuplicateKey),
+		errors.Is(err, rpctypes.ErrRequestTooLarge), errors.Is(err, rpctypes.ErrNoSpace),
+		errors.Is(err, rpctypes.ErrPermissionDenied), errors.Is(err, rpctypes.ErrUserEmpty),
+		errors.Is(err, rpctypes.ErrAuthNotEnabled), errors.Is(err, rpctypes.ErrInvalidAuthToken):
+		return true
+	}
+	if s, ok := status.FromError(err); ok {
+		switch s.Code() {
+		case codes.InvalidArgument, codes.PermissionDenied, codes.Unauthenticated, codes.FailedPrecondition,
+			codes.ResourceExhausted, codes.OutOfRange, codes.Unimplemented:
+			return true
+		}
+	}
+	return false
+}
+
+func modRev(kvs []*mvccpb.KeyValue) int64 {
+	if len(kvs) == 0 {
+		return 0
+	}
+	return kvs[0].ModRevision
+}
+
+func newTxnID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// maxRetries bounds the read-compute-compare loop of update: every failed
+// compare means another writer committed, so only a key changed this often
+// while one update runs exhausts it.
+const maxRetries = 1000
+
+// maxLost bounds the commits of one update that may be lost (see
+// errNotCommitted) before it gives up.
+const maxLost = 3
+
+// update is a read-modify-write of keys under compare-and-swap: it reads
+// keys at one revision, calls fn with what it read (a missing key is nil)
+// and a new txn, and commits fn's writes if none of keys changed since the
+// read; otherwise it reads again and calls fn again. fn must be a pure
+// function of what it reads (it may run several times) and must not
+// commit. It returns fn's error, or the commit's revision.
+func (k *kv) update(ctx context.Context, keys []string, fn func(cur map[string]*mvccpb.KeyValue, t *txn) error) (int64, error) {
+	if len(keys) > MaxTxnOps-1 {
+		return 0, fmt.Errorf("update of %d keys: %w", len(keys), errTxnFull)
+	}
+	gets := make([]clientv3.Op, len(keys))
+	for i, key := range keys {
+		gets[i] = clientv3.OpGet(key)
+	}
+	lost := 0 // commits that did not reach etcd
+	for range maxRetries {
+		resp, err := k.cli.Txn(ctx).Then(gets...).Commit()
+		if err != nil {
+			return 0, fmt.Errorf("etcd read: %w", err)
+		}
+		cur := make(map[string]*mvccpb.KeyValue, len(keys))
+		t := &txn{}
+		for i, key := range keys {
+			kvs := resp.Responses[i].GetResponseRange().Kvs
+			if len(kvs) > 0 {
+				cur[key] = kvs[0]
+			}
+			if err := t.unchanged(key, modRev(kvs)); err != nil {
+				return 0, err
+			}
+		}
+		if err := fn(cur, t); err != nil {
+			return 0, err
+		}
+		if t.empty() {
+			return resp.Header.Revision, nil
+		}
+		rev, ok, err := k.commit(ctx, t)
+		if errors.Is(err, errNotCommitted) && lost < maxLost {
+			lost++ // e.g. the leader was lost: after an election, it may go through
+			continue
+		}
+		if err != nil || ok {
+			return rev, err
+		}
+	}
+	return 0, fmt.Errorf("etcd update of %q: more than %d concurrent changes while it ran; try again", keys[0], maxRetries)
+}
+
+// close deletes the witnesses of this kv's session.
+func (k *kv) close(ctx context.Context) error {
+	_, err := k.cli.Delete(ctx, k.prefix+"w/"+k.session+"/", clientv3.WithPrefix())
+	return err
+}
