@@ -54,12 +54,15 @@ func readCtx(ctx context.Context, f *os.File, b []byte) (int, error) {
 // echo off, so that the PIN is not shown. Ctrl-C and --timeout end the read
 // through ctx; echo is switched back on in every case.
 func readPinFrom(ctx context.Context, tty *os.File, prompt string) (string, error) {
-	if _, err := io.WriteString(tty, prompt); err != nil {
-		return "", fmt.Errorf("read PIN: %w", err)
-	}
+	// Echo goes off before the prompt shows: a PIN typed as soon as the
+	// prompt appears (or ahead of it) must not echo.
 	restore, err := echoOff(tty)
 	if err != nil {
 		return "", fmt.Errorf("read PIN: switch echo off on the terminal: %w", err)
+	}
+	if _, err := io.WriteString(tty, prompt); err != nil {
+		restore()
+		return "", fmt.Errorf("read PIN: %w", err)
 	}
 	line, err := readLine(ctx, tty)
 	restore()
