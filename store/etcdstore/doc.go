@@ -4,6 +4,11 @@
 // pinsh --db does not take etcd:// URLs yet. What it holds today, tested
 // against a local 3-member cluster (internal/etcdcluster/etcdtest):
 //
+//   - Open: opens or creates a directory (meta, the global policy, the
+//     standard roles with the creator as CsAdministrator, the first audit
+//     entry, in one transaction; hosts racing to create it end with one),
+//     refusing foreign keys and newer schemas; Close.
+//   - Audit and ScanAudit, and the PIN key check (hashKey, guardKey).
 //   - ParseURL and IsURL: "etcd://h1:2379,h2:2379,h3:2379/NAME" names the
 //     cluster's client endpoints and the directory NAME, the prefix of all
 //     of the directory's keys ("NAME/..."), so several directories can
@@ -37,6 +42,35 @@
 // mod revision, so a transaction still in flight can no longer commit
 // (TestUnknownOutcome). Witnesses are deleted when the session closes; a
 // process killed leaves at most one small key per concurrent commit.
+//
+// # Key layout
+//
+// Every key of directory NAME starts with "NAME/"; values are JSON of the
+// store package's own types.
+//
+//	meta                 {"magic":"pinsh directory","schema":1,"created":..,"creator":..}
+//	keyid                the PIN key's id (hex), written with the first hash
+//	pol/KEY              a policy (store.Policy); KEY as store.ParsePolicyIdentity
+//	role/KEY             a role (store.Role); KEY is store.RoleKey
+//	seq/audit            the last audit sequence number (decimal)
+//	a/SEQ                the audit entries of one transaction ([]store.AuditEntry),
+//	                     SEQ the last one's, 16 hex digits
+//	w/SESSION/SLOT       witnesses of commits in flight (see Transactions)
+//
+// The PIN key id is its own key, so that a transaction writing hashes
+// compares it ("equals my key's id", or "absent" and then writes it): two
+// hosts with different key files can never both write hashes, also when
+// they race for the first one. A host whose key file differs, or lacks it
+// while the directory has a key id, fails with store.ErrKey.
+//
+// The audit log is one key per transaction holding its entries, so a bulk
+// change spends one of its 128 operations on the audit, not one per item.
+// Entries are numbered by one counter, seq/audit, which every change
+// compares and advances: simple and dense (the store.Store cursor is a
+// sequence number), but a hot spot all writers contend on; the issue
+// measured 38% retries with two writers. ScanAudit reads windows of keys
+// (blocks are keyed by their last entry), never a whole remaining range:
+// etcd counts a limited range to its end.
 //
 // Lockout windows will keep using pinsh's clock (store.Op.Now), never etcd
 // leases.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -119,6 +120,8 @@ type kv struct {
 	free  []int         // witness slots not in use
 	revs  map[int]int64 // mod revision of each slot's witness (0: none yet)
 	slots int
+
+	closed atomic.Bool // set by Store.Close
 
 	// send, when not nil, sends a commit in place of calling it directly:
 	// tests inject unknown outcomes with it (send the commit and report an
