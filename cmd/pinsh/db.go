@@ -58,8 +58,9 @@ func (a *app) openDatabase(ctx context.Context, cfg *config, clock *builtins.Clo
 	var opts boltstore.Options
 	_, err := demo.prepare(func(dir string) error {
 		path = filepath.Join(dir, "pinsh.db")
-		opts = boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: cfg.as, Now: clock.Now}
-		return seedSample(ctx, path, opts, store.Op{Operator: cfg.as, Now: clock.Now()})
+		admin := sample.Administrator(cfg.as, cfg.account)
+		opts = boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: admin, Now: clock.Now}
+		return seedSample(ctx, path, opts, store.Op{Operator: admin, Now: clock.Now()})
 	})
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 	"github.com/pinsh/pinsh/store/boltstore"
+	"github.com/pinsh/pinsh/store/sample"
 )
 
 // Script tests (design §5).
@@ -157,8 +158,9 @@ func runTestFile(ctx context.Context, file, operator string, timeout time.Durati
 		defer os.RemoveAll(dir)
 		clock := builtins.FrozenClock(testEpoch)
 		path := filepath.Join(dir, "pinsh.db")
-		opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: operator, Now: clock.Now}
-		if err := seedSample(ctx, path, opts, store.Op{Operator: operator, Now: clock.Now()}); err != nil {
+		admin := sample.Administrator(operator, testOperator)
+		opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: admin, Now: clock.Now}
+		if err := seedSample(ctx, path, opts, store.Op{Operator: admin, Now: clock.Now()}); err != nil {
 			return err
 		}
 		conn := newDBConn(path, opts)

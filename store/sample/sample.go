@@ -71,6 +71,18 @@ const (
 	ViewOnlyAdmin = "viewonly1"
 )
 
+// Administrator returns who is to hold CsAdministrator in a sample directory
+// run by operator: operator itself, unless it is one of the sample's other
+// role members (HelpDesk, ...), who keeps only that role, so that
+// "--demo --as helpdesk1" tries what a help desk may do; then otherwise.
+func Administrator(operator, otherwise string) string {
+	switch operator {
+	case HelpDesk, UserAdmin, ServerAdmin, ViewOnlyAdmin:
+		return otherwise
+	}
+	return operator
+}
+
 // SyntheticPIN is the one PIN of every generated user that has one.
 const SyntheticPIN = "86429"
 

@@ -181,3 +181,18 @@ func TestGenerate(t *testing.T) {
 		t.Error("Generate(0) succeeded")
 	}
 }
+
+func TestAdministrator(t *testing.T) {
+	for _, tc := range []struct{ operator, want string }{
+		{"alice", "alice"},
+		{"admin", "admin"},
+		{sample.HelpDesk, "root"},
+		{sample.UserAdmin, "root"},
+		{sample.ServerAdmin, "root"},
+		{sample.ViewOnlyAdmin, "root"},
+	} {
+		if got := sample.Administrator(tc.operator, "root"); got != tc.want {
+			t.Errorf("Administrator(%q, root) = %q, want %q", tc.operator, got, tc.want)
+		}
+	}
+}
