@@ -173,6 +173,9 @@ func createPrivate(path string, overwrite bool) (*os.File, error) {
 		return nil, fmt.Errorf("%s was created by something else meanwhile; choose another path", path)
 	case errors.Is(err, syscall.ELOOP):
 		return nil, fmt.Errorf("%s is a symbolic link; pinsh never writes through one: remove it or choose another path", path)
+	case errors.Is(err, fs.ErrNotExist):
+		dir := filepath.Dir(path)
+		return nil, fmt.Errorf("create %s: the directory %s does not exist; create it first (mkdir -p %s) or choose another path", path, dir, dir)
 	case err != nil:
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}

@@ -395,7 +395,7 @@ func TestExportFiles(t *testing.T) {
 
 	for _, tt := range []struct{ code, want string }{
 		{`export_csv([1], ".")`, ". is a directory"},
-		{`export_csv([1], "no/such/dir.csv")`, "create no/such/dir.csv"},
+		{`export_csv([1], "no/such/dir.csv")`, "create no/such/dir.csv: the directory no/such does not exist; create it first (mkdir -p no/such)"},
 		{`export_csv([{a: 1}, {b: 2}], "mixed.csv")`, "mixed.csv: row 2: its fields ([b]) are not those of the first row ([a])"},
 		{`export_csv([1], 5)`, "the path must be a non-empty string"},
 		{`export_csv([1], "x.csv", {force: true})`, `unknown option "force"; options are overwrite`},

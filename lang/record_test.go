@@ -201,27 +201,3 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
-
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b  string
-		limit int
-		want  int
-	}{
-		{"abc", "abc", 2, 0},
-		{"abc", "acb", 2, 1},  // swap
-		{"abc", "ab", 2, 1},   // deletion
-		{"abc", "abxc", 2, 1}, // insertion
-		{"abc", "axc", 2, 1},  // substitution
-		{"abc", "xyz", 2, -1},
-		{"a", "abcd", 2, -1}, // lengths alone exceed the limit
-		{"", "ab", 2, 2},
-		{"kitten", "sitting", 3, 3},
-		{"kitten", "sitting", 2, -1},
-		{"é", "e", 1, 1}, // runes, not bytes
-	} {
-		if got := editDistance(tc.a, tc.b, tc.limit); got != tc.want {
-			t.Errorf("editDistance(%q, %q, %d) = %d, want %d", tc.a, tc.b, tc.limit, got, tc.want)
-		}
-	}
-}
