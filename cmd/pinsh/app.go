@@ -375,11 +375,12 @@ func stoppedNote(kind lang.ErrorKind, committed string) string {
 	if kind == lang.TimedOut {
 		what = "the timeout"
 	}
-	note := "changes committed before " + what + " stay committed"
-	if committed != "" {
-		note += " (" + committed + ")"
+	if committed == "" {
+		// Not every change is counted (a single new_user, say), so
+		// an empty count cannot promise that nothing changed.
+		return "changes committed before " + what + ", if any, stay committed; audit_log() lists them"
 	}
-	return note + "; audit_log() lists them"
+	return "changes committed before " + what + " stay committed (" + committed + "); audit_log() lists them"
 }
 
 // outputFormat returns the print format and table width of a run: --output,

@@ -57,11 +57,11 @@ func TestErrorText(t *testing.T) {
 		want      string
 	}{
 		{"interrupted", &lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, scriptErrors, "",
-			"pinsh: interrupted\npinsh: changes committed before the interrupt stay committed; audit_log() lists them\n"},
+			"pinsh: interrupted\npinsh: changes committed before the interrupt, if any, stay committed; audit_log() lists them\n"},
 		{"interrupted with counts", &lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, scriptErrors, "lock_pin: 65,536",
 			"pinsh: interrupted\npinsh: changes committed before the interrupt stay committed (lock_pin: 65,536); audit_log() lists them\n"},
 		{"timed out", &lang.Error{Kind: lang.TimedOut, Msg: "timed out after 1s (--timeout)"}, scriptErrors, "",
-			"pinsh: timed out after 1s (--timeout)\npinsh: changes committed before the timeout stay committed; audit_log() lists them\n"},
+			"pinsh: timed out after 1s (--timeout)\npinsh: changes committed before the timeout, if any, stay committed; audit_log() lists them\n"},
 		{"runtime", &lang.Error{Kind: lang.RuntimeError, Pos: lang.Position{File: "a.tengo", Line: 2, Col: 3}, Msg: "boom", Line: "x := boom"},
 			scriptErrors, "", "a.tengo:2:3: boom\n    x := boom\n      ^\n"},
 		// PIN-like numbers in the source line are masked, the caret stays
