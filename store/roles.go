@@ -56,3 +56,25 @@ func RoleKey(name string) string { return strings.ToLower(strings.TrimSpace(name
 
 // Allows reports whether the role may run builtin.
 func (r Role) Allows(builtin string) bool { return slices.Contains(r.Builtins, builtin) }
+
+// MemberOf returns the roles of roles that operator is a member of
+// (case-insensitively): Store.RolesOf of every backend.
+func MemberOf(roles []Role, operator string) []Role {
+	var out []Role
+	for _, r := range roles {
+		if slices.ContainsFunc(r.Members, func(m string) bool { return strings.EqualFold(m, strings.TrimSpace(operator)) }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// StandardRoleNames lists the standard roles for messages:
+// "CsAdministrator, CsUserAdministrator, ...".
+func StandardRoleNames() string {
+	var names []string
+	for _, r := range StandardRoles() {
+		names = append(names, r.Identity)
+	}
+	return strings.Join(names, ", ")
+}

@@ -84,7 +84,7 @@ func (s *Store) NewRole(ctx context.Context, op store.Op, identity, template str
 	}
 	std, ok := store.StandardRole(template)
 	if !ok {
-		return store.Role{}, fmt.Errorf("template %s: %w; a custom role copies one of the standard roles (%s)", cut.Quote(template), store.ErrNotFound, standardNames())
+		return store.Role{}, fmt.Errorf("template %s: %w; a custom role copies one of the standard roles (%s)", cut.Quote(template), store.ErrNotFound, store.StandardRoleNames())
 	}
 	r := store.Role{Identity: identity, Template: std.Identity, Builtins: std.Builtins, Members: []string{}}
 	err := s.update(ctx, op, func(tx *bolt.Tx, w *txw) error {
@@ -98,14 +98,6 @@ func (s *Store) NewRole(ctx context.Context, op store.Op, identity, template str
 		return store.Role{}, err
 	}
 	return r, nil
-}
-
-func standardNames() string {
-	var names []string
-	for _, r := range store.StandardRoles() {
-		names = append(names, r.Identity)
-	}
-	return strings.Join(names, ", ")
 }
 
 // RemoveRole removes a custom role.
@@ -178,11 +170,5 @@ func (s *Store) RolesOf(ctx context.Context, operator string) ([]store.Role, err
 	if err != nil {
 		return nil, err
 	}
-	var out []store.Role
-	for _, r := range all {
-		if slices.ContainsFunc(r.Members, func(m string) bool { return strings.EqualFold(m, strings.TrimSpace(operator)) }) {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return store.MemberOf(all, operator), nil
 }

@@ -56,8 +56,8 @@ type Options struct {
 }
 
 // Store is pinsh's directory in an etcd cluster. It is being built: today
-// it opens and creates directories, checks the PIN key, and keeps the audit
-// log; it does not implement store.Store yet.
+// it opens and creates directories, checks the PIN key, keeps the audit
+// log and the admin roles; it does not implement store.Store yet.
 type Store struct {
 	kv   *kv
 	name string
@@ -156,7 +156,7 @@ func (s *Store) create(ctx context.Context) (bool, error) {
 		if role.Identity == store.CsAdministrator {
 			role.Members = []string{s.opts.Creator}
 		}
-		if err := s.putJSON(t, prefixRole+store.RoleKey(role.Identity), role); err != nil {
+		if err := putRole(s, t, role); err != nil {
 			return false, err
 		}
 	}
@@ -310,9 +310,13 @@ func (s *Store) Audit(ctx context.Context, op store.Op, e store.AuditEntry) erro
 
 func (s *Store) check(op store.Op) error {
 	if s.kv.closed.Load() {
-		return fmt.Errorf("etcd directory %s: %w", s.name, store.ErrClosed)
+		return s.closedErr()
 	}
 	return op.Check()
+}
+
+func (s *Store) closedErr() error {
+	return fmt.Errorf("etcd directory %s: %w", s.name, store.ErrClosed)
 }
 
 // ScanAudit returns up to limit entries selected by q after afterSeq,
@@ -322,7 +326,7 @@ func (s *Store) check(op store.Op) error {
 // backend.
 func (s *Store) ScanAudit(ctx context.Context, q store.AuditQuery, afterSeq uint64, limit int) ([]store.AuditEntry, uint64, error) {
 	if s.kv.closed.Load() {
-		return nil, 0, fmt.Errorf("etcd directory %s: %w", s.name, store.ErrClosed)
+		return nil, 0, s.closedErr()
 	}
 	if limit <= 0 {
 		limit = 1024

@@ -79,7 +79,7 @@ func TestOpenCreates(t *testing.T) {
 		t.Fatalf("audit after creation: %+v, want one create_database entry", es)
 	}
 	r, err := cli.Get(ctx, name+"/role/csadministrator")
-	if err != nil || len(r.Kvs) != 1 || !strings.Contains(string(r.Kvs[0].Value), `"Members":["admin"]`) {
+	if err != nil || len(r.Kvs) != 1 || !strings.Contains(string(r.Kvs[0].Value), `"members":["admin"]`) {
 		t.Fatalf("CsAdministrator: %v %v", r.Kvs, err)
 	}
 	r, err = cli.Get(ctx, name+"/role/", clientv3.WithPrefix(), clientv3.WithCountOnly())
