@@ -227,26 +227,51 @@ func csvUser(b *builder, cols []column, fields []string, validUTF8 bool) (u stor
 	return b.finish()
 }
 
-// newColumns maps the names of a CSV header. It fails if no name is
+// newColumns maps the names of a CSV header. It fails if a name is a PIN
+// or neither recognised nor ignored (see IgnoredNames), so that nothing is
+// imported from a file whose columns import would drop; and if no name is
 // recognised: the file is not a user list, or lacks its header line.
 func newColumns(names []string) ([]column, error) {
 	cols := make([]column, len(names))
-	known := 0
+	known, close := 0, false
+	var bad []string
 	for i, n := range names {
 		n = trimBlank(n)
-		c, ok := lookup(n)
-		if ok {
+		c, use, err := resolve("column", n, true)
+		switch {
+		case use:
 			known++
-		} else {
-			c = column{name: n}
+		case err != nil:
+			bad = append(bad, err.Error())
+			close = close || strings.HasPrefix(err.Error(), "column") || len(suggestions(n)) > 0
+			fallthrough
+		default:
+			c = column{name: cut.Text(n)}
 		}
 		cols[i] = c
 	}
-	if known == 0 {
+	if known == 0 && !close {
 		return nil, fmt.Errorf("the header line %s names no user field; the first line must name the columns: %s",
 			cut.Quote(strings.Join(names, ",")), knownNames)
 	}
+	if len(bad) > 0 {
+		const most = 3
+		if len(bad) > most {
+			bad = append(bad[:most], fmt.Sprintf("and %d more unknown columns", len(bad)-most))
+		}
+		return nil, fmt.Errorf("header: %s; nothing was imported: fix or remove the column", strings.Join(bad, "; "))
+	}
 	return cols, nil
+}
+
+// anyKnown reports whether a name of a CSV header is recognised.
+func anyKnown(names []string) bool {
+	for _, n := range names {
+		if _, ok := lookup(trimBlank(n)); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // csvHeaderNames splits one line as a CSV header, for DetectFormat.

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pinsh/pinsh/internal/cut"
+	"github.com/pinsh/pinsh/internal/suggest"
 	"github.com/pinsh/pinsh/store"
 )
 
@@ -98,6 +99,110 @@ func lookup(name string) (c column, ok bool) {
 		return c, false
 	}
 	return c, true
+}
+
+// knownList is every recognised name, pinsh's own first, for suggestions.
+var knownList = []string{
+	"sip_address", "display_name", "user_principal_name", "sam_account_name", "domain", "distinguished_name",
+	"enabled", "registrar_pool", "line_uri", "enterprise_voice_enabled", "site", "pin_policy", "identity",
+	"msRTCSIP-PrimaryUserAddress", "userPrincipalName", "sAMAccountName", "displayName", "distinguishedName", "dn",
+	"telephoneNumber", "msRTCSIP-Line", "msRTCSIP-UserEnabled", "msRTCSIP-PrimaryHomeServer",
+}
+
+// IgnoredNames are the Active Directory attributes (as csvde and ldifde
+// export them) and Get-CsUser properties (as PowerShell's Export-Csv and
+// ConvertTo-Json write them) that import deliberately ignores: they
+// describe the account in the directory but hold nothing pinsh keeps. Any
+// other name that import does not recognise is refused in CSV and JSON
+// Lines, and refused in LDIF when it is a slip away from a recognised name.
+var IgnoredNames = []string{
+	// Active Directory (csvde, ldifde)
+	"objectClass", "objectCategory", "objectGUID", "objectSid", "cn", "name", "sn", "givenName", "initials",
+	"mail", "proxyAddresses", "company", "department", "title", "description", "physicalDeliveryOfficeName",
+	"memberOf", "manager", "whenCreated", "whenChanged", "uSNCreated", "uSNChanged", "instanceType",
+	"userAccountControl", "accountExpires", "pwdLastSet", "lastLogon", "lastLogonTimestamp", "logonCount",
+	"badPwdCount", "badPasswordTime", "primaryGroupID", "sAMAccountType", "dSCorePropagationData", "codePage",
+	"countryCode", "msRTCSIP-OptionFlags", "msRTCSIP-InternetAccessEnabled", "msRTCSIP-FederationEnabled",
+	"msRTCSIP-ArchivingEnabled", "msRTCSIP-UserPolicies", "msRTCSIP-DeploymentLocator",
+	"msRTCSIP-UserRoutingGroupId", "msRTCSIP-OriginatorSid", "msRTCSIP-LineServer",
+	// Get-CsUser
+	"FirstName", "LastName", "WindowsEmailAddress", "Sid", "Guid", "Id", "HomeServer", "TargetRegistrarPool",
+	"TargetServerIfMoving", "VoicePolicy", "ConferencingPolicy", "ClientPolicy", "DialPlan", "ExternalAccessPolicy",
+	"LocationPolicy", "HostingProvider", "AudioVideoDisabled", "IPPBXSoftPhoneRoutingEnabled",
+	"RemoteCallControlTelephonyEnabled", "PrivateLine", "LineServerURI", "HostedVoiceMail", "ExUmEnabled",
+}
+
+var (
+	ignored   = map[string]bool{} // IgnoredNames, normalized
+	knownNorm []string            // knownList, normalized
+)
+
+func init() {
+	for _, n := range IgnoredNames {
+		ignored[normalize(n)] = true
+	}
+	for _, n := range knownList {
+		knownNorm = append(knownNorm, normalize(n))
+	}
+}
+
+// resolve looks name up as lookup does, and says whether import refuses it:
+// a PIN always; a name neither recognised nor in IgnoredNames when strict
+// (CSV, JSON Lines) or when it is one or two typing slips away from a
+// recognised name (LDIF, whose exports carry many attributes pinsh has no
+// use for). what ("column", "key", "attribute") names it in the error.
+// use is true for a recognised name.
+func resolve(what, name string, strict bool) (c column, use bool, err error) {
+	if c, ok := lookup(name); ok {
+		return c, true, nil
+	}
+	n := normalize(name)
+	switch {
+	case strings.HasPrefix(n, "pin") || strings.HasSuffix(n, "pin"):
+		return c, false, fmt.Errorf("%s %s: pinsh does not import PINs: import the users, then set their PINs with set_pin (generated) or read_pin()",
+			what, cut.Quote(name))
+	case ignored[n] || !strict && !nearKnown(n):
+		return c, false, nil
+	}
+	return c, false, fmt.Errorf("unknown %s %s; %s", what, cut.Quote(name), hint(name))
+}
+
+// nearKnown reports whether the normalized name n, of six letters or more,
+// is at most two slips away from a recognised name of six letters or more
+// (shorter names are too close to real directory attributes: cn, sn, l).
+func nearKnown(n string) bool {
+	if len(n) < 6 {
+		return false
+	}
+	for _, k := range knownNorm {
+		if len(k) >= 6 && suggest.EditDistance(n, k, 2) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// suggestions returns the recognised names closest to name, one per
+// spelling (display_name, not also displayName).
+func suggestions(name string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range suggest.Suggest(name, knownList) {
+		if n := normalize(s); !seen[n] {
+			seen[n] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// hint ends the message about an unknown name.
+func hint(name string) string {
+	if s := suggestions(name); len(s) > 0 {
+		return "did you mean " + suggest.OrList(s) + "?"
+	}
+	return "import refuses to guess: the recognised names are " + knownNames +
+		"; the Active Directory attributes import ignores are listed in the README"
 }
 
 // normalize lower-cases name and drops '_', '-', '.', ' ' and an LDIF

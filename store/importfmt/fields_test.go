@@ -2,6 +2,7 @@ package importfmt
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -63,5 +64,17 @@ func TestJSONLinesStopAfterLongLine(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d rows after break", n)
+	}
+}
+
+func TestREADMEListsIgnoredNames(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range IgnoredNames {
+		if !strings.Contains(string(b), "`"+n+"`") {
+			t.Errorf("README.md's Import section does not list the ignored name %s", n)
+		}
 	}
 }

@@ -23,11 +23,22 @@
 //	site                                            Site
 //	pin_policy                                      PinPolicy
 //
-// Other names (msRTCSIP-OptionFlags, objectClass, mail, ...) are ignored, so
-// a full csvde or ldifde export imports as it is; but a CSV header with no
-// recognised name at all is an error. When several names fill one field, the
-// first in the list above wins (sip_address over msRTCSIP-PrimaryUserAddress
-// over identity; line_uri over msRTCSIP-Line over telephoneNumber), whatever
+// Import refuses to guess what a name it does not recognise means. A name
+// in IgnoredNames (objectClass, whenCreated, msRTCSIP-OptionFlags, the
+// Get-CsUser properties pinsh has no use for, ...) is ignored, so a csvde
+// export or PowerShell's Export-Csv of Get-CsUser imports as it is. A PIN
+// column, key or attribute (pin, PIN, new_pin, ...) is always refused:
+// pinsh does not import PINs; set_pin generates them. Any other name is
+// refused, with the closest recognised names: in CSV, the header is refused
+// and nothing is imported; in JSON Lines, each object with the key is a bad
+// row. LDIF is laxer, because ldifde exports carry every attribute of the
+// account (extensionAttribute1, msExch..., l, ...): an unknown attribute is
+// ignored unless it is one or two typing slips away from a recognised name
+// of six letters or more (displayNam), which makes the record bad. A CSV
+// header with no recognised name at all is an error too.
+//
+// When several names fill one field, the first in the list above wins
+// (sip_address over msRTCSIP-PrimaryUserAddress over identity; line_uri over msRTCSIP-Line over telephoneNumber), whatever
 // their order in the file; between equal names the first non-empty value
 // wins. A telephoneNumber that is not a plain number ("+1 (425) 555-0100" is
 // one, "555-CALL-NOW x12" is not) is ignored rather than rejected.
@@ -138,7 +149,7 @@ func DetectFormat(name string, head []byte) (Format, error) {
 		case hasPrefixFold(line, "dn:") || hasPrefixFold(line, "version:"):
 			return LDIF, nil
 		}
-		if _, err := newColumns(csvHeaderNames(line)); err == nil {
+		if anyKnown(csvHeaderNames(line)) {
 			return CSV, nil
 		}
 		break

@@ -59,8 +59,11 @@ func jsonUser(b *builder, line []byte) (store.User, error) {
 		if err := dec.Decode(&v); err != nil {
 			return store.User{}, badJSON(err)
 		}
-		c, ok := lookup(key)
-		if !ok {
+		c, use, err := resolve("key", key, true)
+		if err != nil {
+			return store.User{}, err
+		}
+		if !use {
 			continue
 		}
 		switch v := v.(type) {

@@ -11,7 +11,7 @@ func TestJSONLines(t *testing.T) {
 	kenJSON := `{"sip_address":"sip:kenmyer@litwareinc.com","display_name":"Ken Myer","user_principal_name":"kenmyer@litwareinc.com",` +
 		`"sam_account_name":"kenmyer","domain":"litwareinc","distinguished_name":"CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com",` +
 		`"enabled":true,"registrar_pool":"pool01.litwareinc.com","line_uri":"tel:+14255550100;ext=100","enterprise_voice_enabled":false,` +
-		`"site":"Redmond","pin_policy":"desk","id":17,"is_pin_set":true,"extra":{"nested":[1,2]}}`
+		`"site":"Redmond","pin_policy":"desk","objectClass":["user"],"Guid":"x"}`
 	tests := []struct {
 		name  string
 		input string
@@ -34,6 +34,12 @@ func TestJSONLines(t *testing.T) {
 		{"escapes", `{"display_name":"Zo\u00eb \"Z\" Ng\ud83c\udfa7"}`,
 			[]want{{line: 1, user: store.User{DisplayName: `Zoë "Z" Ng🎧`, Enabled: true}}}},
 		{"empty object", "{}", []want{{line: 1, user: store.User{Enabled: true}}}},
+		{"unknown key", `{"sip_address":"sip:a@b.c","display_nam":"A"}` + "\n" + `{"sip_address":"sip:d@b.c","extra":{"nested":[1]}}`,
+			[]want{{line: 1, err: `unknown key "display_nam"; did you mean display_name?`},
+				{line: 2, err: `unknown key "extra"; import refuses to guess: the recognised names are sip_address,`}}},
+		{"a PIN key", `{"sip_address":"sip:a@b.c","pin":"12345"}` + "\n" + `{"sip_address":"sip:a@b.c","PIN":12345}`,
+			[]want{{line: 1, err: `key "pin": pinsh does not import PINs: import the users, then set their PINs with set_pin (generated) or read_pin()`},
+				{line: 2, err: `key "PIN": pinsh does not import PINs`}}},
 
 		{"bad JSON", "{\"sip_address\":\"sip:a@b.c\",}\n" + kenJSON,
 			[]want{{line: 1, err: "bad JSON: invalid character '}' looking for beginning of object key string"}, {line: 2, user: ken}}},

@@ -132,8 +132,10 @@ func (p *ldifParser) user(b *builder, lines []ldifLine) (store.User, error) {
 		if i == 0 && (err == nil || err == errURLValue) && !strings.EqualFold(name, "dn") {
 			return store.User{}, fmt.Errorf("line %d: the record starts with %s, not dn:; every record starts with its dn: line", l.num, cut.Quote(name))
 		}
-		c, known := lookup(name)
+		c, known, rerr := resolve("attribute", name, false)
 		switch {
+		case rerr != nil && (err == nil || err == errURLValue):
+			return store.User{}, fmt.Errorf("line %d: %w", l.num, rerr)
 		case err == errURLValue && !known:
 			continue // an ignored attribute
 		case err == errURLValue:
