@@ -1,7 +1,7 @@
 // Command pinsh is an interactive, scriptable admin shell for dial-in PINs.
 //
-// See README-draft.md beside this file for the command line, the prompt, the
-// test runner and the files pinsh keeps.
+// The project's README.md describes the command line, the prompt, the test
+// runner and the files pinsh keeps.
 package main
 
 import (
