@@ -102,13 +102,20 @@ func (sh *Shell) export(env *lang.Env, in *lang.Stream, args []tengo.Object, nam
 	}
 	buf := bufio.NewWriter(f)
 	w := newWriter(buf)
-	var unsynced []tengo.Object // written since the last sync
+	// unsynced: written since the last sync, of a precious stream or
+	// holding a generated PIN not yet delivered (lang.Undelivered): once
+	// synced, they are delivered, and not shown at the end of the input.
+	var unsynced []tengo.Object
 	sync := func() error {
 		if err := w.flush(); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 		if err := f.Sync(); err != nil {
 			return fmt.Errorf("sync %s: %w", path, err)
+		}
+		for i, v := range unsynced {
+			lang.Delivered(v)
+			unsynced[i] = nil
 		}
 		unsynced = unsynced[:0]
 		return nil
@@ -135,7 +142,7 @@ func (sh *Shell) export(env *lang.Env, in *lang.Stream, args []tengo.Object, nam
 		if !ok {
 			break
 		}
-		if in.IsPrecious() {
+		if in.IsPrecious() || lang.Undelivered(v) {
 			unsynced = append(unsynced, v)
 		}
 		if err := w.write(v); err != nil {

@@ -273,11 +273,14 @@ func TestSetPinInterruptedShowsEveryPinItSet(t *testing.T) {
 			set := newPins(before, ts.pinsSet())
 			shown := shownPins(ts.out.String())
 			if tt.name == "for loop" {
-				// The loop read 8 records, the rest of the batch is shown.
-				if len(set) != setPinBatch || len(shown) != setPinBatch-8 {
+				// The loop read 8 records, the rest of the batch is
+				// shown; the 8 were never read (r.pin), so they are
+				// shown after them.
+				if len(set) != setPinBatch || len(shown) != setPinBatch {
 					t.Errorf("%d set, %d shown", len(set), len(shown))
 				}
-				if !strings.Contains(ts.err.String(), "not read to its end: 256 PINs set and "+tt.where) {
+				if !strings.Contains(ts.err.String(), "not read to its end: 256 PINs set and "+tt.where) ||
+					!strings.Contains(ts.err.String(), "set_pin: 8 generated PINs were set but never shown") {
 					t.Errorf("stderr %q", ts.err.String())
 				}
 				return
@@ -306,7 +309,8 @@ func TestSetPinForLoopErrorShowsTheRest(t *testing.T) {
 	}
 	set := ts.value(`audit_log({action: "set_pin"}) | where({detail: "generated"}) | count`)
 	shown := shownPins(out)
-	if set != "5" || len(shown) != 3 {
+	// 3 the loop did not get, and then the 2 it got but did not read.
+	if set != "5" || len(shown) != 5 || !strings.Contains(stderr, "set_pin: 2 generated PINs were set but never shown") {
 		t.Errorf("%s set, %d shown after the loop's error: %q", set, len(shown), out)
 	}
 	if !strings.Contains(stderr, "set_pin: stopped by an error: 5 PINs set and handed to the script and 3 shown above; the rest unchanged") {
@@ -456,9 +460,15 @@ func TestSetPinRecordPipedOnIsShown(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^pin +: [0-9]{5,}$`).MatchString(out) || !strings.Contains(stderr, "count does not keep what it reads") {
 		t.Errorf("stdout %q, stderr %q", out, stderr)
 	}
-	// A collected array is the script's: counting it shows nothing.
-	if out := ts.must(`a := ["davidlongmuir@litwareinc.com"] | set_pin | collect; n = a | count`); out != "" {
-		t.Errorf("counting a collected array printed %q", out)
+	// A collected array whose PINs the script never read: shown at the
+	// end of the input.
+	out, stderr, err = ts.run(`a := ["davidlongmuir@litwareinc.com"] | set_pin | collect; n = a | count`)
+	if err != nil || len(shownPins(out)) != 1 || !strings.Contains(stderr, "set_pin: 1 generated PIN was set but never shown") {
+		t.Errorf("counting a collected array: stdout %q, stderr %q, err %v", out, stderr, err)
+	}
+	// Read by the script: its own, shown nothing.
+	if out := ts.must(`a := ["davidlongmuir@litwareinc.com"] | set_pin | collect; p := a[0].pin; n = a | count`); out != "" {
+		t.Errorf("counting a collected array whose PINs were read printed %q", out)
 	}
 }
 

@@ -34,9 +34,10 @@ var (
 	summarySchema = lang.NewSchema("summary", "action", "changed", "skipped", "failed", "whatif").OneLine()
 
 	// newPinSchema is the record of a generated PIN: precious (see
-	// lang.Precious), so that it is always shown; givenPinSchema is the
-	// record of a PIN the admin gave (pin undefined).
-	newPinSchema   = lang.NewSchema("new_pin", "identity", "display_name", "pin").Precious()
+	// lang.Precious), and its pin a secret (lang.Schema.Secret), so that
+	// it is always shown, written or read by the script; givenPinSchema
+	// is the record of a PIN the admin gave (pin undefined).
+	newPinSchema   = lang.NewSchema("new_pin", "identity", "display_name", "pin").Secret("pin")
 	givenPinSchema = lang.NewSchema("new_pin", "identity", "display_name", "pin")
 
 	verifySchema = lang.NewSchema("verify_result", "identity", "ok", "reason").OneLine()

@@ -127,7 +127,7 @@ func TestGrantTwiceIsQuiet(t *testing.T) {
 func TestSetPinConfirmAndStop(t *testing.T) {
 	answers := scripted{No, Yes}
 	ts := newTestShell(t, withPrompter(&answers))
-	out := ts.must(`r := set_pin(["aidan@litwareinc.com", "pilar@litwareinc.com"], {confirm: true}) | collect; len(r)`)
+	out := ts.must(`r := set_pin(["aidan@litwareinc.com", "pilar@litwareinc.com"], {confirm: true}) | collect; p := r[0].pin; len(r)`)
 	if strings.TrimSpace(out) != "1" || ts.pinInfo("aidan@litwareinc.com").IsSet {
 		t.Errorf("confirm: %q; Aidan (declined) set = %v", out, ts.pinInfo("aidan@litwareinc.com").IsSet)
 	}

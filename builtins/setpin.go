@@ -38,12 +38,17 @@ export_jsonl, collected, or read by a for loop; count, first, where, each
 and other stages after set_pin are refused before anything is set. If the
 run stops (Ctrl-C, timeout, error), the PINs set but not yet shown are
 printed then, with a note of how many were set. On a single target it
-runs at once and returns its record.
+runs at once and returns its record. A generated PIN handed to the script
+(a collected array, a for loop, a variable) is the script's once it reads
+the pin field (r.pin, r["pin"], to_map(r), string(r)); a record whose PIN
+was never printed, written by export_csv/export_jsonl or read is printed
+when the run ends, however it ends, so that none is lost.
 opts: {whatif, confirm, force, error_action, enforce_history}.`,
 			Examples: []lang.Example{
 				{Code: `set_pin("aidan@litwareinc.com", "583920").identity`, Output: "sip:aidan@litwareinc.com\n"},
 				{Code: `len(set_pin("aidan@litwareinc.com").pin)`, Output: "6\n"},
-				{Code: `len(get_users() | pin_info | where({is_pin_set: false}) | set_pin | collect)`, Output: "1\n"},
+				{Code: `get_users() | pin_info | where({is_pin_set: false}) | set_pin | export_csv("new_pins.csv")`, Output: "path: new_pins.csv  rows: 1\n"},
+				{Code: `pins := {}; for r in get_users("aidan@litwareinc.com") | set_pin { pins[r.identity] = r.pin }; len(pins)`, Output: "1\n"},
 			},
 			Run: sh.setPin,
 		},
@@ -205,6 +210,10 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 			return fmt.Sprintf("set_pin: %s: %d %s set and %s; the rest unchanged", reason, n, plural(n, "PIN", "PINs"), where)
 		},
 		Header: "set_pin: these PINs were set but not yet shown, written or handed to the script; here they are, so that none is lost:",
+		Unshown: func(n int) string {
+			return fmt.Sprintf("set_pin: %d generated %s set but never shown, written or read; here %s, so that none is lost:",
+				n, plural(n, "PIN was", "PINs were"), plural(n, "it is", "they are"))
+		},
 	}), nil
 }
 

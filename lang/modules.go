@@ -93,6 +93,7 @@ func (s *Session) fmtModule() map[string]tengo.Object {
 				return err
 			}
 			if a != tengo.UndefinedValue { // Tengo prints undefined as nothing
+				Delivered(a)
 				if _, err := s.out.WriteString(text(a)); err != nil {
 					return err
 				}
@@ -235,6 +236,7 @@ func (s *Session) jsonModule() map[string]tengo.Object {
 			if len(b) > tengo.MaxBytesLen {
 				return nil, tengo.ErrBytesLimit
 			}
+			Delivered(args[0]) // the script holds its secrets now
 			return &tengo.Bytes{Value: b}, nil
 		}),
 		"decode": userFunc("decode", func(args ...tengo.Object) (tengo.Object, error) {

@@ -50,6 +50,10 @@ type Precious struct {
 	// Header is the line above values printed at the end of the input
 	// because their reader did not get them.
 	Header string
+	// Unshown is the line above the records with a secret (see
+	// Schema.Secret) that the stream made and that were handed on but
+	// never delivered, n of them, printed at the end of the input.
+	Unshown func(n int) string
 }
 
 // preciousState is the delivery state of a precious stream.
@@ -91,6 +95,7 @@ func (e *Env) Precious(p Precious) *Stream {
 				e.s.pulled = append(e.s.pulled, s)
 			}
 			batch, err := p.Pull(ctx)
+			track(e.s, st, batch)
 			st.made += len(batch)
 			st.buf, st.pending = batch, err
 			if len(batch) == 0 {

@@ -135,7 +135,16 @@ func (p *printer) value(ctx context.Context, v tengo.Object) error {
 			// stream makes no more before the batch is printed.
 			p.ready = func() bool { return len(st.buf) > 0 }
 		}
-		return p.seq(func() (tengo.Object, bool, error) { return v.Next(ctx) })
+		return p.seq(func() (tengo.Object, bool, error) {
+			x, ok, err := v.Next(ctx)
+			if ok {
+				Delivered(x) // read by the printer: printed next
+			}
+			return x, ok, err
+		})
+	}
+	Delivered(v)
+	switch v := v.(type) {
 	case *tengo.Array:
 		return p.array(v.Value)
 	case *tengo.ImmutableArray:

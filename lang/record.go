@@ -22,6 +22,7 @@ type Schema struct {
 	oneLine bool
 
 	precious bool // see Schema.Precious
+	secret   int  // the secret field's index, see Schema.Secret; -1: none
 }
 
 // NewSchema returns the schema of records of type name with the given fields,
@@ -35,6 +36,7 @@ func NewSchema(name string, fields ...string) *Schema {
 		name:   name,
 		fields: append([]string(nil), fields...),
 		index:  make(map[string]int, len(fields)),
+		secret: -1,
 	}
 	for i, f := range fields {
 		if f == "" {
@@ -159,6 +161,7 @@ func (r *Record) Get(field string) tengo.Object {
 // named (select, sort_by, a field map).
 func (r *Record) Lookup(field string) (tengo.Object, error) {
 	if i := r.schema.Index(field); i >= 0 {
+		r.readField(i)
 		return r.Value(i), nil
 	}
 	return nil, r.schema.NoField(field)
@@ -189,8 +192,11 @@ func (r *Record) all() []tengo.Object {
 // Payload returns the hidden Go value given to NewRecord.
 func (r *Record) Payload() any { return r.payload }
 
-// ToMap returns a new mutable Tengo map with the record's fields.
+// ToMap returns a new mutable Tengo map with the record's fields. The map
+// holds the record's secret, if it has one: the record is delivered (see
+// Schema.Secret).
 func (r *Record) ToMap() *tengo.Map {
+	r.deliver()
 	m := make(map[string]tengo.Object, len(r.values))
 	for i, f := range r.schema.fields {
 		m[f] = r.Value(i)
@@ -202,8 +208,12 @@ func (r *Record) ToMap() *tengo.Map {
 func (r *Record) TypeName() string { return r.schema.name }
 
 // String returns the record as a Tengo map literal with fields in schema
-// order.
-func (r *Record) String() string { return literal(r, 0) }
+// order. The string holds the record's secret, if it has one: the record is
+// delivered (see Schema.Secret).
+func (r *Record) String() string {
+	r.deliver()
+	return literal(r, 0)
+}
 
 // BinaryOp supports no operators.
 func (r *Record) BinaryOp(token.Token, tengo.Object) (tengo.Object, error) {
@@ -245,6 +255,7 @@ func (r *Record) IndexGet(index tengo.Object) (tengo.Object, error) {
 			r.schema.name, index.TypeName())
 	}
 	if i := r.schema.Index(s.Value); i >= 0 { // Lookup, by hand: this is every p.field of a predicate
+		r.readField(i)
 		return r.Value(i), nil
 	}
 	return nil, r.schema.NoField(s.Value)
@@ -284,7 +295,10 @@ func (it *recordIterator) Next() bool {
 func (it *recordIterator) Key() tengo.Object {
 	return &tengo.String{Value: it.r.schema.fields[it.i]}
 }
-func (it *recordIterator) Value() tengo.Object { return it.r.Value(it.i) }
+func (it *recordIterator) Value() tengo.Object {
+	it.r.readField(it.i)
+	return it.r.Value(it.i)
+}
 
 // identityOf returns the identity a value names when it is used as a target:
 // a string is itself; a Record or map with a string "identity" field is that

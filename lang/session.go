@@ -285,6 +285,7 @@ func (s *Session) Eval(ctx context.Context, filename string, src []byte) (err er
 	defer func() {
 		s.out.Flush()
 		s.deliverPrecious(err)
+		s.showUndelivered()
 		s.busy = false
 	}()
 	if ctx == nil {
