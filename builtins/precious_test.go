@@ -490,3 +490,50 @@ func TestExportWhatIf(t *testing.T) {
 		t.Errorf("--whatif does not say the file would be refused: %v", err)
 	}
 }
+
+// A generated PIN that was never printed, exported or read by the script is
+// printed when the input ends, once, however it ends; a given PIN is not a
+// secret pinsh made, and is not.
+func TestSetPinUndeliveredShownAtTheEnd(t *testing.T) {
+	pinLine := regexp.MustCompile(`(?m)^sip:\S+\s.*\s[0-9]{5,}$|^pin +: [0-9]{5,}$`) // a table row, a record
+	tests := []struct {
+		name, src string
+		shown     int    // PIN rows printed
+		header    string // on stderr; "" none
+		errMsg    string
+	}{
+		{name: "index of a collected array", src: `x := (get_users() | set_pin | collect)[0].identity`, shown: 5,
+			header: "set_pin: 5 generated PINs were set but never shown, written or read; here they are, so that none is lost:"},
+		{name: "len of a collected array", src: `n := len(get_users() | pin_info | where({is_pin_set: false}) | set_pin | collect)`, shown: 1,
+			header: "set_pin: 1 generated PIN was set but never shown, written or read; here it is, so that none is lost:"},
+		{name: "another field", src: `x := set_pin("aidan@litwareinc.com").identity`, shown: 1, header: "1 generated PIN was set"},
+		{name: "variable in a loop", src: `for u in ["Aidan Delaney"] { r := set_pin(u) }`, shown: 1, header: "1 generated PIN was set"},
+		{name: "condition", src: `if set_pin("aidan@litwareinc.com") {}`, shown: 1, header: "1 generated PIN was set"},
+		{name: "assigned", src: `x := set_pin("aidan@litwareinc.com")`, shown: 1, header: "1 generated PIN was set"},
+		{name: "then an error", src: `x := set_pin("aidan@litwareinc.com"); y := 1 / 0`, shown: 1, header: "1 generated PIN was set", errMsg: "division by zero"},
+		{name: "r.pin read", src: `r := set_pin("aidan@litwareinc.com"); p := r.pin`},
+		{name: "pin read by index", src: `r := set_pin("aidan@litwareinc.com"); p := r["pin"]`},
+		{name: "to_map", src: `m := to_map(set_pin("aidan@litwareinc.com"))`},
+		{name: "read in a for loop", src: `pins := {}; for r in get_users() | pin_info | where({is_locked_out: false}) | set_pin { pins[r.identity] = r.pin }`},
+		{name: "exported", src: `a := get_users() | pin_info | where({is_locked_out: false}) | set_pin | collect; s := a | export_jsonl("pins.jsonl")`},
+		{name: "printed", src: `a := get_users() | pin_info | where({is_locked_out: false}) | set_pin | collect; a`, shown: 5},
+		{name: "printed in a for loop", src: `for r in get_users() | pin_info | where({is_locked_out: false}) | set_pin { r }`, shown: 5},
+		{name: "given PIN", src: `x := set_pin("aidan@litwareinc.com", "583920")`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			ts := newTestShell(t)
+			out, stderr, err := ts.run(tt.src)
+			if tt.errMsg == "" && err != nil || tt.errMsg != "" && (err == nil || !strings.Contains(err.Error(), tt.errMsg)) {
+				t.Fatalf("err = %v, want %q", err, tt.errMsg)
+			}
+			if n := len(pinLine.FindAllString(out, -1)); n != tt.shown {
+				t.Errorf("%d PINs printed, want %d:\n%s", n, tt.shown, out)
+			}
+			if got := strings.Contains(stderr, "never shown"); got != (tt.header != "") || !strings.Contains(stderr, tt.header) {
+				t.Errorf("stderr %q, want header %q", stderr, tt.header)
+			}
+		})
+	}
+}
