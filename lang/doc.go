@@ -29,6 +29,17 @@
 // delivered when an input ends is printed then. A statement whose value is
 // such a record prints it in scripts too.
 //
+// A record whose schema names a secret field (Schema.Secret: set_pin's pin)
+// stays undelivered after the stream hands it on, until its secret reaches
+// the admin or a file or the script: printed in any format (also by fmt's
+// print functions), written by a sink that calls Delivered once the file
+// is synced (export_csv, export_jsonl), or read by the script (r.pin,
+// r["pin"], for k, v in r, to_map(r), string(r), json.encode). A value the
+// script holds is the script's to keep. When an input ends, however it
+// ends (an error, Ctrl-C, a timeout, exit()), its undelivered records are
+// printed under a header (Precious.Unshown) before Eval returns; only
+// undelivered records are remembered, so memory stays bounded.
+//
 // # Stages and |
 //
 // A stage is a pipeline builtin used as a value (pin_info, count) or called
