@@ -537,3 +537,29 @@ func TestSetPinUndeliveredShownAtTheEnd(t *testing.T) {
 		})
 	}
 }
+
+// Ctrl-C while a for loop holds records it never read the PIN of: they are
+// printed as the interrupted input ends, with the ones it did not get; the
+// ones whose PIN it read are not.
+func TestSetPinInterruptedLoopShowsUnreadPins(t *testing.T) {
+	ctx, ts := interruptedAtSecondCommit(t, setPinBatch+5)
+	before := ts.pinsSet()
+	err := ts.sess.Eval(ctx, "test", []byte(`n := 0; for r in get_users("User *") | set_pin { if n++; n <= 10 { p := r.pin } }`))
+	var le *lang.Error
+	if !errors.As(err, &le) || le.Kind != lang.Interrupted {
+		t.Fatalf("err = %v", err)
+	}
+	set := newPins(before, ts.pinsSet())
+	shown := shownPins(ts.out.String())
+	if len(set) != setPinBatch || len(shown)+10 != len(set) {
+		t.Fatalf("%d PINs set, %d shown, want all but the 10 read", len(set), len(shown))
+	}
+	for id := range shown {
+		if !set[id] {
+			t.Errorf("%s shown, but its PIN was not set", id)
+		}
+	}
+	if want := fmt.Sprintf("set_pin: %d generated PINs were set but never shown", setPinBatch-10); !strings.Contains(ts.err.String(), want) {
+		t.Errorf("stderr %q, want %q", ts.err.String(), want)
+	}
+}
