@@ -64,9 +64,22 @@ func (sh *Shell) reporter(env *lang.Env, name string, opts options) *reporter {
 	return &reporter{sh: sh, name: name, opts: opts, w: env.Stderr()}
 }
 
-// report handles one per-item error. It returns err itself when the error
-// must end the call and the script (error_action "stop").
+// report handles one per-item failure: the item could not be acted on. It
+// returns err itself when the error must end the call and the script
+// (error_action "stop"). force hides the message, as Lync's -Force hides
+// non-fatal messages, but the failure still makes the exit status 1: a
+// mistyped identity in CI must fail.
 func (r *reporter) report(err error) error {
+	return r.handle(err, true)
+}
+
+// skip handles a non-fatal per-item error: the item needed nothing done
+// (already locked). force hides it, and then it does not count.
+func (r *reporter) skip(err error) error {
+	return r.handle(err, false)
+}
+
+func (r *reporter) handle(err error, failed bool) error {
 	switch r.opts.errorAction {
 	case Stop:
 		return err
@@ -78,11 +91,20 @@ func (r *reporter) report(err error) error {
 	}
 	r.sh.recordError(r.name, err)
 	if r.opts.force {
+		if failed {
+			r.sh.hiddenFailures.Add(1)
+		}
 		return nil
 	}
 	fmt.Fprintf(r.w, "%s: %v\n", r.name, err)
 	r.sh.shown.Add(1)
 	return nil
+}
+
+// result handles the error of a store result that did not change its
+// item: a skip or a failure as its outcome says.
+func (r *reporter) result(res store.ItemResult) error {
+	return r.handle(resultError(res), res.Outcome != store.Skipped)
 }
 
 // applyFunc commits one batch of a mutation.
@@ -148,6 +170,9 @@ func (w *targetWalk) next(ctx context.Context) (bool, error) {
 			if len(items) == 0 {
 				w.eof = true
 				break
+			}
+			if err := exactTargets(w.name, items); err != nil {
+				return false, err // before anything in this chunk is changed
 			}
 			targets, errs, err := w.sh.resolve(ctx, items)
 			if err != nil {
@@ -230,7 +255,7 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 				if r.Identity == "" { // the user was removed since it was named
 					r.Identity = named[r.ID]
 				}
-				if err := rep.report(resultError(r)); err != nil {
+				if err := rep.result(r); err != nil {
 					return err
 				}
 			}

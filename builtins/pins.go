@@ -43,7 +43,11 @@ sign in with user name and password). Only an admin unlock (unlock_pin)
 undoes it. Users without a PIN, or whose PIN is already locked, are
 skipped with a message. Returns a summary: changed, skipped, failed (with
 whatif, changed counts the targets it would try; their state is not
-checked). opts: {whatif, confirm, force, error_action} as in PowerShell.`,
+checked). A target string with the * wildcard is refused before anything
+is locked, here and in every mutating builtin: select the users first,
+get_users("* Smith") | lock_pin. force hides the messages, as Lync's
+-Force does, but a failed item (no such user) still makes the exit status
+1. opts: {whatif, confirm, force, error_action} as in PowerShell.`,
 			Examples: []lang.Example{
 				{Code: `lock_pin("kenmyer@litwareinc.com")`, Output: "action: lock_pin  changed: 1  skipped: 0  failed: 0  whatif: false\n"},
 				{Code: `lock_pin("Ken Myer", {whatif: true})`, Output: "What if: Performing the operation \"lock_pin\" on target \"sip:kenmyer@litwareinc.com\".\naction: lock_pin  changed: 1  skipped: 0  failed: 0  whatif: true\n"},

@@ -90,7 +90,7 @@ func TestIdentityForms(t *testing.T) {
 		{`pin_info(["Ken Myer", "Pilar Ackerman"]) | count`, `2`},
 		{`get_users("* Smith") | count`, `2`},
 		{`get_users("nobody@litwareinc.com") | count`, `0`},
-		{`unlock_pin("* Smith").changed`, `2`},
+		{`(get_users("* Smith") | unlock_pin).changed`, `2`},
 		{`lock_pin(pin_info("Ken Myer")).changed`, `1`},
 		{`lock_pin([{identity: "Pilar Ackerman"}, "davidlongmuir@litwareinc.com"]).changed`, `2`},
 	}

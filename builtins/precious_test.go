@@ -82,7 +82,7 @@ func TestSetPinRefusesConsumersThatDrop(t *testing.T) {
 		t.Errorf("refused pipelines set PINs of %v", got)
 	}
 	// A PIN the admin gives is no secret of set_pin's: count may read it.
-	if got := ts.value(`set_pin(["aidan@litwareinc.com"], "583920") | count`); got != "1" {
+	if got := ts.value(`set_pin("aidan@litwareinc.com", "583920") | count`); got != "1" {
 		t.Errorf("set_pin with a PIN | count = %s", got)
 	}
 }

@@ -92,7 +92,7 @@ func TestDenialAudit(t *testing.T) {
 		{`lock_pin("kenmyer@litwareinc.com")`, "lock_pin", "kenmyer@litwareinc.com", "not in a role that may run it", ""},
 		{`"Ken Myer" | set_pin`, "set_pin", "Ken Myer", "not in a role that may run it", ""},
 		{`lock_pin(get_users("Ken Myer") | first(1) | collect)`, "lock_pin", "", "were not read", viewer},
-		{`set_pin(["Ken Myer"], "583920")`, "set_pin", "", "were not read", ""},
+		{`set_pin(["Ken Myer"])`, "set_pin", "", "were not read", ""},
 		{`get_users("* Smith") | unlock_pin`, "unlock_pin", "", "its targets (a stream or an array) were not read", viewer},
 		{`set_pin_policy("Expire30", {min_password_length: 6})`, "set_pin_policy", "Expire30", "not in a role", ""},
 		{`set_pin_policy(get_pin_policy("Expire30"), {min_password_length: 6})`, "set_pin_policy", "tag:Expire30", "not in a role", viewer},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/d5/tengo/v2"
+	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 )
@@ -18,7 +19,7 @@ const setPinBatch = 256
 func (sh *Shell) setPinBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
-			Name: "set_pin", Kind: lang.Stage, Targets: true,
+			Name: "set_pin", Kind: lang.Stage, Targets: true, SecretArgs: true, Bind: setPinBind,
 			Sig: "set_pin(target[, pin][, opts]) | set_pin([opts])",
 			Doc: `Set-CsClientPin: set the PIN of each target user. With a pin (a string of
 digits; leading zeros count), it must meet the user's effective PIN policy:
@@ -43,6 +44,10 @@ runs at once and returns its record. A generated PIN handed to the script
 the pin field (r.pin, r["pin"], to_map(r), string(r)); a record whose PIN
 was never printed, written by export_csv/export_jsonl or read is printed
 when the run ends, however it ends, so that none is lost.
+A pin is given for one target only: as a stage (users | set_pin("...")),
+or on an array, one PIN would go to many users, which pinsh refuses; leave
+the pin out to generate one per user. A first argument of digits is taken
+for a PIN in the user's place and refused without being shown.
 opts: {whatif, confirm, force, error_action, enforce_history}.`,
 			Examples: []lang.Example{
 				{Code: `set_pin("aidan@litwareinc.com", "583920").identity`, Output: "sip:aidan@litwareinc.com\n"},
@@ -80,6 +85,37 @@ set_pin("kenmyer@litwareinc.com", read_pin()). The value prints as
 			Call: sh.readPin,
 		},
 	}
+}
+
+// errOnePin refuses a PIN given to set_pin for more than one target.
+var errOnePin = errors.New("one PIN for many users is never what pinsh guesses you mean: " +
+	"give each user its own PIN: omit the pin to generate one per user (get_users(...) | set_pin), " +
+	"or set one user's PIN with set_pin(user, pin). Nothing was changed")
+
+// setPinBind refuses, where it is written, a set_pin call that binds a PIN
+// with no target: set_pin("640289") would give every user piped into it the
+// same PIN, and set_pin("48151", "Ken Myer") has the PIN in the user's
+// place (lang takes a digit string for a PIN, never an identity). Neither
+// message shows the digits.
+func setPinBind(args []tengo.Object) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if _, ok := mapValue(args[0]); ok {
+		return nil // set_pin({whatif: true}): options only
+	}
+	if s, ok := args[0].(*tengo.String); ok && allDigits(s.Value) && len(args) > 1 {
+		if _, isString := args[1].(*tengo.String); isString {
+			return errPinFirst("set_pin")
+		}
+	}
+	return errOnePin
+}
+
+// errPinFirst refuses a digit string where a builtin wants the user.
+func errPinFirst(name string) error {
+	return fmt.Errorf("the first argument looks like a PIN in the user's place: %s(user, pin); "+
+		"the user comes first. Nothing was changed", name)
 }
 
 // allDigits reports whether s is a non-empty string of ASCII digits.
@@ -144,6 +180,9 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 	default:
 		return nil, errors.New("want set_pin(target[, pin][, opts])")
 	}
+	if _, one := in.Origin().(lang.SingleTarget); pin != "" && !one {
+		return nil, errOnePin // set_pin(array, pin); a bound stage is refused by setPinBind
+	}
 	if err := sh.authorizeInput(env.Context(), "set_pin", in); err != nil {
 		return nil, err
 	}
@@ -171,7 +210,7 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 					r.Identity = named[r.ID]
 				}
 				if r.Outcome != store.Changed {
-					if err := rep.report(resultError(r.ItemResult)); err != nil && stop == nil {
+					if err := rep.result(r.ItemResult); err != nil && stop == nil {
 						stop = err
 					}
 					continue
@@ -227,11 +266,21 @@ func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, er
 	}
 	// Refuse swapped arguments before anything is looked up or audited:
 	// a PIN must never reach a message or the audit log.
-	if name, ok := identityOf(args[0]); !ok || allDigits(name) {
+	name, ok := identityOf(args[0])
+	if !ok {
 		return nil, errors.New("the first argument must name a user, and the second be the PIN: verify_pin(identity, pin)")
+	}
+	if allDigits(name) {
+		return nil, errPinFirst("verify_pin")
 	}
 	if !allDigits(pin) {
 		return nil, errors.New("the PIN must be digits 0-9 only; did you swap identity and pin? verify_pin(identity, pin)")
+	}
+	if id, ok := wildcardOf(args[0]); ok {
+		// A logon attempt counts against a user's lockout: it never
+		// goes to whoever a wildcard happens to match.
+		return nil, fmt.Errorf("%s is a wildcard; verify_pin takes one user named exactly (find it with get_users(%s))",
+			cut.Quote(id), cut.Quote(id))
 	}
 	ctx := env.Context()
 	if err := sh.authorizeOn(ctx, "verify_pin", describeItem(args[0])); err != nil {
@@ -247,7 +296,7 @@ func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, er
 	if err != nil {
 		return nil, err
 	}
-	name := describeItem(args[0])
+	name = describeItem(args[0])
 	switch {
 	case len(errs) > 0 && errors.Is(errs[0], errNoSuchUser):
 		if err := sh.cfg.Store.Audit(ctx, sh.op(), store.AuditEntry{

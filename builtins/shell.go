@@ -40,6 +40,8 @@ type Config struct {
 type Shell struct {
 	cfg   Config
 	shown atomic.Int64 // per-item errors shown on standard error
+	// hiddenFailures counts per-item failures whose message force hid.
+	hiddenFailures atomic.Int64
 
 	mu   sync.Mutex
 	errs []string // recent per-item errors, newest last (last_errors)
@@ -56,6 +58,11 @@ func New(cfg Config) *Shell {
 // ErrorsShown returns how many per-item errors were shown on standard error
 // so far; the shell exits with status 1 when it is not 0 (design §2).
 func (sh *Shell) ErrorsShown() int { return int(sh.shown.Load()) }
+
+// FailuresHidden returns how many per-item failures {force: true} kept off
+// standard error so far (a skip, such as an already locked PIN, is not a
+// failure); like a shown error, each makes the exit status 1.
+func (sh *Shell) FailuresHidden() int { return int(sh.hiddenFailures.Load()) }
 
 // Clock returns the shell's clock.
 func (sh *Shell) Clock() *Clock { return sh.cfg.Clock }

@@ -108,6 +108,33 @@ func (sh *Shell) resolve(ctx context.Context, items []tengo.Object) (targets []t
 	return targets, errs, nil
 }
 
+// exactTargets refuses the first input item of a mutating builtin that
+// names users by a wildcard ("* Smith", "*" + an empty variable): pinsh
+// never guesses that one slip means many users. Lync's -Identity takes a
+// display-name wildcard; here a mutation takes users named exactly, and a
+// wildcard selects them first with get_users, where it is explicit. A
+// record made by pinsh names its user by key and is never a wildcard.
+func exactTargets(name string, items []tengo.Object) error {
+	for _, item := range items {
+		if id, ok := wildcardOf(item); ok {
+			return fmt.Errorf("%s is a wildcard; a mutating builtin takes users named exactly. "+
+				"To act on every match, select them first: get_users(%s) | %s", cut.Quote(id), cut.Quote(id), name)
+		}
+	}
+	return nil
+}
+
+// wildcardOf returns the identity of item when it contains the * wildcard.
+func wildcardOf(item tengo.Object) (string, bool) {
+	if r, ok := item.(*lang.Record); ok {
+		if ref, ok := r.Payload().(userRef); ok && ref.id != 0 {
+			return "", false
+		}
+	}
+	id, ok := identityOf(item)
+	return id, ok && strings.Contains(id, "*")
+}
+
 // describeItem names an input item in a message.
 func describeItem(item tengo.Object) string {
 	if name, ok := identityOf(item); ok {

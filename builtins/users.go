@@ -244,6 +244,11 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 						identity, byIdentity = s.Value, true
 					}
 				case "filter":
+					if m, ok := mapValue(v); ok && len(m) == 0 {
+						// {} matches everything: a filter built from
+						// nothing must not quietly select every user.
+						return nil, errors.New("an empty filter selects every user; call get_users() to mean all")
+					}
 					filter = v
 				case "result_size":
 					n, ok := v.(*tengo.Int)

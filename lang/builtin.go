@@ -85,6 +85,17 @@ type Builtin struct {
 	// it for an identity.
 	MinArgs int
 
+	// SecretArgs is, for a Stage or Sink, that its arguments may hold a
+	// PIN (set_pin): a bound stage of it never shows them, in its printed
+	// form or in any message.
+	SecretArgs bool
+
+	// Bind, if set, checks the arguments of a Stage or Sink when a call
+	// binds them into a stage (no input given), so that a call that can
+	// never be right is refused where it is written, before anything is
+	// piped into it.
+	Bind func(args []tengo.Object) error
+
 	// Keeps is, for a Sink, that it keeps every item it reads (collect,
 	// export_csv): only such a sink may read a precious stream (see
 	// Precious); any other stage or sink is refused one.
@@ -110,8 +121,8 @@ func (b *Builtin) check() error {
 		if b.Call == nil || b.Run != nil {
 			return fmt.Errorf("builtin %s: a %s sets Call and not Run", b.Name, b.Kind)
 		}
-		if b.Targets || b.MinArgs != 0 || b.Keeps {
-			return fmt.Errorf("builtin %s: Targets, MinArgs and Keeps apply to stages and sinks only", b.Name)
+		if b.Targets || b.MinArgs != 0 || b.Keeps || b.SecretArgs || b.Bind != nil {
+			return fmt.Errorf("builtin %s: Targets, MinArgs, Keeps, SecretArgs and Bind apply to stages and sinks only", b.Name)
 		}
 	case Stage, Sink:
 		if b.Run == nil || b.Call != nil {
@@ -369,6 +380,11 @@ func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
 	if len(args) > b.def.MinArgs && isInput(b.def, args[0]) {
 		return b.env.apply([]step{{b.def, args[1:]}}, args[0], parser.NoPos)
 	}
+	if b.def.Bind != nil {
+		if err := b.def.Bind(args); err != nil {
+			return nil, builtinError(b.def.Name, err)
+		}
+	}
 	return &stage{env: b.env, steps: []step{{b.def, args}}}, nil
 }
 
@@ -428,6 +444,9 @@ func (s *stage) String() string {
 			args[j] = literal(a, 1)
 		}
 		parts[i] = st.def.Name
+		if st.def.SecretArgs && len(args) > 0 {
+			args = []string{"..."} // never a PIN in a message
+		}
 		if len(args) > 0 {
 			parts[i] += "(" + strings.Join(args, ", ") + ")"
 		}

@@ -547,6 +547,11 @@ func (s *Session) runVM(vm *tengo.VM) (err error) {
 // statements outside functions).
 func (s *Session) show(args ...tengo.Object) (tengo.Object, error) {
 	v := args[0]
+	if st, ok := v.(*stage); ok && args[1] != tengo.TrueValue {
+		// A statement that makes a stage and drops it ran nothing: say
+		// so, rather than let a script end as if it had acted.
+		return nil, st.notValue()
+	}
 	_, isStream := v.(*Stream)
 	if isStream || isPreciousValue(v) || args[1] == tengo.TrueValue && v != tengo.UndefinedValue {
 		if err := s.print(s.env.Context(), v); err != nil {

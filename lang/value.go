@@ -263,10 +263,7 @@ func appendJSON(b []byte, v tengo.Object, depth int) ([]byte, error) {
 	case *Stream:
 		return b, errors.New("cannot encode a stream as JSON: collect() it first")
 	case *stage:
-		// lock_pin(42): the argument named no target, so the call made a
-		// stage, which is no result to show.
-		name := input.Text(strings.TrimSuffix(strings.TrimPrefix(v.String(), "<stage "), ">"))
-		return b, fmt.Errorf("%s is a pipeline stage, not a value: pipe its input into it (get_users() | %s), or give it a user's identity first", name, name)
+		return b, v.notValue()
 	}
 	return b, fmt.Errorf("cannot encode %s as JSON", v.TypeName())
 }
@@ -322,4 +319,13 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// notValue is the error for a stage where a value was wanted: lock_pin(42)
+// named no target, so the call made a stage, which is no result to show
+// (nor, as a statement of a script, anything that ran). A stage of a
+// builtin with SecretArgs shows no argument.
+func (s *stage) notValue() error {
+	name := input.Text(strings.TrimSuffix(strings.TrimPrefix(s.String(), "<stage "), ">"))
+	return fmt.Errorf("%s is a pipeline stage, not a value: nothing ran; pipe its input into it (get_users() | %s), or give it a user's identity first", name, name)
 }

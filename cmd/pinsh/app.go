@@ -283,7 +283,7 @@ func openFailureStatus(ctx context.Context) int {
 // exitStatus maps the outcome of a run to the exit status of design §2.
 func exitStatus(err error, sh *builtins.Shell) int {
 	if err == nil {
-		if sh != nil && sh.ErrorsShown() > 0 {
+		if sh != nil && (sh.ErrorsShown() > 0 || sh.FailuresHidden() > 0) {
 			return exitFailure
 		}
 		return exitOK
