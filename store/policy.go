@@ -176,3 +176,27 @@ func EffectivePolicy(u User, lookup func(key string) (Policy, bool)) Policy {
 	}
 	return DefaultPolicy(GlobalPolicy)
 }
+
+// DescribePolicy is the audit detail of a policy change: its settings.
+func DescribePolicy(p Policy) string {
+	return fmt.Sprintf("min_password_length=%d pin_history_count=%d pin_lifetime=%d allow_common_patterns=%v maximum_logon_attempts=%d",
+		p.MinPasswordLength, p.PinHistoryCount, p.PinLifetime, p.AllowCommonPatterns, p.MaximumLogonAttempts)
+}
+
+// NewPolicyFrom is the policy a new site or tag policy identity gets: the
+// defaults, then changes c; key is its storage key. The global policy
+// always exists, so it is refused with ErrDuplicate.
+func NewPolicyFrom(identity string, c PolicyChanges) (p Policy, key string, err error) {
+	canon, key, err := ParsePolicyIdentity(identity)
+	if err != nil {
+		return Policy{}, "", err
+	}
+	if canon == GlobalPolicy {
+		return Policy{}, "", fmt.Errorf("policy global: %w (there is always one); change it with set_pin_policy", ErrDuplicate)
+	}
+	p, err = c.Apply(DefaultPolicy(canon))
+	if err != nil {
+		return Policy{}, "", err
+	}
+	return p, key, nil
+}

@@ -44,6 +44,7 @@ type Cluster struct {
 	Endpoints []string
 	dir       string
 	members   []*embed.Etcd
+	killed    []bool // by Kill, already closed
 	closeOnce sync.Once
 }
 
@@ -111,6 +112,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("etcd cluster: start member %s (its log: %s): %w", cfg.Name, cfg.LogOutputs[0], err)
 		}
 		c.members = append(c.members, e)
+		c.killed = append(c.killed, false)
 		c.Endpoints = append(c.Endpoints, cfg.ListenClientUrls[0].String())
 	}
 	for i, e := range c.members {
@@ -149,8 +151,10 @@ func (c *Cluster) Err() <-chan error {
 func (c *Cluster) Close() {
 	c.closeOnce.Do(func() {
 		var wg sync.WaitGroup
-		for _, e := range c.members {
-			wg.Go(e.Close)
+		for i, e := range c.members {
+			if !c.killed[i] {
+				wg.Go(e.Close)
+			}
 		}
 		wg.Wait()
 	})
@@ -233,4 +237,33 @@ func freeLayout(n int) (layout, error) {
 		}
 	}
 	return lay, nil
+}
+
+// Kill stops member i the closest an embedded member comes to SIGKILL:
+// raft stops at once, without handing over leadership or finishing
+// requests, and then its listeners close. The member stays down; Close
+// still stops the others. Kill is not safe to call concurrently with Close
+// or another Kill.
+func (c *Cluster) Kill(i int) {
+	if c.killed[i] {
+		return
+	}
+	c.killed[i] = true
+	e := c.members[i]
+	e.Server.HardStop()
+	e.Close()
+}
+
+// Leader returns the index of the member that currently leads, or -1 when
+// no member knows a leader.
+func (c *Cluster) Leader() int {
+	for i, e := range c.members {
+		if c.killed[i] {
+			continue
+		}
+		if e.Server.Leader() == e.Server.MemberID() {
+			return i
+		}
+	}
+	return -1
 }

@@ -59,24 +59,12 @@ func (s *Store) Policy(ctx context.Context, identity string) (store.Policy, erro
 	return p, err
 }
 
-func describe(p store.Policy) string {
-	return fmt.Sprintf("min_password_length=%d pin_history_count=%d pin_lifetime=%d allow_common_patterns=%v maximum_logon_attempts=%d",
-		p.MinPasswordLength, p.PinHistoryCount, p.PinLifetime, p.AllowCommonPatterns, p.MaximumLogonAttempts)
-}
-
 // NewPolicy creates a site or tag policy.
 func (s *Store) NewPolicy(ctx context.Context, op store.Op, identity string, c store.PolicyChanges) (store.Policy, error) {
 	if err := op.Check(); err != nil {
 		return store.Policy{}, err
 	}
-	canon, key, err := store.ParsePolicyIdentity(identity)
-	if err != nil {
-		return store.Policy{}, err
-	}
-	if canon == store.GlobalPolicy {
-		return store.Policy{}, fmt.Errorf("policy global: %w (there is always one); change it with set_pin_policy", store.ErrDuplicate)
-	}
-	p, err := c.Apply(store.DefaultPolicy(canon))
+	p, key, err := store.NewPolicyFrom(identity, c)
 	if err != nil {
 		return store.Policy{}, err
 	}
@@ -85,7 +73,7 @@ func (s *Store) NewPolicy(ctx context.Context, op store.Op, identity string, c s
 		if v := b.Get([]byte(key)); v != nil {
 			return fmt.Errorf("policy %s: %w; change it with set_pin_policy", decodePolicy(v).Identity, store.ErrDuplicate)
 		}
-		w.log.add("new_pin_policy", canon, "ok", describe(p))
+		w.log.add("new_pin_policy", p.Identity, "ok", store.DescribePolicy(p))
 		return b.Put([]byte(key), encodePolicy(p))
 	})
 	if err != nil {
@@ -112,7 +100,7 @@ func (s *Store) SetPolicy(ctx context.Context, op store.Op, identity string, c s
 		if p, err = c.Apply(old); err != nil {
 			return err
 		}
-		w.log.add("set_pin_policy", p.Identity, "ok", describe(p))
+		w.log.add("set_pin_policy", p.Identity, "ok", store.DescribePolicy(p))
 		return bucket(tx, bucketPolicies).Put([]byte(key), encodePolicy(p))
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // The environment variables ClientConfig reads, each first under its
@@ -47,7 +48,9 @@ func ClientConfig(endpoints []string, getenv func(string) string) (clientv3.Conf
 			}
 		}
 	}
-	cfg := clientv3.Config{DialTimeout: dialTimeout}
+	// The client's own log (retries, reconnects) would reach the admin's
+	// terminal; errors reach the caller instead.
+	cfg := clientv3.Config{DialTimeout: dialTimeout, Logger: zap.NewNop()}
 	ca, cert, key := val["PINSH_ETCD_CACERT"], val["PINSH_ETCD_CERT"], val["PINSH_ETCD_KEY"]
 	if (cert == "") != (key == "") {
 		have, miss := from["PINSH_ETCD_CERT"], "PINSH_ETCD_KEY (or ETCDCTL_KEY)"

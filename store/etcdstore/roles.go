@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/pinsh/pinsh/internal/cut"
 	"github.com/pinsh/pinsh/store"
@@ -61,17 +60,13 @@ func roleFrom(kv *mvccpb.KeyValue) (store.Role, error) {
 
 // Roles returns the standard roles, then the custom roles by identity.
 func (s *Store) Roles(ctx context.Context) ([]store.Role, error) {
-	if s.kv.closed.Load() {
-		return nil, s.closedErr()
-	}
-	// Few roles: one read of the whole (small) range.
-	r, err := s.kv.cli.Get(ctx, s.key(prefixRole), clientv3.WithPrefix())
+	kvs, err := s.readSmall(ctx, prefixRole, "roles")
 	if err != nil {
-		return nil, fmt.Errorf("etcd directory %s: read roles: %w", s.name, err)
+		return nil, err
 	}
-	byKey := make(map[string]store.Role, len(r.Kvs))
+	byKey := make(map[string]store.Role, len(kvs))
 	var custom []store.Role
-	for _, kv := range r.Kvs {
+	for _, kv := range kvs {
 		role, err := roleFrom(kv)
 		if err != nil {
 			return nil, err

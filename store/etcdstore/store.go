@@ -315,6 +315,19 @@ func (s *Store) check(op store.Op) error {
 	return op.Check()
 }
 
+// readSmall reads every key under prefix (policies, roles: a few keys each)
+// in one request; what names them in errors.
+func (s *Store) readSmall(ctx context.Context, prefix, what string) ([]*mvccpb.KeyValue, error) {
+	if s.kv.closed.Load() {
+		return nil, s.closedErr()
+	}
+	r, err := s.kv.cli.Get(ctx, s.key(prefix), clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("etcd directory %s: read %s: %w", s.name, what, err)
+	}
+	return r.Kvs, nil
+}
+
 func (s *Store) closedErr() error {
 	return fmt.Errorf("etcd directory %s: %w", s.name, store.ErrClosed)
 }

@@ -121,7 +121,8 @@ type kv struct {
 	revs  map[int]int64 // mod revision of each slot's witness (0: none yet)
 	slots int
 
-	closed atomic.Bool // set by Store.Close
+	closed   atomic.Bool  // set by Store.Close
+	resolved atomic.Int64 // commits whose unknown outcome resolve settled
 
 	// send, when not nil, sends a commit in place of calling it directly:
 	// tests inject unknown outcomes with it (send the commit and report an
@@ -198,6 +199,7 @@ func (k *kv) commit(ctx context.Context, t *txn) (int64, bool, error) {
 		k.releaseSlot(slot, wrev)
 		return 0, false, fmt.Errorf("etcd transaction: %w", err)
 	}
+	k.resolved.Add(1)
 	committed, rev, rerr := k.resolve(ctx, wkey, id)
 	if rerr != nil {
 		// The slot's state is unknown: never reuse it.
@@ -309,9 +311,9 @@ func (k *kv) update(ctx context.Context, keys []string, fn func(cur map[string]*
 	}
 	lost := 0 // commits that did not reach etcd
 	for range maxRetries {
-		resp, err := k.cli.Txn(ctx).Then(gets...).Commit()
+		resp, err := k.read(ctx, gets)
 		if err != nil {
-			return 0, fmt.Errorf("etcd read: %w", err)
+			return 0, err
 		}
 		cur := make(map[string]*mvccpb.KeyValue, len(keys))
 		t := &txn{}
@@ -340,6 +342,37 @@ func (k *kv) update(ctx context.Context, keys []string, fn func(cur map[string]*
 		}
 	}
 	return 0, fmt.Errorf("etcd update of %q: more than %d concurrent changes while it ran; try again", keys[0], maxRetries)
+}
+
+// readAttempts bounds the attempts of read; between them it waits
+// readBackoff, doubled each time (up to 1 s): long enough, in all, for the
+// members left to elect a leader after one is lost.
+const (
+	readAttempts = 10
+	readBackoff  = 50 * time.Millisecond
+)
+
+// read reads at one revision with ops (gets), trying again while the
+// cluster is unavailable (no leader, leader changed, member stopped): a
+// read changes nothing, so trying again is safe. The error of a read that
+// never succeeds says nothing was changed (errNotCommitted).
+func (k *kv) read(ctx context.Context, gets []clientv3.Op) (*clientv3.TxnResponse, error) {
+	wait := readBackoff
+	for attempt := 1; ; attempt++ {
+		resp, err := k.cli.Txn(ctx).Then(gets...).Commit()
+		if err == nil {
+			return resp, nil
+		}
+		if definite(err) || ctx.Err() != nil || attempt == readAttempts {
+			return nil, fmt.Errorf("%w: etcd read failed (%w); nothing was changed", errNotCommitted, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: etcd read failed (%w); nothing was changed", errNotCommitted, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
 
 // close deletes the witnesses of this kv's session.

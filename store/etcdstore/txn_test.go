@@ -80,7 +80,9 @@ func TestTxnLimits(t *testing.T) {
 }
 
 // increment adds 1 to the decimal counter at key with update.
-func increment(k *kv, key string) error {
+func increment(k *kv, key string) error { return incrementCtx(ctx, k, key) }
+
+func incrementCtx(ctx context.Context, k *kv, key string) error {
 	_, err := k.update(ctx, []string{key}, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
 		n := 0
 		if kv := cur[key]; kv != nil {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/pinsh/pinsh/internal/etcdcluster"
 )
@@ -94,7 +95,7 @@ func Endpoints() []string {
 // ends.
 func Client(t testing.TB) *clientv3.Client {
 	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: Endpoints(), DialTimeout: startTimeout})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: Endpoints(), DialTimeout: startTimeout, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}

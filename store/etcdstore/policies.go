@@ -1,0 +1,142 @@
+package etcdstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+
+	"github.com/pinsh/pinsh/store"
+)
+
+func (s *Store) policyKey(key string) string { return s.key(prefixPol + key) }
+
+func policyFrom(kv *mvccpb.KeyValue) (store.Policy, error) {
+	var p store.Policy
+	if err := json.Unmarshal(kv.Value, &p); err != nil || p.Identity == "" {
+		return store.Policy{}, fmt.Errorf("%w: policy %s: %q", store.ErrDamaged, kv.Key, kv.Value)
+	}
+	return p, nil
+}
+
+// Policies returns every policy: global first, then by identity.
+func (s *Store) Policies(ctx context.Context) ([]store.Policy, error) {
+	kvs, err := s.readSmall(ctx, prefixPol, "policies")
+	if err != nil {
+		return nil, err
+	}
+	var global *store.Policy
+	var out []store.Policy
+	for _, kv := range kvs {
+		p, err := policyFrom(kv)
+		if err != nil {
+			return nil, err
+		}
+		if string(kv.Key) == s.policyKey(store.GlobalPolicy) {
+			global = &p
+			continue
+		}
+		out = append(out, p)
+	}
+	if global == nil {
+		return nil, fmt.Errorf("%w: the global policy is missing", store.ErrDamaged)
+	}
+	slices.SortFunc(out, func(a, b store.Policy) int {
+		return strings.Compare(strings.ToLower(a.Identity), strings.ToLower(b.Identity))
+	})
+	return slices.Insert(out, 0, *global), nil
+}
+
+func noPolicy(identity string) error {
+	return fmt.Errorf("policy %s: %w; list policies with get_pin_policy()", identity, store.ErrNotFound)
+}
+
+// Policy returns one policy.
+func (s *Store) Policy(ctx context.Context, identity string) (store.Policy, error) {
+	if s.kv.closed.Load() {
+		return store.Policy{}, s.closedErr()
+	}
+	canon, key, err := store.ParsePolicyIdentity(identity)
+	if err != nil {
+		return store.Policy{}, err
+	}
+	r, err := s.kv.cli.Get(ctx, s.policyKey(key))
+	if err != nil {
+		return store.Policy{}, fmt.Errorf("etcd directory %s: read policy %s: %w", s.name, canon, err)
+	}
+	if len(r.Kvs) == 0 {
+		return store.Policy{}, noPolicy(canon)
+	}
+	return policyFrom(r.Kvs[0])
+}
+
+// changePolicy is a read-modify-write of one policy with its audit entry:
+// fn gets the stored policy (ok false when there is none) and returns the
+// policy to store and the audit entry.
+func (s *Store) changePolicy(ctx context.Context, op store.Op, key string, fn func(old store.Policy, ok bool) (store.Policy, store.AuditEntry, error)) (store.Policy, error) {
+	pk, seqKey := s.policyKey(key), s.key(keyAuditSeq)
+	var p store.Policy
+	_, err := s.kv.update(ctx, []string{pk, seqKey}, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
+		var old store.Policy
+		if kv := cur[pk]; kv != nil {
+			var err error
+			if old, err = policyFrom(kv); err != nil {
+				return err
+			}
+		}
+		var e store.AuditEntry
+		var err error
+		if p, e, err = fn(old, cur[pk] != nil); err != nil {
+			return err
+		}
+		if err := s.putJSON(t, prefixPol+key, p); err != nil {
+			return err
+		}
+		return s.addAudit(cur[seqKey], t, op, e)
+	})
+	if err != nil {
+		return store.Policy{}, err
+	}
+	return p, nil
+}
+
+// NewPolicy creates a site or tag policy.
+func (s *Store) NewPolicy(ctx context.Context, op store.Op, identity string, c store.PolicyChanges) (store.Policy, error) {
+	if err := s.check(op); err != nil {
+		return store.Policy{}, err
+	}
+	p, key, err := store.NewPolicyFrom(identity, c)
+	if err != nil {
+		return store.Policy{}, err
+	}
+	return s.changePolicy(ctx, op, key, func(old store.Policy, ok bool) (store.Policy, store.AuditEntry, error) {
+		if ok {
+			return p, store.AuditEntry{}, fmt.Errorf("policy %s: %w; change it with set_pin_policy", old.Identity, store.ErrDuplicate)
+		}
+		return p, store.AuditEntry{Action: "new_pin_policy", Target: p.Identity, Outcome: "ok", Detail: store.DescribePolicy(p)}, nil
+	})
+}
+
+// SetPolicy changes a policy.
+func (s *Store) SetPolicy(ctx context.Context, op store.Op, identity string, c store.PolicyChanges) (store.Policy, error) {
+	if err := s.check(op); err != nil {
+		return store.Policy{}, err
+	}
+	canon, key, err := store.ParsePolicyIdentity(identity)
+	if err != nil {
+		return store.Policy{}, err
+	}
+	return s.changePolicy(ctx, op, key, func(old store.Policy, ok bool) (store.Policy, store.AuditEntry, error) {
+		if !ok {
+			return old, store.AuditEntry{}, noPolicy(canon)
+		}
+		p, err := c.Apply(old)
+		if err != nil {
+			return p, store.AuditEntry{}, err
+		}
+		return p, store.AuditEntry{Action: "set_pin_policy", Target: p.Identity, Outcome: "ok", Detail: store.DescribePolicy(p)}, nil
+	})
+}

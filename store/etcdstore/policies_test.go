@@ -1,0 +1,83 @@
+package etcdstore
+
+import (
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/pinsh/pinsh/internal/etcdcluster/etcdtest"
+	"github.com/pinsh/pinsh/store"
+)
+
+// TestPolicies creates and changes policies once each. (storetest's
+// Policies covers them in full once the Store is complete.)
+func TestPolicies(t *testing.T) {
+	s := openTest(t, etcdtest.Client(t), etcdtest.Prefix(t), testOptions(t))
+	op := store.Op{Operator: "admin", Now: t0}
+	one, five, ten := 1, 5, 10
+	if _, err := s.NewPolicy(ctx, op, "tag:Zeta", store.PolicyChanges{PinLifetime: &ten, PinHistoryCount: &one}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NewPolicy(ctx, op, "site:Alpha", store.PolicyChanges{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		call func() error
+	}{
+		{"new global", store.ErrDuplicate, func() error { _, err := s.NewPolicy(ctx, op, "global", store.PolicyChanges{}); return err }},
+		{"new twice", store.ErrDuplicate, func() error { _, err := s.NewPolicy(ctx, op, "zeta", store.PolicyChanges{}); return err }},
+		{"set missing", store.ErrNotFound, func() error { _, err := s.SetPolicy(ctx, op, "tag:nope", store.PolicyChanges{}); return err }},
+		{"get missing", store.ErrNotFound, func() error { _, err := s.Policy(ctx, "site:nope"); return err }},
+		{"out of range", store.ErrPolicyRange, func() error {
+			bad := 99
+			_, err := s.SetPolicy(ctx, op, "global", store.PolicyChanges{MinPasswordLength: &bad})
+			return err
+		}},
+	} {
+		if err := tc.call(); !errors.Is(err, tc.err) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.err)
+		}
+	}
+	ps, err := s.Policies(ctx)
+	if err != nil || len(ps) != 3 || ps[0].Identity != "global" || ps[1].Identity != "site:Alpha" || ps[2].Identity != "tag:Zeta" || ps[2].PinLifetime != 10 {
+		t.Fatalf("Policies = %+v, %v", ps, err)
+	}
+	p, err := s.SetPolicy(ctx, op, "Zeta", store.PolicyChanges{MinPasswordLength: &five})
+	if err != nil || p.PinLifetime != 10 || p.MinPasswordLength != 5 {
+		t.Fatalf("SetPolicy = %+v, %v", p, err)
+	}
+	es := allAudit(t, s, store.AuditQuery{Target: "tag:zeta"}, 10)
+	if len(es) != 2 || es[0].Action != "new_pin_policy" || es[1].Action != "set_pin_policy" || es[1].Detail != store.DescribePolicy(p) {
+		t.Fatalf("audit of tag:Zeta: %+v", es)
+	}
+}
+
+// TestPolicyNoLostUpdate changes two fields of the global policy from two
+// hosts at once, many times: each change keeps the other's.
+func TestPolicyNoLostUpdate(t *testing.T) {
+	name := etcdtest.Prefix(t)
+	a := openTest(t, etcdtest.Client(t), name, testOptions(t))
+	b := openTest(t, etcdtest.Client(t), name, testOptions(t))
+	op := store.Op{Operator: "admin", Now: t0}
+	for i := range 10 {
+		minLen, attempts := 4+i, 10+i
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if _, err := a.SetPolicy(ctx, op, "global", store.PolicyChanges{MinPasswordLength: &minLen}); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			if _, err := b.SetPolicy(ctx, op, "global", store.PolicyChanges{MaximumLogonAttempts: &attempts}); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		p, err := a.Policy(ctx, "global")
+		if err != nil || p.MinPasswordLength != minLen || p.MaximumLogonAttempts != attempts {
+			t.Fatalf("round %d: global %+v (%v), want min length %d and attempts %d", i, p, err, minLen, attempts)
+		}
+	}
+}
