@@ -246,6 +246,9 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 				return "set_pin: no PIN was set: its records were never read, and set_pin sets PINs as they are read; " +
 					"print them, or end the pipeline with | export_csv(path), | export_jsonl(path) or | collect"
 			}
+			if n == 0 {
+				return fmt.Sprintf("set_pin: %s before any PIN was set; nothing changed", reason)
+			}
 			return fmt.Sprintf("set_pin: %s: %d %s set and %s; the rest unchanged", reason, n, plural(n, "PIN", "PINs"), where)
 		},
 		Header: "set_pin: these PINs were set but not yet shown, written or handed to the script; here they are, so that none is lost:",
