@@ -121,8 +121,9 @@ type kv struct {
 	revs  map[int]int64 // mod revision of each slot's witness (0: none yet)
 	slots int
 
-	closed   atomic.Bool  // set by Store.Close
-	resolved atomic.Int64 // commits whose unknown outcome resolve settled
+	closed    atomic.Bool  // set by Store.Close
+	resolved  atomic.Int64 // commits whose unknown outcome resolve settled
+	conflicts atomic.Int64 // commits refused because a compared key had changed
 
 	// send, when not nil, sends a commit in place of calling it directly:
 	// tests inject unknown outcomes with it (send the commit and report an
@@ -187,6 +188,7 @@ func (k *kv) commit(ctx context.Context, t *txn) (int64, bool, error) {
 		k.releaseSlot(slot, resp.Header.Revision)
 		return resp.Header.Revision, true, nil
 	case err == nil:
+		k.conflicts.Add(1)
 		// A compare failed. Learn the witness's revision in case it was
 		// the witness's compare (a fence by an earlier resolve).
 		rev := wrev
