@@ -7,6 +7,8 @@ import (
 	"iter"
 	"slices"
 	"time"
+
+	"github.com/pinsh/pinsh/store/pinhash"
 )
 
 // Op is the context of one mutating call: who makes the change and when.
@@ -294,6 +296,14 @@ type Store interface {
 	// VerifyPin makes one PIN logon attempt under the two-tier lockout of
 	// facts §6 and records it in the audit log (never the PIN).
 	VerifyPin(ctx context.Context, op Op, id UserID, pin string) (VerifyResult, error)
+	// ResetKey makes key the PIN hashing key, for when the key the stored
+	// PINs were hashed with is lost (pinsh reset-key): in one transaction it
+	// clears every PIN (IsSet false, no hash or history, failure counts and
+	// temporary locks gone; an admin lock stays), records key's id, and
+	// audits a "reset_key" entry per cleared PIN (Target its user) and one
+	// for the store. Later hashes use key. It returns how many PINs were
+	// cleared, and fails with ErrKey when the PINs already use key.
+	ResetKey(ctx context.Context, op Op, key pinhash.Key) (cleared int, err error)
 
 	// Policies returns every policy: global first, then site and tag
 	// policies by identity.

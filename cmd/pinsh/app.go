@@ -74,6 +74,8 @@ func (a *app) run(args []string) int {
 		return a.runImport(cfg)
 	case modeGenerate:
 		return a.runGenerate(cfg)
+	case modeResetKey:
+		return a.runResetKey(cfg)
 	}
 	return a.runScript(cfg)
 }

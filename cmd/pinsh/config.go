@@ -34,6 +34,7 @@ const (
 	modeTest                 // pinsh test [PATH...]
 	modeImport               // pinsh import FILE
 	modeGenerate             // pinsh generate N
+	modeResetKey             // pinsh reset-key
 	modeHelp
 	modeVersion
 )
@@ -88,6 +89,7 @@ Usage:
                                      run *_test.tengo files (default: scripts/)
   pinsh [flags] import FILE          import users (CSV, JSON Lines, LDIF)
   pinsh [flags] generate N           add N synthetic users
+  pinsh [flags] reset-key            after a lost key file: a new key, every PIN cleared
 
 Exit status: 0 success; 1 a runtime error or a per-item error shown;
 2 usage or syntax error; 3 the database could not be opened or written
@@ -214,6 +216,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 			return nil, &usageError{fmt.Sprintf("generate %s: %v", cut.Quote(rest[1]), err)}
 		}
 		c.mode, c.count = modeGenerate, n
+	case "reset-key":
+		if len(rest) != 1 {
+			return nil, &usageError{"usage: pinsh [--key FILE] [--whatif] reset-key  (takes no arguments)"}
+		}
+		c.mode = modeResetKey
 	default:
 		c.mode, c.file, c.args = modeFile, rest[0], rest[1:]
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pinsh/pinsh/builtins"
 	"github.com/pinsh/pinsh/store"
 	"github.com/pinsh/pinsh/store/boltstore"
+	"github.com/pinsh/pinsh/store/pinhash"
 	"github.com/pinsh/pinsh/store/sample"
 )
 
@@ -378,6 +379,14 @@ func (c *dbConn) LockPins(ctx context.Context, op store.Op, ids []store.UserID) 
 	res, err := st.LockPins(ctx, op, ids)
 	c.progress.add("lock_pin", len(res), changedItems(res))
 	return res, err
+}
+
+func (c *dbConn) ResetKey(ctx context.Context, op store.Op, key pinhash.Key) (int, error) {
+	st, err := c.write()
+	if err != nil {
+		return 0, err
+	}
+	return st.ResetKey(ctx, op, key)
 }
 
 func (c *dbConn) UnlockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {

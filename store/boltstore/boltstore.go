@@ -723,14 +723,14 @@ func (s *Store) hashKey(ctx context.Context) (pinhash.Key, error) {
 	}
 	k, err := pinhash.LoadKey(s.opts.KeyFile, want == nil)
 	if errors.Is(err, pinhash.ErrNoKeyFile) {
-		return pinhash.Key{}, fmt.Errorf("%w: key file %s is missing, and the PINs of %s were hashed with key %x: restore the key file from its backup or name it with --key (PINSH_KEY_FILE); without it PINs can only be set anew",
+		return pinhash.Key{}, fmt.Errorf("%w: key file %s is missing, and the PINs of %s were hashed with key %x: restore the key file from its backup or name it with --key (PINSH_KEY_FILE); if it is lost for good, pinsh reset-key makes a new key and clears every PIN, to be set anew",
 			store.ErrKey, s.opts.KeyFile, s.path, want)
 	}
 	if err != nil {
 		return pinhash.Key{}, fmt.Errorf("%w: %v", store.ErrKey, err)
 	}
 	if id := k.ID(); want != nil && !bytes.Equal(id[:], want) {
-		return pinhash.Key{}, fmt.Errorf("%w: key file %s holds key %s, but the PINs of %s were hashed with key %x: name the right key file with --key (PINSH_KEY_FILE)",
+		return pinhash.Key{}, fmt.Errorf("%w: key file %s holds key %s, but the PINs of %s were hashed with key %x: name the right key file with --key (PINSH_KEY_FILE); if that key is lost for good, pinsh reset-key makes this one the key and clears every PIN, to be set anew",
 			store.ErrKey, s.opts.KeyFile, k.ID(), s.path, want)
 	}
 	s.key = &k

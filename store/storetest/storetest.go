@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pinsh/pinsh/store"
+	"github.com/pinsh/pinsh/store/pinhash"
 	"github.com/pinsh/pinsh/store/pinrule"
 )
 
@@ -48,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PinHistory", testPinHistory},
 		{"LockUnlock", testLockUnlock},
 		{"VerifyPin", testVerifyPin},
+		{"ResetKey", testResetKey},
 		{"Lockout", testLockout},
 		{"Policies", testPolicies},
 		{"PolicyScopes", testPolicyScopes},
@@ -577,6 +579,72 @@ func testLockUnlock(t *testing.T, s store.Store) {
 	}
 	if p := info(t, s, ken.ID); p.IsLockedOut() || !p.IsSet {
 		t.Errorf("after unlock: %+v", p)
+	}
+}
+
+// testResetKey: a new key clears every PIN (an admin lock stays), PINs
+// set afterwards verify, each cleared PIN and the reset are audited, and a
+// second reset to the same key is refused without a change.
+func testResetKey(t *testing.T, s store.Store) {
+	ken := create(t, s, litware("kenmyer", "Ken Myer"))
+	aidan := create(t, s, litware("aidan", "Aidan Delaney"))
+	jeff := create(t, s, litware("jeffhay", "Jeff Hay"))
+	setPin(t, s, T0(), ken.ID, "48151")
+	setPin(t, s, T0(), jeff.ID, "73592")
+	setPin(t, s, T0(), jeff.ID, "27194") // an earlier hash in the history
+	if _, err := s.LockPins(ctx, op(T0()), []store.UserID{jeff.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.VerifyPin(ctx, op(T0()), ken.ID, "11111"); v.Reason != "wrong_pin" {
+		t.Fatalf("a wrong PIN: %+v", v)
+	}
+	key, err := pinhash.NewKey([]byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := T0().Add(time.Hour)
+	n, err := s.ResetKey(ctx, op(at), key)
+	if err != nil || n != 2 {
+		t.Fatalf("ResetKey = %d, %v; want 2 PINs cleared", n, err)
+	}
+	for _, u := range []store.User{ken, aidan, jeff} {
+		p := info(t, s, u.ID)
+		if p.IsSet || p.LocalFailures != 0 || p.GlobalFailures != 0 {
+			t.Errorf("%s after ResetKey: %+v", u.SipAddress, p)
+		}
+	}
+	if p := info(t, s, jeff.ID); p.LockedBy != store.LockedByAdmin {
+		t.Errorf("the admin lock went: %+v", p)
+	}
+	if v, _ := s.VerifyPin(ctx, op(at), ken.ID, "48151"); v.Reason != "no_pin" {
+		t.Errorf("the old PIN after ResetKey: %+v", v)
+	}
+	// A PIN set anew, generated or given, works with the new key.
+	if r := setPin(t, s, at, ken.ID, ""); r.Outcome != store.Changed || r.Pin == "" {
+		t.Fatalf("set_pin after ResetKey: %+v", r)
+	} else if v, _ := s.VerifyPin(ctx, op(at), ken.ID, r.Pin); !v.OK {
+		t.Errorf("verify the new PIN: %+v", v)
+	}
+	if r := setPin(t, s, at, jeff.ID, "62838"); r.Outcome == store.Changed || !errors.Is(r.Err, store.ErrLocked) {
+		t.Errorf("set_pin on the admin-locked user: %+v", r)
+	}
+	entries := scanAudit(t, s, store.AuditQuery{Action: "reset_key"}, 100)
+	var targets []string
+	for _, e := range entries {
+		targets = append(targets, e.Target)
+		if e.Operator != Creator || !e.Time.Equal(at) || e.Outcome != "ok" {
+			t.Errorf("audit entry %+v", e)
+		}
+	}
+	if len(entries) != 3 || !slices.Contains(targets, ken.SipAddress) || !slices.Contains(targets, jeff.SipAddress) {
+		t.Errorf("reset_key audit targets = %q; want ken, jeff and the store", targets)
+	}
+	// The same key again: refused, nothing changes.
+	if n, err := s.ResetKey(ctx, op(at), key); !errors.Is(err, store.ErrKey) || n != 0 {
+		t.Errorf("ResetKey to the key in use = %d, %v; want ErrKey", n, err)
+	}
+	if p := info(t, s, ken.ID); !p.IsSet {
+		t.Errorf("a refused ResetKey cleared a PIN: %+v", p)
 	}
 }
 
