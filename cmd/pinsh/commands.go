@@ -39,7 +39,7 @@ func (a *app) openWritable(ctx context.Context, cfg *config, clock *builtins.Clo
 		fmt.Fprintln(a.stderr, prefix+":", err)
 		return nil, openFailureStatus(ctx)
 	}
-	if _, err := db.conn.write(); err == nil {
+	if _, err = db.conn.write(); err == nil {
 		err = authorizeActing(cfg, db, clock)
 	}
 	if err != nil {
