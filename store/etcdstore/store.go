@@ -333,7 +333,10 @@ func (s *Store) closedErr() error {
 }
 
 // ScanAudit returns up to limit entries selected by q after afterSeq,
-// oldest first. It reads the log in key windows of max(limit, 128) entries
+// oldest first. Audit blocks are never rewritten or removed, so the windows
+// need not be read at one revision (which a compaction of the cluster
+// could remove mid-scan): every block up to the sequence number read first
+// is the same at any later revision. It reads the log in key windows of max(limit, 128) entries
 // (etcd counts a whole remaining range even for a limited read), and
 // examines at most max(64*limit, 65536) entries per call, like the bbolt
 // backend.
@@ -352,7 +355,6 @@ func (s *Store) ScanAudit(ctx context.Context, q store.AuditQuery, afterSeq uint
 	if len(r.Kvs) == 1 {
 		fmt.Sscanf(string(r.Kvs[0].Value), "%d", &end)
 	}
-	rev := r.Header.Revision // read every window at one revision
 	budget := max(limit*64, 1<<16)
 	window := uint64(max(limit, MaxTxnOps)) // a block holds fewer than MaxTxnOps entries
 	var out []store.AuditEntry
@@ -361,7 +363,7 @@ func (s *Store) ScanAudit(ctx context.Context, q store.AuditQuery, afterSeq uint
 		to := min(from+window, end+1)
 		// Blocks are keyed by their last entry: the block holding from is
 		// the first key at or after it.
-		w, err := s.kv.cli.Get(ctx, s.key(auditKey(from)), clientv3.WithRange(s.key(auditKey(to))), clientv3.WithRev(rev))
+		w, err := s.kv.cli.Get(ctx, s.key(auditKey(from)), clientv3.WithRange(s.key(auditKey(to))))
 		if err != nil {
 			return nil, 0, fmt.Errorf("etcd directory %s: read the audit log: %w", s.name, err)
 		}

@@ -178,6 +178,22 @@ func TestAudit(t *testing.T) {
 	if es := allAudit(t, a, store.AuditQuery{Operator: "HOST1", Target: "7"}, 5); len(es) != 1 || es[0].Operator != "host1" {
 		t.Fatalf("filtered: %+v", es)
 	}
+	// A compaction between pages does not break a scan.
+	first, next, err := a.ScanAudit(ctx, store.AuditQuery{}, 0, 3)
+	if err != nil || len(first) != 3 || next != 3 {
+		t.Fatalf("first page: %d entries, next %d, %v", len(first), next, err)
+	}
+	latest, err := a.kv.cli.Get(ctx, seqKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.kv.cli.Compact(ctx, latest.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	rest, _, err := a.ScanAudit(ctx, store.AuditQuery{}, next, total)
+	if err != nil || len(rest) != total-3 || rest[0].Seq != 4 {
+		t.Fatalf("after a compaction: %d entries, %v", len(rest), err)
+	}
 	if es := allAudit(t, a, store.AuditQuery{Action: "lock_pin"}, 2); len(es) != block || es[0].Operator != "bulk" {
 		t.Fatalf("the block's entries: %+v", es)
 	}
