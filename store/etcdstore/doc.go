@@ -17,6 +17,10 @@
 //     cluster's client endpoints and the directory NAME, the prefix of all
 //     of the directory's keys ("NAME/..."), so several directories can
 //     share a cluster.
+//   - Operator: who acts, from etcd authentication (the etcd user, or the
+//     client certificate's common name) when it is on, else the OS account
+//     with AdvisoryWarning: roles are a boundary only when the cluster's
+//     own authentication limits who can write the keys.
 //   - ClientConfig: TLS and credentials from the environment, under
 //     PINSH_ETCD_CACERT, _CERT, _KEY, _USER ("USER" or "USER:PASSWORD") and
 //     _PASSWORD, each falling back to etcdctl's ETCDCTL_ name.

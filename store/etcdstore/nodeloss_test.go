@@ -22,13 +22,7 @@ import (
 // fails saying it was not committed, and each counter ends at exactly its
 // writer's successes, none lost and none repeated.
 func TestLeaderKilled(t *testing.T) {
-	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	c, err := etcdcluster.Start(startCtx, t.TempDir(), etcdcluster.Options{NoFsync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := ownCluster(t, 3)
 	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints, DialTimeout: dialTimeout, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +97,21 @@ func TestLeaderKilled(t *testing.T) {
 	if afterKill.Load() == 0 {
 		t.Error("no update succeeded after the leader was killed: the two members left did not take over")
 	}
+}
+
+// ownCluster starts a cluster of members for one test, which changes it
+// (kills a member, turns on authentication), and stops it when the test
+// ends.
+func ownCluster(t *testing.T, members int) *etcdcluster.Cluster {
+	t.Helper()
+	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	c, err := etcdcluster.Start(startCtx, t.TempDir(), etcdcluster.Options{Members: members, NoFsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 func firstLine(errs []error) string {
