@@ -254,9 +254,9 @@ func TestSetPinDeliversEachBatchBeforeTheNext(t *testing.T) {
 
 func TestSetPinInterruptedShowsEveryPinItSet(t *testing.T) {
 	for _, tt := range []struct{ name, sink, where string }{
-		{"printer", ``, "shown above"},
-		{"collect", ` | collect`, "shown above"},
-		{"for loop", `; n := 0; for r in s { if n++; n == 8 { break } }`, "handed to the script and 248 shown above"},
+		{"printer", ``, " and shown above"},
+		{"collect", ` | collect`, " and shown above"},
+		{"for loop", `; n := 0; for r in s { if n++; n == 8 { break } }`, ": 8 handed to the script, 248 shown above"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, ts := interruptedAtSecondCommit(t, setPinBatch+5)
@@ -279,7 +279,7 @@ func TestSetPinInterruptedShowsEveryPinItSet(t *testing.T) {
 				if len(set) != setPinBatch || len(shown) != setPinBatch {
 					t.Errorf("%d set, %d shown", len(set), len(shown))
 				}
-				if !strings.Contains(ts.err.String(), "not read to its end: 256 PINs set and "+tt.where) ||
+				if !strings.Contains(ts.err.String(), "not read to its end: 256 PINs set"+tt.where) ||
 					!strings.Contains(ts.err.String(), "set_pin: 8 generated PINs were set but never shown") {
 					t.Errorf("stderr %q", ts.err.String())
 				}
@@ -293,7 +293,7 @@ func TestSetPinInterruptedShowsEveryPinItSet(t *testing.T) {
 					t.Errorf("%s's PIN was set and not shown", id)
 				}
 			}
-			want := fmt.Sprintf("set_pin: interrupted: %d PINs set and %s; the rest unchanged", setPinBatch, tt.where)
+			want := fmt.Sprintf("set_pin: interrupted: %d PINs set%s; the rest unchanged", setPinBatch, tt.where)
 			if !strings.Contains(ts.err.String(), want) {
 				t.Errorf("stderr %q, want %q", ts.err.String(), want)
 			}
@@ -313,7 +313,7 @@ func TestSetPinForLoopErrorShowsTheRest(t *testing.T) {
 	if set != "5" || len(shown) != 5 || !strings.Contains(stderr, "set_pin: 2 generated PINs were set but never shown") {
 		t.Errorf("%s set, %d shown after the loop's error: %q", set, len(shown), out)
 	}
-	if !strings.Contains(stderr, "set_pin: stopped by an error: 5 PINs set and handed to the script and 3 shown above; the rest unchanged") {
+	if !strings.Contains(stderr, "set_pin: stopped by an error: 5 PINs set: 2 handed to the script, 3 shown above; the rest unchanged") {
 		t.Errorf("stderr %q", stderr)
 	}
 }

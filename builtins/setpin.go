@@ -241,7 +241,7 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 				"end the pipeline at set_pin to print them, or with | export_csv(path), | export_jsonl(path) or | collect, "+
 				"or read it with a for loop; filter before set_pin, not after. Nothing was changed", consumer)
 		},
-		Note: func(reason string, n int, where string) string {
+		Note: func(reason string, n int, went []lang.Went) string {
 			if reason == "not read" {
 				return "set_pin: no PIN was set: its records were never read, and set_pin sets PINs as they are read; " +
 					"print them, or end the pipeline with | export_csv(path), | export_jsonl(path) or | collect"
@@ -249,7 +249,7 @@ func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (te
 			if n == 0 {
 				return fmt.Sprintf("set_pin: %s before any PIN was set; nothing changed", reason)
 			}
-			return fmt.Sprintf("set_pin: %s: %d %s set and %s; the rest unchanged", reason, n, plural(n, "PIN", "PINs"), where)
+			return fmt.Sprintf("set_pin: %s: %d %s set%s; the rest unchanged", reason, n, plural(n, "PIN", "PINs"), lang.WentPhrase(went))
 		},
 		Header: "set_pin: these PINs were set but not yet shown, written or handed to the script; here they are, so that none is lost:",
 		Unshown: func(n int) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/d5/tengo/v2"
 )
@@ -43,10 +44,11 @@ type Precious struct {
 	// Note says what a stream that did not reach its end did, for the error
 	// output: reason is why it stopped ("interrupted", "timed out",
 	// "stopped by an error", "not read to its end"), n how many values it
-	// made, where where they went ("shown above", "written by export_csv",
-	// "handed to the script", possibly with "and K shown above"). For a
-	// stream that nothing read, reason is "not read" and n is 0.
-	Note func(reason string, n int, where string) string
+	// made, and went where they went, each destination with how many went
+	// there ("shown above", "written by export_csv", "handed to the
+	// script"), the counts adding up to n. For a stream that nothing read,
+	// reason is "not read", n is 0 and went is empty.
+	Note func(reason string, n int, went []Went) string
 	// Header is the line above values printed at the end of the input
 	// because their reader did not get them.
 	Header string
@@ -54,6 +56,28 @@ type Precious struct {
 	// Schema.Secret) that the stream made and that were handed on but
 	// never delivered, n of them, printed at the end of the input.
 	Unshown func(n int) string
+}
+
+// Went is how many values of a precious stream went to one destination,
+// for Precious.Note: To is "shown above", "written by READER" or "handed
+// to the script".
+type Went struct {
+	N  int
+	To string
+}
+
+// WentPhrase says where the values of a note went, after "N values made":
+// " and shown above" when they all went to one place, else each place with
+// its count, ": 1 handed to the script, 4 shown above".
+func WentPhrase(went []Went) string {
+	if len(went) == 1 {
+		return " and " + went[0].To
+	}
+	parts := make([]string, len(went))
+	for i, w := range went {
+		parts[i] = fmt.Sprintf("%d %s", w.N, w.To)
+	}
+	return ": " + strings.Join(parts, ", ")
 }
 
 // preciousState is the delivery state of a precious stream.
@@ -221,7 +245,7 @@ func (s *Session) deliverPrecious(err error) {
 	}
 	for _, str := range made {
 		if st := str.precious; !st.started && !st.refused && str.claimed == "" && st.Note != nil {
-			if note := st.Note("not read", 0, ""); note != "" {
+			if note := st.Note("not read", 0, nil); note != "" {
 				io.WriteString(s.stderr, note+"\n")
 			}
 		}
@@ -229,23 +253,30 @@ func (s *Session) deliverPrecious(err error) {
 	s.out.Flush()
 }
 
-// deliveredTo says where the values of a precious stream went.
-func deliveredTo(reader string, st *preciousState) string {
-	if st.shown == st.made {
-		return "shown above"
-	}
-	where := "handed to the script"
+// deliveredTo says where the values of a precious stream went: to its
+// reader, and those printed at the end of the input shown above, each
+// destination that got any with its count.
+func deliveredTo(reader string, st *preciousState) []Went {
+	to := "handed to the script"
 	switch reader {
 	case "the printer":
-		where = "shown above"
+		to = "shown above"
 	case "a for loop", "collect", "":
 	default:
-		where = "written by " + reader
+		to = "written by " + reader
 	}
-	if st.shown > 0 && where != "shown above" {
-		where += fmt.Sprintf(" and %d shown above", st.shown)
+	read := st.made - st.shown
+	if to == "shown above" {
+		return []Went{{st.made, to}}
 	}
-	return where
+	var went []Went
+	if read > 0 {
+		went = append(went, Went{read, to})
+	}
+	if st.shown > 0 {
+		went = append(went, Went{st.shown, "shown above"})
+	}
+	return went
 }
 
 // stopReason says why an input ended, for a precious stream's note.

@@ -39,8 +39,8 @@ func secrets(made *int, fail bool) *Builtin {
 					return batch, nil
 				},
 				Refuse: func(consumer string) error { return fmt.Errorf("%s would drop the secrets", consumer) },
-				Note: func(reason string, n int, where string) string {
-					return fmt.Sprintf("secrets: %s: %d made and %s", reason, n, where)
+				Note: func(reason string, n int, went []Went) string {
+					return fmt.Sprintf("secrets: %s: %d made%s", reason, n, WentPhrase(went))
 				},
 				Header: "secrets not delivered:",
 			}), nil
@@ -60,9 +60,9 @@ func TestPreciousStreams(t *testing.T) {
 		{name: "refused", src: `secrets(3, 2) | count`, made: 0, errMsg: "count would drop the secrets"},
 		{name: "refused stage", src: `secrets(3, 2) | first(1) | collect`, made: 0, errMsg: "first would drop the secrets"},
 		{name: "collected", src: `x := secrets(3, 2) | collect; x`, made: 3, out: "1000|1002"},
-		{name: "not read", src: `x := secrets(3, 2)`, made: 0, stderr: "secrets: not read: 0 made and "},
+		{name: "not read", src: `x := secrets(3, 2)`, made: 0, stderr: "secrets: not read: 0 made: \n"},
 		{name: "loop breaks", src: `for x in secrets(5, 3) { break }`, made: 3, out: "1001|1002",
-			stderr: "secrets not delivered:\nsecrets: not read to its end: 3 made and handed to the script and 2 shown above"},
+			stderr: "secrets not delivered:\nsecrets: not read to its end: 3 made: 1 handed to the script, 2 shown above"},
 		{name: "failed collect gives back", src: `secrets(5, 2) | collect`, fail: true, made: 2, out: "1000|1001",
 			stderr: "secrets: stopped by an error: 2 made and shown above", errMsg: "the store failed"},
 		{name: "printer then failure", src: `secrets(5, 2)`, fail: true, made: 2, out: "1000|1001",
