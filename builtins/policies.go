@@ -90,12 +90,16 @@ opts: {whatif, confirm, force, error_action}.`,
 		},
 		{
 			Name: "grant_pin_policy", Kind: lang.Sink, Targets: true,
-			MinArgs: 1,
+			MinArgs: 1, WrittenUndefined: true,
 			Sig:     "grant_pin_policy(target, name[, opts]) | grant_pin_policy(name[, opts])",
 			Doc: `Grant-CsPinPolicy: give each target user the per-user policy name
-("tag:NAME" or "NAME"); undefined (or "") takes it away, so the user
-follows its site or the global policy again. Returns a summary.
-opts: {whatif, confirm, force, error_action}.`,
+("tag:NAME" or "NAME"). undefined, written literally in the call, takes it
+away (as -PolicyName $Null), so the user follows its site or the global
+policy again; an undefined name read from a variable or map field (a
+misspelling: cfg.polcy) is refused, as are "" and wildcards. Returns a
+summary. opts: {whatif, confirm, force, error_action}; the options map
+never changes how the call reads: grant_pin_policy("X", {whatif: true})
+rehearses grant_pin_policy("X").`,
 			Examples: []lang.Example{
 				{Code: `get_users("* Smith") | grant_pin_policy(undefined)`},
 			},
@@ -518,26 +522,46 @@ func (sh *Shell) removePinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Ob
 	return sum.record(), nil
 }
 
+// grantPolicyName reads the policy name argument of grant_pin_policy: "" for
+// a literal undefined (take the policy away). An undefined read from a
+// variable or field, an empty name and a wildcard are refused: none may
+// reach every user by accident.
+func grantPolicyName(v tengo.Object) (string, error) {
+	switch v := v.(type) {
+	case *tengo.String:
+		switch name := strings.TrimSpace(v.Value); {
+		case name == "":
+			return "", errors.New(`the policy name is empty; give a per-user policy name such as "tag:Expire30"`)
+		case strings.ContainsAny(name, "*?"):
+			return "", fmt.Errorf("policy name %s: a policy name takes no wildcard; grant one policy, e.g. \"tag:Expire30\"", cut.Quote(v.Value))
+		}
+		return v.Value, nil
+	case *tengo.Undefined:
+		return "", errors.New("the policy name is undefined (a misspelt variable or field?); " +
+			"to take the policy away write grant_pin_policy(target, undefined) literally")
+	}
+	if v == lang.WrittenUndefinedValue {
+		return "", nil
+	}
+	return "", fmt.Errorf("the policy name must be a string, or undefined written literally, not %s", v.TypeName())
+}
+
 func (sh *Shell) grantPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
 	rest, opts, err := sh.splitOptions("grant_pin_policy", args, mutationOptionKeys...)
 	if err != nil {
 		return nil, err
 	}
 	if len(rest) != 1 {
-		return nil, errors.New("want grant_pin_policy(target, name[, opts]); name undefined takes the policy away")
+		return nil, errors.New("want grant_pin_policy(target, name[, opts]) or target | grant_pin_policy(name[, opts])")
 	}
-	var name string
-	switch v := rest[0].(type) {
-	case *tengo.Undefined:
-	case *tengo.String:
-		name = v.Value
-	default:
-		return nil, fmt.Errorf("name must be a string or undefined, not %s", v.TypeName())
+	name, err := grantPolicyName(rest[0])
+	if err != nil {
+		return nil, err
 	}
 	if err := sh.authorizeInput(env.Context(), "grant_pin_policy", in); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(name) != "" {
+	if name != "" {
 		// The name reads as every policy identity does, so that a misspelt
 		// scope ("stie:Redmond") is refused rather than looked up as a tag.
 		canon, _, err := store.ParsePolicyIdentity(name)

@@ -80,7 +80,7 @@ func TestPolicies(t *testing.T) {
 		{`remove_pin_policy("global", {min_password_length: 5})`, `unknown option "min_password_length"`},
 		{`remove_pin_policy("global", {}, {})`, "want remove_pin_policy([opts]), got 2 arguments"},
 		{`grant_pin_policy("pilar@litwareinc.com", "Nope")`, "new_pin_policy"},
-		{`grant_pin_policy("pilar@litwareinc.com", 5)`, "name must be a string"},
+		{`grant_pin_policy("pilar@litwareinc.com", 5)`, "the policy name must be a string, or undefined written literally, not int"},
 		{`grant_pin_policy("pilar@litwareinc.com", "Nope")`, `create it with new_pin_policy("Nope", {...})`},
 		{`grant_pin_policy("pilar@litwareinc.com", "stie:Redmond")`, `unknown policy scope "stie"`},
 		{`grant_pin_policy("pilar@litwareinc.com", "GLOBAL")`, "not a per-user policy"},
@@ -91,6 +91,56 @@ func TestPolicies(t *testing.T) {
 		if _, _, err := ts.run(tt.code); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.code, err, tt.want)
 		}
+	}
+}
+
+// TestGrantPolicyName: only an undefined written in the call takes the
+// policy away; one read from a misspelt variable or field, an empty name and
+// a wildcard are refused before any user is touched, and an options map
+// never changes how the call reads.
+func TestGrantPolicyName(t *testing.T) {
+	const undef = "the policy name is undefined (a misspelt variable or field?); to take the policy away write grant_pin_policy(target, undefined) literally"
+	tests := []struct{ name, setup, code, want, err string }{
+		{name: "literal undefined in a pipe", code: `(get_users() | grant_pin_policy(undefined)).changed`, want: "2"},
+		{name: "literal undefined with a target", code: `grant_pin_policy("Ken Myer", undefined).changed`, want: "1"},
+		{name: "literal undefined, whatif", code: `(get_users() | grant_pin_policy(undefined, {whatif: true})).whatif`, want: "true"},
+		{name: "literal undefined bound first", setup: `f := grant_pin_policy(undefined)`, code: `(get_users() | f).changed`, want: "2"},
+		{name: "name with options binds", code: `(get_users() | grant_pin_policy("Expire30", {whatif: true})).changed`, want: "7"},
+		{name: "target, name and options", code: `grant_pin_policy("Ken Myer", "Expire30", {whatif: true}).whatif`, want: "true"},
+		{name: "misspelt field", code: `cfg := {policy: "Expire30"}; get_users() | grant_pin_policy(cfg.polcy)`, err: undef},
+		{name: "misspelt field, whatif", code: `cfg := {policy: "Expire30"}; get_users() | grant_pin_policy(cfg.polcy, {whatif: true})`, err: undef},
+		{name: "undefined variable", code: `x := undefined; grant_pin_policy("Ken Myer", x)`, err: undef},
+		{name: "undefined target", code: `grant_pin_policy(undefined, "Expire30")`, err: "the target is undefined"},
+		{name: "wildcard", code: `get_users() | grant_pin_policy("*")`, err: `policy name "*": a policy name takes no wildcard`},
+		{name: "wildcard, whatif", code: `get_users() | grant_pin_policy("*", {whatif: true})`, err: `a policy name takes no wildcard`},
+		{name: "empty", code: `get_users() | grant_pin_policy("")`, err: "the policy name is empty; give a per-user policy name"},
+		{name: "blank with a target", code: `grant_pin_policy("Ken Myer", " ")`, err: "the policy name is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestShell(t)
+			if tt.setup != "" {
+				ts.must(tt.setup)
+			}
+			if tt.err == "" {
+				// the value is the last line, after any What if lines
+				out := ts.value(tt.code)
+				if got := out[strings.LastIndex(out, "\n")+1:]; got != tt.want {
+					t.Errorf("%s = %s, want %s", tt.code, got, tt.want)
+				}
+				return
+			}
+			_, _, err := ts.run(tt.code)
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Fatalf("%s: err = %v, want %q", tt.code, err, tt.err)
+			}
+			if strings.Contains(err.Error(), "takes the policy away") && !strings.Contains(tt.err, "undefined") {
+				t.Errorf("%s: %v steers to undefined", tt.code, err)
+			}
+			if got := ts.value(`get_users() | where({pin_policy: "Expire30"}) | count`); got != "2" {
+				t.Errorf("after %s, %s users have Expire30, want the demo's 2", tt.code, got)
+			}
+		})
 	}
 }
 

@@ -85,6 +85,13 @@ type Builtin struct {
 	// it for an identity.
 	MinArgs int
 
+	// WrittenUndefined is that a literal undefined written as an argument
+	// of a call of this builtin reaches Run as WrittenUndefinedValue, not
+	// as undefined, so that the builtin can tell an undefined written on
+	// purpose (grant_pin_policy(t, undefined) takes the policy away) from
+	// one read from a misspelt variable or map field, which it refuses.
+	WrittenUndefined bool
+
 	// SecretArgs is, for a Stage or Sink, that its arguments may hold a
 	// PIN (set_pin): a bound stage of it never shows them, in its printed
 	// form or in any message.
@@ -374,10 +381,17 @@ func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
 	if b.def.Kind == Func || b.def.Kind == Source {
 		return b.env.callFunc(b.def, args)
 	}
-	if len(args) > b.def.MinArgs && b.def.Targets && args[0] == tengo.UndefinedValue {
+	n := len(args)
+	if n > 0 && isOptions(args[n-1]) {
+		// A trailing options map is not one of the MinArgs, so that
+		// grant_pin_policy("X", {whatif: true}) binds "X" as
+		// grant_pin_policy("X") does, instead of taking it for a target.
+		n--
+	}
+	if n > b.def.MinArgs && b.def.Targets && IsUndefined(args[0]) {
 		return nil, fmt.Errorf("%s: the target is undefined; check the variable or field that should name a user", b.def.Name)
 	}
-	if len(args) > b.def.MinArgs && isInput(b.def, args[0]) {
+	if n > b.def.MinArgs && isInput(b.def, args[0]) {
 		return b.env.apply([]step{{b.def, args[1:]}}, args[0], parser.NoPos)
 	}
 	if b.def.Bind != nil {
@@ -495,6 +509,46 @@ func isCollection(x tengo.Object) bool {
 // isInput reports whether x is an input of def rather than an argument: a
 // stream or an array, a record (for any stage: a record is never an
 // argument), or, for a target-taking builtin, an identity.
+// isOptions reports whether x is an options map: a map without an
+// "identity" field (one with it is a target).
+func isOptions(x tengo.Object) bool {
+	var m map[string]tengo.Object
+	switch x := x.(type) {
+	case *tengo.Map:
+		m = x.Value
+	case *tengo.ImmutableMap:
+		m = x.Value
+	default:
+		return false
+	}
+	_, isTarget := m["identity"]
+	return !isTarget
+}
+
+// WrittenUndefinedValue is what a literal undefined written as an argument
+// of a call of a builtin with WrittenUndefined set reads as (see
+// Builtin.WrittenUndefined). It prints as undefined, is falsy and equals
+// undefined.
+var WrittenUndefinedValue tengo.Object = &writtenUndefined{}
+
+type writtenUndefined struct{ tengo.ObjectImpl }
+
+func (*writtenUndefined) TypeName() string { return "undefined" }
+func (*writtenUndefined) String() string   { return "undefined" }
+func (*writtenUndefined) IsFalsy() bool    { return true }
+func (u *writtenUndefined) Copy() tengo.Object {
+	return u
+}
+func (u *writtenUndefined) Equals(x tengo.Object) bool {
+	return x == u || x == tengo.UndefinedValue
+}
+
+// IsUndefined reports whether x is undefined, written literally
+// (WrittenUndefinedValue) or not.
+func IsUndefined(x tengo.Object) bool {
+	return x == tengo.UndefinedValue || x == WrittenUndefinedValue
+}
+
 func isInput(def *Builtin, x tengo.Object) bool {
 	if isCollection(x) {
 		return true

@@ -202,7 +202,10 @@
 // each field is made on first read; times with NewTime and Never. A
 // target-taking builtin (Targets) also takes an identity string or an
 // identity-carrying record as its input; MinArgs says how many arguments
-// it always takes, so that a call with no more is a bound stage. A source
+// it always takes, so that a call with no more (a trailing options map, one
+// without "identity", not counted) is a bound stage; WrittenUndefined makes
+// a literal undefined in its calls arrive as WrittenUndefinedValue, told
+// apart from an undefined read from a misspelt variable. A source
 // may mark its stream WithOrigin so that the next stage can replace both by
 // a faster equivalent while the stream is untouched (Origin). Errors a
 // builtin returns are prefixed with its name and reported at the script

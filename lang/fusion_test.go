@@ -30,7 +30,8 @@ func fusionBuiltins() []*Builtin {
 			},
 		},
 		{
-			Name: "grant", Kind: Sink, Targets: true, MinArgs: 1, Sig: "grant(target, name)", Doc: "names its targets",
+			Name: "grant", Kind: Sink, Targets: true, MinArgs: 1, WrittenUndefined: true,
+			Sig: "grant(target, name[, opts])", Doc: "names its targets",
 			Run: func(env *Env, in *Stream, args []tengo.Object) (tengo.Object, error) {
 				items, err := in.Collect(env.Context())
 				if err != nil {
@@ -41,7 +42,17 @@ func fusionBuiltins() []*Builtin {
 					id, _ := identityOf(it)
 					parts = append(parts, id)
 				}
-				return str(strings.Join(parts, ",") + "->" + args[0].(*tengo.String).Value), nil
+				name := "<undefined>"
+				switch a := args[0].(type) {
+				case *tengo.String:
+					name = a.Value
+				case *writtenUndefined:
+					name = "<written undefined>"
+				}
+				if len(args) > 1 {
+					name += "+opts"
+				}
+				return str(strings.Join(parts, ",") + "->" + name), nil
 			},
 		},
 	}
@@ -172,6 +183,39 @@ func TestTargetBinding(t *testing.T) {
 	}
 	if _, err := h.run(`grant(undefined, "Secure")`); err == nil || !strings.Contains(err.Error(), "the target is undefined") {
 		t.Errorf("undefined target: err = %v", err)
+	}
+}
+
+// TestWrittenUndefinedAndOptions: a literal undefined in a call of a
+// WrittenUndefined builtin reaches it as WrittenUndefinedValue, one read from
+// a variable or field as undefined; a trailing options map never turns the
+// first argument into the target.
+func TestWrittenUndefinedAndOptions(t *testing.T) {
+	h := newHarness(t, Options{Builtins: fusionBuiltins()})
+	tests := []struct{ code, want string }{
+		{`["a@x.com"] | grant(undefined)`, "a@x.com-><written undefined>"},
+		{`["a@x.com"] | grant(undefined, {whatif: true})`, "a@x.com-><written undefined>+opts"},
+		{`grant("a@x.com", undefined)`, "a@x.com-><written undefined>"},
+		{`["a@x.com"] | grant({}.polcy)`, "a@x.com-><undefined>"},
+		{`grant("a@x.com", [undefined][0], {whatif: true})`, "a@x.com-><undefined>+opts"},
+		{`["a@x.com"] | grant("Secure", {whatif: true})`, "a@x.com->Secure+opts"},
+		{`grant("a@x.com", "Secure", {whatif: true})`, "a@x.com->Secure+opts"},
+		{`grant({identity: "a@x.com"}, "Secure")`, "a@x.com->Secure"},
+		{`func(x) { return x }(undefined) == undefined`, "true"},
+	}
+	for _, tt := range tests {
+		if got := plainText(h.value(tt.code)); got != tt.want {
+			t.Errorf("%s = %s, want %s", tt.code, got, tt.want)
+		}
+	}
+	if _, err := h.run(`grant(undefined, "Secure", {whatif: true})`); err == nil || !strings.Contains(err.Error(), "the target is undefined") {
+		t.Errorf("written undefined target: err = %v", err)
+	}
+	if got := plainText(h.value(`string(grant(undefined))`)); got != "<stage grant(undefined)>" {
+		t.Errorf("bound stage prints as %s", got)
+	}
+	if !WrittenUndefinedValue.Equals(tengo.UndefinedValue) || !WrittenUndefinedValue.IsFalsy() || !IsUndefined(WrittenUndefinedValue) || IsUndefined(tengo.FalseValue) {
+		t.Error("WrittenUndefinedValue does not behave as undefined")
 	}
 }
 

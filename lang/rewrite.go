@@ -28,6 +28,8 @@ var allowedModules = []string{"base64", "enum", "fmt", "hex", "json", "math", "r
 //   - at top level, x := v for a global defined by an earlier input becomes
 //     x = v, so that the REPL can redefine names; redefining a builtin is an
 //     error;
+//   - a literal undefined written as an argument of a call of a builtin
+//     with WrittenUndefined set becomes :undefined (WrittenUndefinedValue);
 //   - imports of modules other than allowedModules are errors;
 //   - expressions nested deeper than maxExprDepth are errors (the compiler
 //     recurses per level).
@@ -296,7 +298,12 @@ func (r *rewriter) expr(e parser.Expr, inFunc bool) parser.Expr {
 		e.Expr = r.expr(e.Expr, inFunc)
 	case *parser.CallExpr:
 		e.Func = r.expr(e.Func, inFunc)
+		written := r.writtenUndefined(e.Func)
 		for i, a := range e.Args {
+			if _, ok := a.(*parser.UndefinedLit); ok && written {
+				e.Args[i] = &parser.Ident{Name: undefinedName, NamePos: a.Pos()}
+				continue
+			}
 			e.Args[i] = r.expr(a, inFunc)
 		}
 	case *parser.IndexExpr:
@@ -333,6 +340,21 @@ func (r *rewriter) expr(e parser.Expr, inFunc bool) parser.Expr {
 		}
 	}
 	return e
+}
+
+// writtenUndefined reports whether fn names a builtin with WrittenUndefined
+// set, whose calls pass a literal undefined as WrittenUndefinedValue.
+func (r *rewriter) writtenUndefined(fn parser.Expr) bool {
+	id, ok := fn.(*parser.Ident)
+	if !ok {
+		return false
+	}
+	idx, ok := r.s.index[id.Name]
+	if !ok || idx >= r.s.protected {
+		return false
+	}
+	b, ok := r.s.globals[idx].(*builtinObj)
+	return ok && b.def.WrittenUndefined
 }
 
 func allowedModule(name string) bool {
