@@ -174,7 +174,7 @@ func (w *targetWalk) next(ctx context.Context) (bool, error) {
 			if err := exactTargets(w.name, items); err != nil {
 				return false, err // before anything in this chunk is changed
 			}
-			targets, errs, err := w.sh.resolve(ctx, items)
+			targets, errs, err := w.sh.resolve(ctx, w.name, items)
 			if err != nil {
 				return false, err
 			}

@@ -276,6 +276,9 @@ func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, er
 	if allDigits(name) {
 		return nil, errPinFirst("verify_pin")
 	}
+	if err := checkTarget("verify_pin", args[0]); err != nil {
+		return nil, err
+	}
 	if !allDigits(pin) {
 		return nil, errors.New("the PIN must be digits 0-9 only; did you swap identity and pin? verify_pin(identity, pin)")
 	}
@@ -295,7 +298,7 @@ func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, er
 		fmt.Fprintln(env.Stdout(), WhatIfText("verify_pin", describeItem(args[0])))
 		return tengo.UndefinedValue, nil
 	}
-	targets, errs, err := sh.resolve(ctx, args[:1])
+	targets, errs, err := sh.resolve(ctx, "verify_pin", args[:1])
 	if err != nil {
 		return nil, err
 	}

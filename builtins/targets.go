@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/d5/tengo/v2"
@@ -67,7 +69,13 @@ func identityOf(item tengo.Object) (string, bool) {
 // display-name wildcard ("* Smith") names every user it matches. Items that
 // name no user, or ambiguously several, come back as *itemError values in
 // errs, in input order relative to each other.
-func (sh *Shell) resolve(ctx context.Context, items []tengo.Object) (targets []target, errs []*itemError, err error) {
+//
+// Before anything is looked up, checkTargets refuses (for the whole call,
+// named by name) an item that is not a user target at all.
+func (sh *Shell) resolve(ctx context.Context, name string, items []tengo.Object) (targets []target, errs []*itemError, err error) {
+	if err := checkTargets(name, items); err != nil {
+		return nil, nil, err
+	}
 	for _, item := range items {
 		if r, ok := item.(*lang.Record); ok {
 			if ref, ok := r.Payload().(userRef); ok && ref.id != 0 {
@@ -106,6 +114,122 @@ func (sh *Shell) resolve(ctx context.Context, items []tengo.Object) (targets []t
 		}
 	}
 	return targets, errs, nil
+}
+
+// userRecordTypes are the record types that name a user by their
+// identity: a user, its PIN state, a set_pin result and a verify_pin
+// result. Any other record (a pin_policy, an admin_role, an audit_entry, a
+// summary) is never taken for a user, even when its identity happens to be
+// some user's display name.
+var userRecordTypes = []*lang.Schema{userSchema, pinInfoSchema, newPinSchema, givenPinSchema, verifySchema}
+
+// userTargetKeys are the keys a map may have to be a user target: the
+// fields of the user record types, so that to_map of any of them is one.
+var userTargetKeys = func() []string {
+	var keys []string
+	for _, s := range userRecordTypes {
+		for _, f := range s.Fields() {
+			if !slices.Contains(keys, f) {
+				keys = append(keys, f)
+			}
+		}
+	}
+	return keys
+}()
+
+// checkTargets refuses, for the whole call of builtin name, the first
+// input item that is not a user target: a record of another type, a map
+// holding an option or a key no user record has (a target map's options
+// are never silently ignored, so {identity: ..., whatif: true} cannot
+// really act), or a digit string, which is a PIN in the user's place and is
+// never shown.
+func checkTargets(name string, items []tengo.Object) error {
+	for _, item := range items {
+		if err := checkTarget(name, item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkTarget(name string, item tengo.Object) error {
+	if r, ok := item.(*lang.Record); ok {
+		if ref, ok := r.Payload().(userRef); ok && ref.id != 0 {
+			return nil // made by pinsh for a user
+		}
+	}
+	if id, ok := identityOf(item); ok && allDigits(id) {
+		return errDigitsTarget(name) // before any message could show it
+	}
+	switch o := item.(type) {
+	case *lang.Record:
+		if slices.Contains(userRecordTypes, o.Schema()) {
+			break
+		}
+		what := ""
+		if id, ok := identityOf(item); ok {
+			what = fmt.Sprintf(" (its identity %s names %s)", cut.Quote(id), identityNames(o.TypeName()))
+		}
+		return fmt.Errorf("%s %s record is not a user%s; %s takes users: identities, or the records of users "+
+			"and their PINs (get_users, pin_info, set_pin, verify_pin)", article(o.TypeName()), o.TypeName(), what, name)
+	case *tengo.Map, *tengo.ImmutableMap:
+		m, _ := mapValue(item)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if _, isOption := optionKeys[k]; isOption {
+				return fmt.Errorf("%s is an option, and a target map holds no options; pass options in a map of their own: "+
+					"%s(%s, {%s: %s})", k, name, cut.Quote(describeItem(item)), k, cut.Text(m[k].String()))
+			}
+			if !slices.Contains(userTargetKeys, k) {
+				return fmt.Errorf("a user target map has no key %s; %s",
+					cut.Quote(k), lang.Hint(k, userTargetKeys, "its keys are the fields of a user record:"))
+			}
+		}
+	}
+	return nil
+}
+
+// errDigitsTarget refuses a digit string where builtin name wants a user,
+// without showing the digits: no identity form is digits only, so it is
+// most likely a PIN in the user's place.
+func errDigitsTarget(name string) error {
+	return fmt.Errorf("the target is a string of digits, which looks like a PIN in the user's place (no identity is digits only); "+
+		"%s takes users by SIP address, UPN, domain\\logon or display name", name)
+}
+
+// digitsBind is the lang.Builtin.Bind of a target-taking builtin whose
+// first minArgs arguments are not targets: lock_pin("48151") has a digit
+// string where the target goes, which lang never takes for an identity (it
+// would make a stage of it); it is refused where it is written, its digits
+// unshown.
+func digitsBind(name string, minArgs int) func(args []tengo.Object) error {
+	return func(args []tengo.Object) error {
+		if len(args) <= minArgs {
+			return nil
+		}
+		if id, ok := identityOf(args[0]); ok && allDigits(id) {
+			return errDigitsTarget(name)
+		}
+		return nil
+	}
+}
+
+// identityNames says what the identity of a record of type typ names.
+func identityNames(typ string) string {
+	switch typ {
+	case policySchema.Name():
+		return "a policy"
+	case roleSchema.Name():
+		return "an admin role"
+	}
+	return "no user"
+}
+
+// article is "an" before a word starting with a vowel, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // exactTargets refuses the first input item of a mutating builtin that

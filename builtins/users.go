@@ -66,7 +66,7 @@ force, error_action}; a user that already exists is a per-item error.`,
 			Call: sh.newUser,
 		},
 		{
-			Name: "remove_user", Kind: lang.Sink, Targets: true,
+			Name: "remove_user", Kind: lang.Sink, Targets: true, Bind: digitsBind("remove_user", 0),
 			Sig: "remove_user([opts]) | remove_user(target[, opts])",
 			Doc: `Remove each target user from the directory, with its PIN state. Returns a
 summary. opts: {whatif, confirm, force, error_action}.`,
@@ -271,6 +271,9 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 	}
 	if byIdentity && strings.TrimSpace(identity) == "" {
 		return nil, errors.New("the identity is empty; get_users() lists every user")
+	}
+	if allDigits(identity) {
+		return nil, errDigitsTarget("get_users")
 	}
 	ctx := env.Context()
 	if err := sh.authorizeOn(ctx, "get_users", identity); err != nil {
