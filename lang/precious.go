@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -227,30 +228,56 @@ func (s *Session) deliverPrecious(err error) {
 		if len(st.buf) > 0 {
 			items := st.buf
 			st.buf, st.shown = nil, st.shown+len(items)
-			if st.Header != "" {
-				fmt.Fprintln(s.stderr, st.Header)
-			}
-			// The run's context has ended: print outside it.
-			if perr := s.print(context.Background(), &tengo.Array{Value: items}); perr != nil {
-				fmt.Fprintln(s.stderr, perr)
-			}
+			s.showLate(st.Header, items)
 		}
 		st.closed = true
 		if st.ended || st.Note == nil {
 			continue
 		}
 		if note := st.Note(reason, st.made, deliveredTo(str.claimed, st)); note != "" {
-			io.WriteString(s.stderr, note+"\n")
+			s.noteLate(note)
 		}
 	}
 	for _, str := range made {
 		if st := str.precious; !st.started && !st.refused && str.claimed == "" && st.Note != nil {
 			if note := st.Note("not read", 0, nil); note != "" {
-				io.WriteString(s.stderr, note+"\n")
+				s.noteLate(note)
 			}
 		}
 	}
 	s.out.Flush()
+}
+
+// leftovers returns where the values printed at the end of an input go
+// (see Options.Leftovers): the writer of their headers and notes, and that
+// of the values.
+func (s *Session) leftovers() (notes io.Writer, values *bufio.Writer) {
+	if s.late == nil {
+		return s.stderr, s.out
+	}
+	s.out.Flush()
+	return s.late, s.late
+}
+
+// showLate prints items, values that nothing delivered, at the end of an
+// input, under header.
+func (s *Session) showLate(header string, items []tengo.Object) {
+	notes, values := s.leftovers()
+	if header != "" {
+		fmt.Fprintln(notes, header)
+	}
+	// The run's context has ended: print outside it.
+	if err := s.printTo(values, context.Background(), &tengo.Array{Value: items}); err != nil {
+		fmt.Fprintln(notes, err)
+		values.Flush()
+	}
+}
+
+// noteLate writes a precious stream's note at the end of an input.
+func (s *Session) noteLate(note string) {
+	notes, values := s.leftovers()
+	io.WriteString(notes, note+"\n")
+	values.Flush()
 }
 
 // deliveredTo says where the values of a precious stream went: to its

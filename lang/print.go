@@ -98,7 +98,12 @@ type printer struct {
 }
 
 func (s *Session) print(ctx context.Context, v tengo.Object) error {
-	p := &printer{w: s.out, format: s.opts.Format, width: s.opts.Width}
+	return s.printTo(s.out, ctx, v)
+}
+
+// printTo prints v to w in the session's output format.
+func (s *Session) printTo(w *bufio.Writer, ctx context.Context, v tengo.Object) error {
+	p := &printer{w: w, format: s.opts.Format, width: s.opts.Width}
 	err := p.value(ctx, v)
 	if ferr := p.w.Flush(); p.err == nil && ferr != nil {
 		p.err = ferr

@@ -70,6 +70,14 @@ type Options struct {
 	Stdout io.Writer // results; nil discards them
 	Stderr io.Writer // messages for builtins (Env.Stderr); nil discards them
 
+	// Leftovers, if not nil, is where the values printed at the end of an
+	// input because nothing delivered them (see Precious, Schema.Secret)
+	// go, with their headers and notes, so that each header is followed by
+	// its values; nil means headers and notes go to Stderr and values to
+	// Stdout. A caller that captures Stdout and may discard it (a script
+	// run by a test) sets it to an output that is kept.
+	Leftovers io.Writer
+
 	// Format and Width control how values are printed; see Format. Width is
 	// the terminal width that tables are fitted to, or 0 to leave rows
 	// unfitted (output that is not a terminal).
@@ -134,6 +142,7 @@ type Session struct {
 	env    *Env
 	out    *bufio.Writer // Stdout, buffered; shared by the printer, fmt and builtins
 	stderr io.Writer     // Stderr; flushes out first, to keep the two in order
+	late   *bufio.Writer // Leftovers, buffered, or nil
 	limits Limits
 
 	fileSet   *parser.SourceFileSet
@@ -185,6 +194,9 @@ func NewSession(opts Options) (*Session, error) {
 	}
 	s.out = bufio.NewWriter(stdout)
 	s.stderr = flushFirst{s.out, stderr}
+	if opts.Leftovers != nil {
+		s.late = bufio.NewWriter(opts.Leftovers)
+	}
 	if s.opts.Now == nil {
 		s.opts.Now = time.Now
 	}

@@ -1,7 +1,6 @@
 package lang
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"sync"
@@ -173,23 +172,24 @@ func (s *Session) showUndelivered() {
 	undelivered.Unlock()
 	sort.Slice(recs, func(i, j int) bool { return recs[i].seq < recs[j].seq })
 	for len(recs) > 0 {
+		// One header for the records of every stream with the same
+		// header: a loop that calls set_pin(u) once per user makes a
+		// stream per call, and its records are shown together.
 		from := recs[0].from
 		var items []tengo.Object
 		var later []rec
 		for _, r := range recs {
-			if r.from == from {
+			if r.from == from || (from.Header != "" && r.from.Header == from.Header) {
 				items = append(items, r.r)
 			} else {
 				later = append(later, r)
 			}
 		}
 		recs = later
+		header := ""
 		if from.Unshown != nil {
-			fmt.Fprintln(s.stderr, from.Unshown(len(items)))
+			header = from.Unshown(len(items))
 		}
-		// The run's context may have ended: print outside it.
-		if err := s.print(context.Background(), &tengo.Array{Value: items}); err != nil {
-			fmt.Fprintln(s.stderr, err)
-		}
+		s.showLate(header, items)
 	}
 }

@@ -1,6 +1,7 @@
 package lang
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -31,6 +32,7 @@ var kept = &Builtin{
 				}
 				return batch, nil
 			},
+			Header:  "kept: made, not read:",
 			Unshown: func(n int) string { return fmt.Sprintf("kept: %d never delivered:", n) },
 		}), nil
 	},
@@ -93,5 +95,47 @@ func TestUndeliveredShownAtTheEnd(t *testing.T) {
 				t.Errorf("next input: %q, %v", out, err)
 			}
 		})
+	}
+}
+
+// Records of several streams of one kind (a loop calling kept once per
+// round) are shown together at the end, under one header.
+func TestUndeliveredOneHeaderPerKind(t *testing.T) {
+	h := newHarness(t, Options{Format: JSONL, Builtins: []*Builtin{kept}})
+	out, err := h.run(`for i := 0; i < 3; i++ { r := kept(1) | collect }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out, "s-k0"); n != 3 {
+		t.Errorf("%d records shown, want 3:\n%s", n, out)
+	}
+	if got := h.err.String(); got != "kept: 3 never delivered:\n" {
+		t.Errorf("stderr %q, want one header for the 3", got)
+	}
+}
+
+// With Options.Leftovers, the values shown at the end of an input go there
+// with their headers and notes, each header followed by its values; Stdout
+// and Stderr get none of them.
+func TestLeftoversGoTogether(t *testing.T) {
+	var late bytes.Buffer
+	h := newHarness(t, Options{Format: JSONL, Leftovers: &late, Builtins: []*Builtin{kept, secrets(new(int), false)}})
+	out, err := h.run(`fmt := import("fmt"); fmt.println("before"); x := kept(2) | collect; for r in secrets(5, 3) { break }; y := 1 / 0`)
+	if err == nil || !strings.Contains(err.Error(), "division by zero") {
+		t.Fatalf("err = %v", err)
+	}
+	if out != "before\n" || h.err.Len() != 0 {
+		t.Errorf("stdout %q, stderr %q: want only what the script printed", out, h.err.String())
+	}
+	want := `secrets not delivered:
+{"identity":"sip:someone-with-a-long-name-1@litwareinc.com","secret":"1001"}
+{"identity":"sip:someone-with-a-long-name-2@litwareinc.com","secret":"1002"}
+secrets: stopped by an error: 3 made: 1 handed to the script, 2 shown above
+kept: 2 never delivered:
+{"identity":"k0","secret":"s-k0"}
+{"identity":"k1","secret":"s-k1"}
+`
+	if late.String() != want {
+		t.Errorf("leftovers:\n%s\nwant:\n%s", late.String(), want)
 	}
 }

@@ -270,8 +270,10 @@ test file's directory) on the test's database and clock, with the args (strings 
 numbers) in its args, and return what it printed on standard output, as a
 string: in jsonl, as when pinsh's output is not a terminal, or in the
 output format given ("table", "json", "jsonl", "csv"). Its per-item errors
-go to the test's output. If the script fails, or calls exit with a status
-other than 0, the test fails with the script's error.`,
+go to the test's output, and so do the generated PINs it never showed,
+wrote or read, each under its header. If the script fails, or calls exit
+with a status other than 0, what it printed goes to the test's output, and
+the test fails with the script's error.`,
 		Call: s.call,
 	}
 }
@@ -328,10 +330,14 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 	inner := &scriptRunner{sh: s.sh, clock: s.clock, base: filepath.Dir(file), depth: s.depth + 1}
 	sess, err := lang.NewSession(lang.Options{
 		Stdout: &out, Stderr: env.Stderr(),
-		Format:   format,
-		Args:     scriptArgs,
-		Builtins: s.sh.Builtins(append(shellBuiltins(), inner.builtin())...),
-		Now:      s.clock.Now,
+		// PINs left over when the script ends reach the test's output
+		// with their headers, even when the script fails and what it
+		// printed is not returned.
+		Leftovers: env.Stderr(),
+		Format:    format,
+		Args:      scriptArgs,
+		Builtins:  s.sh.Builtins(append(shellBuiltins(), inner.builtin())...),
+		Now:       s.clock.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -339,6 +345,11 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 	err = sess.Eval(env.Context(), file, stripShebang(src))
 	var ex *exitRequest
 	if err != nil && !(errors.As(err, &ex) && ex.code == 0) {
+		// Nothing it printed is returned: keep it in the test's output
+		// (a generated PIN it printed exists nowhere else).
+		if out.Len() > 0 {
+			fmt.Fprintf(env.Stderr(), "run_script: %s printed, before it failed:\n%s", path.Value, out.Bytes())
+		}
 		// Not wrapped: the test's error is at the run_script call, and
 		// names the script's position in its message.
 		return nil, errors.New(strings.TrimSpace(err.Error()))
