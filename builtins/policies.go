@@ -292,6 +292,9 @@ func (sh *Shell) getPinPolicy(env *lang.Env, args []tengo.Object) (tengo.Object,
 	var filter *string
 	if len(args) == 1 {
 		if m, ok := mapValue(args[0]); ok {
+			if len(m) == 0 {
+				return nil, errors.New("an empty map selects every policy; call get_pin_policy() to mean all")
+			}
 			for _, k := range slices.Sorted(maps.Keys(m)) {
 				if k != "filter" {
 					hint := ""

@@ -54,8 +54,9 @@ Redmond); opts {case_sensitive: true} compares them exactly, as -ceq does,
 and so does == in a function. A field that a
 record's type does not have is an error naming the closest fields, in the
 map and in the function (p.IsPinSet: did you mean is_pin_set?); a field the
-record leaves unset, or a key a map lacks, equals undefined. Lazy: it reads
-its input only as far as its consumer asks.`,
+record leaves unset, or a key a map lacks, equals undefined. An empty map,
+where({}), is refused: it would keep everything. Lazy: it reads its input
+only as far as its consumer asks.`,
 			Examples: []lang.Example{
 				{Code: `[1, 2, 3, 4] | where(func(x) { return x % 2 == 0 }) | collect`, Output: "[2, 4]"},
 				{Code: `[{name: "ken", locked: true}, {name: "pilar", locked: false}] | where({locked: true}) | count`, Output: "1"},
@@ -211,6 +212,10 @@ func streamArgs(args []tengo.Object, lo, hi int, takes string) error {
 func streamWhere(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
 	if err := streamArgs(args, 1, 2, "pred (a function or a map of field values) and optionally {case_sensitive: true}"); err != nil {
 		return nil, err
+	}
+	if m, ok := mapValue(args[0]); ok && len(m) == 0 {
+		// A field map built from nothing must not quietly keep everything.
+		return nil, errors.New("an empty field map keeps every record; give the fields to match, as in where({is_locked_out: true}), or leave where out to keep all")
 	}
 	var o lang.MatchOptions
 	if len(args) == 2 {

@@ -89,3 +89,19 @@ func TestUserRecordsAreTargets(t *testing.T) {
 		}
 	}
 }
+
+// An empty map never quietly means everything: where({}) and an empty
+// options map of get_users or get_pin_policy are refused, as
+// get_users({filter: {}}) is.
+func TestEmptyMapsAreRefused(t *testing.T) {
+	tests := []struct{ code, want string }{
+		{`get_users() | where({}) | lock_pin`, `where: an empty field map keeps every record; give the fields to match`},
+		{`where(get_users(), {}) | count`, `where: an empty field map keeps every record`},
+		{`get_users() | pin_info | where({}, {case_sensitive: true}) | unlock_pin`, `where: an empty field map keeps every record`},
+		{`get_users({}) | remove_user`, `get_users: an empty map selects every user; call get_users() to mean all`},
+		{`get_pin_policy({}) | remove_pin_policy`, `get_pin_policy: an empty map selects every policy; call get_pin_policy() to mean all`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) { refused(t, tt.code, tt.want) })
+	}
+}

@@ -227,6 +227,9 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 			if !ok {
 				return nil, fmt.Errorf("want an identity string or a map, not %s", a.TypeName())
 			}
+			if len(m) == 0 {
+				return nil, errors.New("an empty map selects every user; call get_users() to mean all")
+			}
 			for _, k := range slices.Sorted(maps.Keys(m)) {
 				v := m[k]
 				switch k {
