@@ -43,7 +43,11 @@ runs at once and returns its record. A generated PIN handed to the script
 (a collected array, a for loop, a variable) is the script's once it reads
 the pin field (r.pin, r["pin"], to_map(r), string(r)); a record whose PIN
 was never printed, written by export_csv/export_jsonl or read is printed
-when the run ends, however it ends, so that none is lost.
+when the run ends, however it ends, so that none is lost. Reading is
+enough, kept or not. Do NOT write
+  for r in users | set_pin { if len(r.pin) == 6 { n++ } }
+which reads every PIN and keeps none: none is shown and all are lost.
+Print or export the records instead, or keep each r.pin you read.
 A pin is given for one target only: as a stage (users | set_pin("...")),
 or on an array, one PIN would go to many users, which pinsh refuses; leave
 the pin out to generate one per user. A first argument of digits is taken
