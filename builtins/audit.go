@@ -54,6 +54,9 @@ func (sh *Shell) auditLog(env *lang.Env, args []tengo.Object) (tengo.Object, err
 		}
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			v := m[k]
+			if lang.IsUndefined(v) && slices.Contains(auditFilters, k) {
+				return nil, fmt.Errorf("filter %s is undefined (a misspelt variable or field?); leave %s out to not filter on it", k, k)
+			}
 			switch k {
 			case "since", "until":
 				tm, err := parseWhen(v, sh.cfg.Clock.Now(), k == "until")

@@ -92,6 +92,8 @@ func TestAuditLogDates(t *testing.T) {
 	for _, tc := range []struct{ filter, want string }{
 		{`{since: "2010-9-3"}`, `audit_log: since "2010-9-3" is not a date or time; write "today", "yesterday", a date "2026-12-02"`},
 		{`{until: 20100903}`, `audit_log: until must be a date or time, not int`},
+		{`{target: {}.tagret}`, `audit_log: filter target is undefined (a misspelt variable or field?); leave target out to not filter on it`},
+		{`{since: undefined}`, `audit_log: filter since is undefined`},
 	} {
 		if _, _, err := ts.run(`audit_log(` + tc.filter + `)`); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("audit_log(%s): err = %v, want %q", tc.filter, err, tc.want)

@@ -98,3 +98,16 @@ func TestNamedKeysSuggest(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldMapSecretKind: a value of the wrong kind for a secret field (a
+// new PIN) is refused without showing the value given, which may be a PIN.
+func TestFieldMapSecretKind(t *testing.T) {
+	ts := newTestShell(t)
+	_, _, err := ts.run(`x := get_users("Ken Myer") | set_pin | collect; x | where({pin: 4321}) | count`)
+	if err == nil || !strings.Contains(err.Error(), "where: field pin is a string, not a number") {
+		t.Fatalf("err = %v, want the kind refusal", err)
+	}
+	if strings.Contains(err.Error(), "4321") {
+		t.Errorf("the refusal shows the value given for a secret field: %v", err)
+	}
+}

@@ -24,7 +24,7 @@ func TestPolicies(t *testing.T) {
 		{`grant_pin_policy("pilar@litwareinc.com", undefined).changed`, `1`},
 		{`(get_users("* Smith") | grant_pin_policy("Expire30")).changed`, `2`},
 		{`get_users() | where({pin_policy: "Expire30"}) | count`, `4`},
-		{`get_users("pilar@litwareinc.com") | where({pin_policy: undefined}) | count`, `1`},
+		{`get_users("pilar@litwareinc.com") | where(func(u) { return is_undefined(u.pin_policy) }) | count`, `1`},
 		{`remove_pin_policy("tag:Expire30").changed`, `1`},
 		{`get_users() | where({pin_policy: "Expire30"}) | count`, `0`},
 		{`set_pin_policy("global", {min_password_length: 9}).min_password_length`, `9`},

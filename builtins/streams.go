@@ -55,8 +55,12 @@ and so does == in a function. A field that a
 record's type does not have is an error naming the closest fields, in the
 map and in the function (p.IsPinSet: did you mean is_pin_set?); a field the
 record leaves unset, or a key a map lacks, equals undefined. An empty map,
-where({}), is refused: it would keep everything. Lazy: it reads its input
-only as far as its consumer asks.`,
+where({}), is refused: it would keep everything. A map value that is
+undefined is refused (a misspelt variable would select every record
+leaving the field unset: write func(r) { return is_undefined(r.f) } for
+that), and so is a value of another kind than a record's field holds
+({is_pin_set: "false"}), rather than matching nothing. Lazy: it reads
+its input only as far as its consumer asks.`,
 			Examples: []lang.Example{
 				{Code: `[1, 2, 3, 4] | where(func(x) { return x % 2 == 0 }) | collect`, Output: "[2, 4]"},
 				{Code: `[{name: "ken", locked: true}, {name: "pilar", locked: false}] | where({locked: true}) | count`, Output: "1"},

@@ -36,7 +36,8 @@ user", shown on standard error; the exit status is 1; the stream is
 empty); a wildcard that matches nobody gives an empty stream, no error.
 With a map: identity; ou (a distinguished name: users under it, child OUs
 included); filter (a function of the user record, or a map of field: value
-that must all be equal, strings ignoring case); result_size (the most
+that must all be equal, strings ignoring case; an undefined value or one
+of the wrong kind is refused, as in where); result_size (the most
 users to return); error_action for the no-such-user error ("stop",
 "silently_continue", ...; see lock_pin). Fields: identity,
 sip_address, display_name, user_principal_name, sam_account_name, domain,

@@ -26,6 +26,10 @@ func TestGetUsersNoMatch(t *testing.T) {
 		{"silently_continue", `get_users({identity: "ken", error_action: "silently_continue"}) | count`, "0\n", "", "", "1"},
 		{"ignore", `get_users({identity: "ken", error_action: "ignore"}) | count`, "0\n", "", "", "0"},
 		{"bad error_action", `get_users({identity: "ken", error_action: "go"})`, "", "", `get_users: option error_action "go" is not one of`, "0"},
+		{"filter with an undefined value", `cfg := {}; get_users({filter: {pin_policy: cfg.polcy}}) | count`, "", "",
+			"get_users: filter: field pin_policy: the value is undefined (a misspelt variable or field?)", "0"},
+		{"filter with a value of the wrong kind", `get_users({filter: {enabled: "true"}}) | count`, "", "",
+			`get_users: field enabled is true or false, not the string "true"; write {enabled: true} without quotes`, "0"},
 		{"OU that excludes the user is a filter", `get_users({identity: "Ken Myer", ou: "OU=Nowhere,DC=litwareinc,DC=com"}) | count`, "0\n", "", "", "0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/d5/tengo/v2"
@@ -232,9 +233,9 @@ type MatchOptions struct {
 func (e *Env) PredicateWith(p tengo.Object, o MatchOptions) (func(ctx context.Context, item tengo.Object) (bool, error), error) {
 	switch p := p.(type) {
 	case *tengo.Map:
-		return matchFields(p.Value, o), nil
+		return matchFields(p.Value, o)
 	case *tengo.ImmutableMap:
-		return matchFields(p.Value, o), nil
+		return matchFields(p.Value, o)
 	}
 	if p.CanCall() {
 		return func(_ context.Context, item tengo.Object) (bool, error) {
@@ -271,12 +272,26 @@ func (f *fieldValues) matchFold(i int, v tengo.Object) bool {
 
 // matchFields returns the predicate of a field-value map; it caches the
 // field positions of the last record schema it saw.
-func matchFields(want map[string]tengo.Object, o MatchOptions) func(context.Context, tengo.Object) (bool, error) {
+//
+// An undefined wanted value is refused: it would match every record that
+// leaves the field unset, so a misspelt variable ({pin_policy: cfg.polcy})
+// would select users nobody meant. A record field whose value is of another
+// kind than the wanted value (a string for a bool field) is an error when
+// the first such record is reached, not a silent mismatch: schemas do not
+// declare field kinds, so the records themselves tell them.
+func matchFields(want map[string]tengo.Object, o MatchOptions) (func(context.Context, tengo.Object) (bool, error), error) {
 	f := &fieldValues{keys: make([]string, 0, len(want))}
 	for k := range want {
 		f.keys = append(f.keys, k)
 	}
 	sort.Strings(f.keys)
+	for _, k := range f.keys {
+		if IsUndefined(want[k]) {
+			return nil, fmt.Errorf("field %s: the value is undefined (a misspelt variable or field?); "+
+				"a field map never selects unset fields; to select records whose %s is unset write "+
+				"func(r) { return is_undefined(r.%s) }", k, k, k)
+		}
+	}
 	f.vals = make([]tengo.Object, len(f.keys))
 	f.fold = make([]string, len(f.keys))
 	f.cmp = make([]bool, len(f.keys))
@@ -308,10 +323,10 @@ func matchFields(want map[string]tengo.Object, o MatchOptions) func(context.Cont
 				v := r.Value(j)
 				if f.cmp[i] {
 					if !f.matchFold(i, v) {
-						return false, nil
+						return false, f.kindError(i, v, j == r.schema.secret)
 					}
 				} else if !equal(v, f.vals[i]) {
-					return false, nil
+					return false, f.kindError(i, v, j == r.schema.secret)
 				}
 			}
 			return true, nil
@@ -321,7 +336,80 @@ func matchFields(want map[string]tengo.Object, o MatchOptions) func(context.Cont
 			return f.matchMap(r.Value), nil
 		}
 		return false, nil
+	}, nil
+}
+
+// kindError is the error of a record whose field value v, which does not
+// match the i-th wanted value, is of another kind than it; nil if v is
+// unset or of the same kind. The wanted value of a secret field is never
+// shown.
+func (f *fieldValues) kindError(i int, v tengo.Object, secret bool) error {
+	want := f.vals[i]
+	have := valueKind(v)
+	if have == "" || have == valueKind(want) {
+		return nil
 	}
+	given := kindArticle(want) + " " + literal(want, 1)
+	if secret {
+		given = "a " + valueKind(want)
+	}
+	msg := fmt.Sprintf("field %s is %s, not %s", f.keys[i], kindPhrase(have), given)
+	if s, ok := want.(*tengo.String); ok && !secret && unquotedKind(s.Value) == have {
+		msg += fmt.Sprintf("; write {%s: %s} without quotes", f.keys[i], strings.TrimSpace(s.Value))
+	}
+	return errors.New(msg)
+}
+
+// valueKind is the kind of a value a field map compares: "" for undefined.
+func valueKind(v tengo.Object) string {
+	switch v.(type) {
+	case *tengo.Undefined, *writtenUndefined:
+		return ""
+	case *tengo.String:
+		return "string"
+	case *tengo.Bool:
+		return "bool"
+	case *tengo.Int, *tengo.Float:
+		return "number" // a field may hold either: attempts 0 or 0.5
+	case *Time, *tengo.Time:
+		return "time"
+	case *tengo.Array, *tengo.ImmutableArray:
+		return "array"
+	case *tengo.Map, *tengo.ImmutableMap, *Record:
+		return "map"
+	}
+	return v.TypeName()
+}
+
+// kindPhrase says what values of a field of kind k are.
+func kindPhrase(k string) string {
+	switch k {
+	case "bool":
+		return "true or false"
+	case "number", "string", "time", "map":
+		return "a " + k
+	case "array":
+		return "an array"
+	}
+	return "of type " + k
+}
+
+// kindArticle names the kind of a given value: "the string", "the int".
+func kindArticle(v tengo.Object) string {
+	return "the " + v.TypeName()
+}
+
+// unquotedKind is the kind s would have written without quotes: "bool" for
+// true or false, "number" for a number; "" otherwise.
+func unquotedKind(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "true" || s == "false" {
+		return "bool"
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return "number"
+	}
+	return ""
 }
 
 func (f *fieldValues) matchMap(m map[string]tengo.Object) bool {

@@ -89,6 +89,10 @@
 // items whose fields all equal its values; strings compare ignoring case, as
 // PowerShell's -eq does, unless MatchOptions.CaseSensitive is set (where's
 // {case_sensitive: true}). == in a function is case-sensitive, as in Tengo.
+// A field map refuses an undefined value (a misspelt variable would select
+// every record leaving the field unset), and a record whose field holds
+// another kind of value than the map's (a string for a bool) is an error,
+// not a silent mismatch; ints and floats are one kind, plain maps unchecked.
 // Records are read-only; to_map(r) returns an ordinary mutable map copy.
 // for k, v in r iterates the fields in order; r1 == r2 compares type and
 // fields; type_name(r) is the record type. json.encode(r) encodes the fields

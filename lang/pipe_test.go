@@ -59,9 +59,9 @@ func TestPipeForms(t *testing.T) {
 		{`fake_pins(1) | noop | first(1) | noop`, `{"identity":"sip:user0@litwareinc.com","display_name":"User 0","is_pin_set":true,"is_locked_out":true,"locked_by":"admin","is_pin_expired":false,"last_pin_change_time":"2010-09-02T12:00:00Z","pin_expiration_time":null}` + "\n"},
 		// records and maps from arrays
 		{`[{a: 1}, {a: 2}, {b: 3}] | where({a: 2}) | count`, "1\n"},
-		{`[{a: 1}, {b: 3}] | where({a: undefined}) | count`, "1\n"},
+		{`[{a: 1}, {b: 3}] | where(func(m) { return is_undefined(m.a) }) | count`, "1\n"},
 		{`fake_pins(6) | where({locked_by: "admin"}) | count`, "2\n"},
-		{`fake_pins(6) | where({locked_by: undefined, is_pin_set: true}) | count`, "2\n"},
+		{`fake_pins(6) | where({is_pin_set: true}) | where(func(p) { return is_undefined(p.locked_by) }) | count`, "2\n"},
 		{`[1, "a"] | where({a: 1}) | count`, "0\n"},
 	} {
 		got, err := h.run(tc.src)
