@@ -106,6 +106,9 @@ func setPinBind(args []tengo.Object) error {
 		return nil
 	}
 	if _, ok := mapValue(args[0]); ok {
+		if id, ok := identityOf(args[0]); ok && allDigits(id) {
+			return errDigitsTarget("set_pin") // set_pin({identity: "48151"})
+		}
 		return nil // set_pin({whatif: true}): options only
 	}
 	if s, ok := args[0].(*tengo.String); ok && allDigits(s.Value) && len(args) > 1 {

@@ -43,6 +43,7 @@ func TestTargetsAreUsersOnly(t *testing.T) {
 		{`pin_info(["kenmyer@litwareinc.com", "48151"]) | count`, `pin_info: the target is a string of digits`},
 		{`["48151"] | lock_pin`, `lock_pin: the target is a string of digits`},
 		{`lock_pin({identity: "48151", whatif: true})`, `lock_pin: the target is a string of digits`},
+		{`set_pin({identity: "48151"})`, `set_pin: the target is a string of digits`},
 		{`grant_pin_policy("48151", "Expire30")`, `grant_pin_policy: the target is a string of digits`},
 		{`get_users("48151")`, `get_users: the target is a string of digits`},
 		{`get_users({identity: "48151"}) | count`, `get_users: the target is a string of digits`},
