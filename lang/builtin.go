@@ -619,6 +619,16 @@ func isOptions(x tengo.Object) bool {
 // undefined.
 var WrittenUndefinedValue tengo.Object = &writtenUndefined{}
 
+// writtenUndefinedFor is :undefined(f), a literal undefined written as an
+// argument of a call of f (see rewriter): WrittenUndefinedValue if f is a
+// builtin with WrittenUndefined set, else undefined.
+func writtenUndefinedFor(args ...tengo.Object) (tengo.Object, error) {
+	if b, ok := args[0].(*builtinObj); ok && b.def.WrittenUndefined {
+		return WrittenUndefinedValue, nil
+	}
+	return tengo.UndefinedValue, nil
+}
+
 type writtenUndefined struct{ tengo.ObjectImpl }
 
 func (*writtenUndefined) TypeName() string { return "undefined" }

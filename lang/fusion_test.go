@@ -202,6 +202,9 @@ func TestWrittenUndefinedAndOptions(t *testing.T) {
 		{`grant("a@x.com", "Secure", {whatif: true})`, "a@x.com->Secure+opts"},
 		{`grant({identity: "a@x.com"}, "Secure")`, "a@x.com->Secure"},
 		{`func(x) { return x }(undefined) == undefined`, "true"},
+		// a local or parameter named like the builtin gets plain undefined
+		{`func() { grant := func(x) { return is_undefined(x) }; return grant(undefined) }()`, "true"},
+		{`func(grant) { return grant(undefined) }(func(x) { return is_undefined(x) })`, "true"},
 	}
 	for _, tt := range tests {
 		if got := plainText(h.value(tt.code)); got != tt.want {

@@ -29,7 +29,8 @@ var allowedModules = []string{"base64", "enum", "fmt", "hex", "json", "math", "r
 //     x = v, so that the REPL can redefine names; redefining a builtin is an
 //     error;
 //   - a literal undefined written as an argument of a call of a builtin
-//     with WrittenUndefined set becomes :undefined (WrittenUndefinedValue);
+//     with WrittenUndefined set, f(..., undefined), becomes :undefined(f),
+//     which is WrittenUndefinedValue if f is that builtin when the call runs;
 //   - imports of modules other than allowedModules are errors;
 //   - expressions nested deeper than maxExprDepth are errors (the compiler
 //     recurses per level).
@@ -301,7 +302,11 @@ func (r *rewriter) expr(e parser.Expr, inFunc bool) parser.Expr {
 		written := r.writtenUndefined(e.Func)
 		for i, a := range e.Args {
 			if _, ok := a.(*parser.UndefinedLit); ok && written {
-				e.Args[i] = &parser.Ident{Name: undefinedName, NamePos: a.Pos()}
+				// :undefined(f) is WrittenUndefinedValue only if f is still
+				// the builtin when the call runs: a function's local or
+				// parameter of the same name gets plain undefined.
+				fn := e.Func.(*parser.Ident)
+				e.Args[i] = r.call(undefinedName, a.Pos(), &parser.Ident{Name: fn.Name, NamePos: fn.NamePos})
 				continue
 			}
 			e.Args[i] = r.expr(a, inFunc)

@@ -112,7 +112,7 @@ const (
 	pipeName      = ":pipe"                  // the | operator
 	showName      = ":show"                  // expression statements
 	notSelfName   = ":not_self"              // tail calls (rewrite.go)
-	undefinedName = ":undefined"             // WrittenUndefinedValue (rewrite.go)
+	undefinedName = ":undefined"             // a literal undefined argument (rewrite.go)
 	globalsLen    = 1 << 16                  // every index an instruction can encode
 	maxConstants  = 1 << 16
 )
@@ -221,7 +221,7 @@ func NewSession(opts Options) (*Session, error) {
 	s.define(pipeName, &tengo.UserFunction{Name: "|", Value: s.pipeOp})
 	s.define(showName, &tengo.UserFunction{Name: "show", Value: s.show})
 	s.define(notSelfName, &tengo.UserFunction{Name: "not_self", Value: s.notSelf})
-	s.define(undefinedName, WrittenUndefinedValue)
+	s.define(undefinedName, &tengo.UserFunction{Name: "undefined", Value: writtenUndefinedFor})
 	// Tengo's builtin functions become read-only globals, some replaced
 	// (see langBuiltins): assigning one is then an error rather than a
 	// compiler panic.
