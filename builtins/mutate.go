@@ -208,6 +208,11 @@ func (w *targetWalk) next(ctx context.Context) (bool, error) {
 			}
 		}
 		w.inBatch[t.id] = true
+		// The identity is copied: it may be a substring of a whole store
+		// block, and a batch of 65,536 such substrings would keep thousands
+		// of blocks alive until the commit (memory growing with the
+		// directory, not the batch).
+		t.identity = strings.Clone(t.identity)
 		w.pending = append(w.pending, t) // counted in targets: one wildcard may name many
 	}
 	if len(w.pending) == 0 {
@@ -231,14 +236,14 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 	w := &targetWalk{name: name, opts: opts, batch: commitBatch, rep: rep,
 		commit: func(ctx context.Context, batch []target) error {
 			ids := make([]store.UserID, len(batch))
-			named := make(map[store.UserID]string, len(batch))
 			for i, t := range batch {
-				ids[i], named[t.id] = t.id, t.identity
+				ids[i] = t.id
 			}
 			results, err := apply(ctx, sh.op(), ids)
 			if err != nil {
 				return err
 			}
+			var named map[store.UserID]string // made only if a result lost its user
 			for _, r := range results {
 				switch r.Outcome {
 				case store.Changed:
@@ -253,6 +258,12 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 					sum.failed++
 				}
 				if r.Identity == "" { // the user was removed since it was named
+					if named == nil {
+						named = make(map[store.UserID]string, len(batch))
+						for _, t := range batch {
+							named[t.id] = t.identity
+						}
+					}
 					r.Identity = named[r.ID]
 				}
 				if err := rep.result(r); err != nil {
