@@ -316,34 +316,13 @@ func (s *Store) UpdateUser(ctx context.Context, op store.Op, u store.User) (stor
 			return err
 		}
 		m.put(bucketUsers, uidKey(id), encodeUser(nil, &u))
-		w.log.add("update_user", u.SipAddress, "ok", strings.Join(changedFields(old, u), ", "))
+		w.log.add("update_user", u.SipAddress, "ok", strings.Join(store.ChangedFields(old, u), ", "))
 		return m.flush(w)
 	})
 	if err != nil {
 		return store.User{}, err
 	}
 	return u, nil
-}
-
-func changedFields(a, b store.User) []string {
-	var out []string
-	for _, f := range []struct {
-		name string
-		x, y any
-	}{
-		{"sip_address", a.SipAddress, b.SipAddress}, {"display_name", a.DisplayName, b.DisplayName},
-		{"user_principal_name", a.UserPrincipalName, b.UserPrincipalName},
-		{"sam_account_name", a.SamAccountName, b.SamAccountName}, {"domain", a.Domain, b.Domain},
-		{"distinguished_name", a.DistinguishedName, b.DistinguishedName}, {"enabled", a.Enabled, b.Enabled},
-		{"registrar_pool", a.RegistrarPool, b.RegistrarPool}, {"line_uri", a.LineURI, b.LineURI},
-		{"enterprise_voice_enabled", a.EnterpriseVoiceEnabled, b.EnterpriseVoiceEnabled},
-		{"site", a.Site, b.Site}, {"pin_policy", a.PinPolicy, b.PinPolicy},
-	} {
-		if f.x != f.y {
-			out = append(out, f.name)
-		}
-	}
-	return out
 }
 
 // sortedOrder returns the positions of ids in ascending ID order.

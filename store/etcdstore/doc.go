@@ -13,6 +13,8 @@
 //     (Policies, Policy, NewPolicy, SetPolicy; RemovePolicy, GrantPolicy and
 //     EffectivePolicy need users), and the PIN key check (hashKey,
 //     guardKey).
+//   - The user directory without PIN state: CreateUser, UpdateUser,
+//     RemoveUsers, Users, FindUsers, ScanUsers (see Users below).
 //   - ParseURL and IsURL: "etcd://h1:2379,h2:2379,h3:2379/NAME" names the
 //     cluster's client endpoints and the directory NAME, the prefix of all
 //     of the directory's keys ("NAME/..."), so several directories can
@@ -69,6 +71,14 @@
 //	a/SEQ                the audit entries of one transaction ([]store.AuditEntry),
 //	                     SEQ the last one's, 16 hex digits
 //	w/SESSION/SLOT       witnesses of commits in flight (see Transactions)
+//	seq/user             the last user ID assigned (decimal)
+//	u/ID                 a user (store.User); ID 16 hex digits
+//	x/a/ADDR             unique index: lower-case SIP address (without "sip:"),
+//	                     and the UPN when it differs -> user ID (decimal)
+//	x/l/DOMAIN\LOGON     unique index: folded domain\logon -> user ID
+//	x/d/DN               unique index: the DN's lookup form -> user ID
+//	x/n/NAME\0ID         display name index (folded name, ID 16 hex digits), no value
+//	h/ID                 a user's PIN hashes (reserved: deleted with the user)
 //
 // The PIN key id is its own key, so that a transaction writing hashes
 // compares it ("equals my key's id", or "absent" and then writes it): two
@@ -84,6 +94,21 @@
 // measured 38% retries with two writers. ScanAudit reads windows of keys
 // (blocks are keyed by their last entry), never a whole remaining range:
 // etcd counts a limited range to its end.
+//
+// # Users
+//
+// A user change reads the user's unique index keys (and the tag policy it
+// names, and the ID counter for a new user) with kv.update and writes the
+// record, its index entries and its audit entry in one transaction; since
+// the compare covers the index keys, two hosts creating users with one SIP
+// address, UPN, logon or DN at once end with one user, and the other gets
+// store.ErrDuplicate naming it (TestCreateUserRace). UpdateUser reads the
+// old record first to know the index entries to drop, and starts over if
+// the record changed before its commit. RemoveUsers commits 12 users per
+// transaction. ScanUsers reads windows of IDs up to the last assigned, so
+// removed users cost windows, bounded per call; an OU query filters on each
+// user's DN (no OU index yet). Users are one key each; whether packing them
+// (as PIN state will be) pays for bulk imports is not measured.
 //
 // # PIN state layout (measured and chosen, not built yet)
 //

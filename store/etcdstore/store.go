@@ -57,7 +57,8 @@ type Options struct {
 
 // Store is pinsh's directory in an etcd cluster. It is being built: today
 // it opens and creates directories, checks the PIN key, keeps the audit
-// log and the admin roles; it does not implement store.Store yet.
+// log, the admin roles, the policies and the users (without PIN state); it
+// does not implement store.Store yet.
 type Store struct {
 	kv   *kv
 	name string
@@ -347,13 +348,9 @@ func (s *Store) ScanAudit(ctx context.Context, q store.AuditQuery, afterSeq uint
 	if limit <= 0 {
 		limit = 1024
 	}
-	r, err := s.kv.cli.Get(ctx, s.key(keyAuditSeq))
+	end, err := s.readCounter(ctx, keyAuditSeq, "the audit log")
 	if err != nil {
-		return nil, 0, fmt.Errorf("etcd directory %s: read the audit log: %w", s.name, err)
-	}
-	var end uint64
-	if len(r.Kvs) == 1 {
-		fmt.Sscanf(string(r.Kvs[0].Value), "%d", &end)
+		return nil, 0, err
 	}
 	budget := max(limit*64, 1<<16)
 	window := uint64(max(limit, MaxTxnOps)) // a block holds fewer than MaxTxnOps entries

@@ -1,0 +1,606 @@
+package etcdstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pinsh/pinsh/store"
+)
+
+// Keys of the user directory (see the package doc).
+const (
+	keyUserSeq  = "seq/user"
+	prefixUser  = "u/"
+	prefixHash  = "h/"
+	prefixAddr  = "x/a/"
+	prefixLogon = "x/l/"
+	prefixDN    = "x/d/"
+	prefixName  = "x/n/"
+)
+
+// removeBatch is how many users one RemoveUsers transaction removes: each
+// costs at most 7 writes (record, hashes, two addresses, logon, DN, name),
+// so 12 stay well within a transaction with the audit block.
+const removeBatch = 12
+
+func idHex(id store.UserID) string { return fmt.Sprintf("%016x", uint64(id)) }
+
+func (s *Store) userKey(id store.UserID) string { return s.key(prefixUser + idHex(id)) }
+
+// uniqueKey is one unique index entry of a user: the field it comes from
+// (for errors), the value as the user gave it, and the index key.
+type uniqueKey struct {
+	field, value, key string
+}
+
+// userIndex is every index key of one user.
+type userIndex struct {
+	unique []uniqueKey
+	name   string // "" without a display name
+	ouPath string // "" without a DN
+}
+
+func (s *Store) indexOf(u *store.User) userIndex {
+	addr := u.SipAddress[len("sip:"):] // canonical: already lower-case
+	ix := userIndex{unique: []uniqueKey{{"sip_address", u.SipAddress, s.key(prefixAddr + addr)}}}
+	if !strings.EqualFold(u.UserPrincipalName, addr) {
+		ix.unique = append(ix.unique, uniqueKey{"user_principal_name", u.UserPrincipalName,
+			s.key(prefixAddr + string(store.AppendFold(nil, u.UserPrincipalName)))})
+	}
+	logon := string(store.AppendFold(store.AppendFold(nil, u.Domain), `\`+u.SamAccountName))
+	ix.unique = append(ix.unique, uniqueKey{"sam_account_name", u.Domain + `\` + u.SamAccountName, s.key(prefixLogon + logon)})
+	if u.DistinguishedName != "" {
+		// NormalizeUser has checked that the DN parses.
+		buf, keyEnd, _ := store.AppendDNForms(nil, u.DistinguishedName)
+		ix.unique = append(ix.unique, uniqueKey{"distinguished_name", u.DistinguishedName, s.key(prefixDN + string(buf[:keyEnd]))})
+		ix.ouPath = string(buf[keyEnd:])
+	}
+	if name := store.NameKey(u.DisplayName); name != "" {
+		ix.name = s.key(prefixName + name + "\x00" + idHex(u.ID))
+	}
+	return ix
+}
+
+// keys returns the unique keys of ix.
+func (ix userIndex) keys() []string {
+	out := make([]string, len(ix.unique))
+	for i, k := range ix.unique {
+		out[i] = k.key
+	}
+	return out
+}
+
+// dupError says a unique value of a user belongs to user other; the
+// caller names that user (by its SIP address) after the transaction.
+type dupError struct {
+	uniqueKey
+	other store.UserID
+}
+
+func (e *dupError) Error() string {
+	return fmt.Sprintf("%s %q: already used by user %d", e.field, e.value, e.other)
+}
+
+// checkUnique fails with a *dupError when a unique key of ix, as read in
+// cur, belongs to another user than self.
+func checkUnique(cur map[string]*mvccpb.KeyValue, ix userIndex, self store.UserID) error {
+	for _, k := range ix.unique {
+		kv := cur[k.key]
+		if kv == nil {
+			continue
+		}
+		other, err := strconv.ParseUint(string(kv.Value), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: index %s holds %q, not a user ID", store.ErrDamaged, kv.Key, kv.Value)
+		}
+		if store.UserID(other) != self {
+			return &dupError{uniqueKey: k, other: store.UserID(other)}
+		}
+	}
+	return nil
+}
+
+// fieldError turns a *dupError from an update into the store's
+// *store.FieldError naming the user holding the value.
+func (s *Store) fieldError(ctx context.Context, err error) error {
+	var d *dupError
+	if !errors.As(err, &d) {
+		return err
+	}
+	who := fmt.Sprintf("user %d", d.other)
+	if us, rerr := s.Users(ctx, []store.UserID{d.other}); rerr == nil && us[0].ID != 0 {
+		who = us[0].SipAddress
+	}
+	return &store.FieldError{Field: d.field, Value: d.value, Err: store.ErrDuplicate,
+		Reason: "already used by " + who + "; choose another value or change that user first"}
+}
+
+// policyCheck returns the key of the tag policy u names ("" when none),
+// to be read with the user's change, and checks it exists in cur.
+func (s *Store) policyCheck(u *store.User) (key string, check func(cur map[string]*mvccpb.KeyValue) error) {
+	if u.PinPolicy == "" {
+		return "", func(map[string]*mvccpb.KeyValue) error { return nil }
+	}
+	key = s.policyKey(store.TagPolicyKey(u.PinPolicy))
+	return key, func(cur map[string]*mvccpb.KeyValue) error {
+		if cur[key] == nil {
+			return &store.FieldError{Field: "pin_policy", Value: u.PinPolicy, Err: store.ErrNotFound,
+				Reason: "no such policy tag:" + u.PinPolicy + "; create it with new_pin_policy first"}
+		}
+		return nil
+	}
+}
+
+// writes collects the writes of one user change, so that a key both
+// deleted (an old index entry) and put (the same entry kept) is written
+// once: the last change wins.
+type writes map[string][]byte // nil: delete
+
+func (w writes) apply(t *txn) error {
+	keys := make([]string, 0, len(w))
+	for k := range w {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		var err error
+		if v := w[k]; v == nil {
+			err = t.del(k)
+		} else {
+			err = t.put(k, v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w writes) addUser(s *Store, u *store.User, ix userIndex) error {
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	w[s.userKey(u.ID)] = b
+	id := []byte(strconv.FormatUint(uint64(u.ID), 10))
+	for _, k := range ix.unique {
+		w[k.key] = id
+	}
+	if ix.name != "" {
+		w[ix.name] = []byte{}
+	}
+	return nil
+}
+
+func (w writes) delUser(s *Store, id store.UserID, ix userIndex) {
+	w[s.userKey(id)] = nil
+	w[s.key(prefixHash+idHex(id))] = nil
+	for _, k := range ix.unique {
+		w[k.key] = nil
+	}
+	if ix.name != "" {
+		w[ix.name] = nil
+	}
+}
+
+func decodeUser(kv *mvccpb.KeyValue) (store.User, error) {
+	var u store.User
+	if err := json.Unmarshal(kv.Value, &u); err != nil || u.ID == 0 || !strings.HasPrefix(u.SipAddress, "sip:") {
+		return store.User{}, fmt.Errorf("%w: user record %s: %q", store.ErrDamaged, kv.Key, kv.Value)
+	}
+	return u, nil
+}
+
+func parseSeq(kv *mvccpb.KeyValue) (uint64, error) {
+	if kv == nil {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(string(kv.Value), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s holds %q, not a number", store.ErrDamaged, kv.Key, kv.Value)
+	}
+	return n, nil
+}
+
+// readCounter reads the counter key (0 when absent); what names what is
+// being read in errors.
+func (s *Store) readCounter(ctx context.Context, key, what string) (uint64, error) {
+	r, err := s.kv.cli.Get(ctx, s.key(key))
+	if err != nil {
+		return 0, fmt.Errorf("etcd directory %s: read %s: %w", s.name, what, err)
+	}
+	if len(r.Kvs) == 0 {
+		return 0, nil
+	}
+	return parseSeq(r.Kvs[0])
+}
+
+// dedupe returns keys without repeats, in their first order.
+func dedupe(keys []string) []string {
+	seen := make(map[string]bool, len(keys))
+	out := keys[:0]
+	for _, k := range keys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// CreateUser adds a user. Its ID comes from the counter seq/user; its
+// unique index keys are read with it and compared at commit, so two hosts
+// creating users with one SIP address, UPN, logon or DN at once end with
+// one user: the other host reads the key taken and fails with
+// store.ErrDuplicate.
+func (s *Store) CreateUser(ctx context.Context, op store.Op, u store.User) (store.User, error) {
+	if err := s.check(op); err != nil {
+		return store.User{}, err
+	}
+	u, err := store.NormalizeUser(u)
+	if err != nil {
+		return store.User{}, err
+	}
+	seqKey, auditKey := s.key(keyUserSeq), s.key(keyAuditSeq)
+	ix := s.indexOf(&u)
+	pk, policyOK := s.policyCheck(&u)
+	keys := dedupe(append([]string{seqKey, auditKey, pk}, ix.keys()...))
+	_, err = s.kv.update(ctx, keys, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
+		if err := policyOK(cur); err != nil {
+			return err
+		}
+		if err := checkUnique(cur, ix, 0); err != nil {
+			return err
+		}
+		last, err := parseSeq(cur[seqKey])
+		if err != nil {
+			return err
+		}
+		u.ID = store.UserID(last + 1)
+		ix := s.indexOf(&u) // the name key holds the ID
+		w := writes{seqKey: []byte(strconv.FormatUint(last+1, 10))}
+		if err := w.addUser(s, &u, ix); err != nil {
+			return err
+		}
+		if err := w.apply(t); err != nil {
+			return err
+		}
+		return s.addAudit(cur[auditKey], t, op, store.AuditEntry{Action: "new_user", Target: u.SipAddress, Outcome: "ok"})
+	})
+	if err != nil {
+		return store.User{}, fmt.Errorf("etcd directory %s: create user %s: %w", s.name, u.SipAddress, s.fieldError(ctx, err))
+	}
+	return u, nil
+}
+
+// errStale says the user record changed between the read that chose an
+// update's keys and the update: read it again.
+var errStale = errors.New("user record changed")
+
+// UpdateUser replaces a user's fields, keeping its PIN state. The old
+// record is read first to know its index keys; the update then compares
+// the record, and starts over if another host changed it in between.
+func (s *Store) UpdateUser(ctx context.Context, op store.Op, u store.User) (store.User, error) {
+	if err := s.check(op); err != nil {
+		return store.User{}, err
+	}
+	id := u.ID
+	u, err := store.NormalizeUser(u)
+	if err != nil {
+		return store.User{}, err
+	}
+	u.ID = id
+	uk, auditKey := s.userKey(id), s.key(keyAuditSeq)
+	ix := s.indexOf(&u)
+	pk, policyOK := s.policyCheck(&u)
+	for range maxRetries {
+		r, err := s.kv.read(ctx, []clientv3.Op{clientv3.OpGet(uk)})
+		if err != nil {
+			return store.User{}, fmt.Errorf("etcd directory %s: update user %d (%s): %w", s.name, id, u.SipAddress, err)
+		}
+		kvs := r.Responses[0].GetResponseRange().Kvs
+		if len(kvs) == 0 {
+			return store.User{}, fmt.Errorf("update user %d (%s): %w", id, u.SipAddress, store.ErrNotFound)
+		}
+		old, err := decodeUser(kvs[0])
+		if err != nil {
+			return store.User{}, err
+		}
+		oldRev, oldIx := kvs[0].ModRevision, s.indexOf(&old)
+		keys := dedupe(append(append([]string{uk, auditKey, pk}, ix.keys()...), oldIx.keys()...))
+		_, err = s.kv.update(ctx, keys, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
+			if kv := cur[uk]; kv == nil || kv.ModRevision != oldRev {
+				return errStale
+			}
+			if err := policyOK(cur); err != nil {
+				return err
+			}
+			if err := checkUnique(cur, ix, id); err != nil {
+				return err
+			}
+			w := writes{}
+			w.delUser(s, id, oldIx)
+			delete(w, s.key(prefixHash+idHex(id))) // the PIN state stays
+			if err := w.addUser(s, &u, ix); err != nil {
+				return err
+			}
+			if err := w.apply(t); err != nil {
+				return err
+			}
+			return s.addAudit(cur[auditKey], t, op, store.AuditEntry{Action: "update_user", Target: u.SipAddress,
+				Outcome: "ok", Detail: strings.Join(store.ChangedFields(old, u), ", ")})
+		})
+		if errors.Is(err, errStale) {
+			continue
+		}
+		if err != nil {
+			return store.User{}, fmt.Errorf("etcd directory %s: update user %s: %w", s.name, u.SipAddress, s.fieldError(ctx, err))
+		}
+		return u, nil
+	}
+	return store.User{}, fmt.Errorf("etcd directory %s: update user %s: changed by others more than %d times while it ran; try again", s.name, u.SipAddress, maxRetries)
+}
+
+// RemoveUsers removes users with their index entries and PIN hashes, in
+// transactions of removeBatch users, each with its audit entries.
+func (s *Store) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	res := make([]store.ItemResult, len(ids))
+	auditKey := s.key(keyAuditSeq)
+	seen := map[store.UserID]bool{}
+	for start := 0; start < len(ids); start += removeBatch {
+		batch := ids[start:min(start+removeBatch, len(ids))]
+		keys := []string{auditKey}
+		for _, id := range batch {
+			keys = append(keys, s.userKey(id))
+		}
+		_, err := s.kv.update(ctx, dedupe(keys), func(cur map[string]*mvccpb.KeyValue, t *txn) error {
+			w := writes{}
+			var entries []store.AuditEntry
+			done := map[store.UserID]bool{}
+			for i, id := range batch {
+				r := &res[start+i]
+				*r = store.ItemResult{ID: id}
+				kv := cur[s.userKey(id)]
+				if kv == nil || seen[id] || done[id] {
+					r.Outcome, r.Err = store.Failed, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
+					continue
+				}
+				u, err := decodeUser(kv)
+				if err != nil {
+					return err
+				}
+				done[id] = true
+				r.Identity = u.SipAddress
+				w.delUser(s, id, s.indexOf(&u))
+				entries = append(entries, store.AuditEntry{Action: "remove_user", Target: u.SipAddress, Outcome: "ok"})
+			}
+			if err := w.apply(t); err != nil {
+				return err
+			}
+			return s.addAudit(cur[auditKey], t, op, entries...)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("etcd directory %s: remove users: %w", s.name, err)
+		}
+		for _, id := range batch {
+			seen[id] = true
+		}
+	}
+	return res, nil
+}
+
+// Users reads users by ID, MaxTxnOps-1 at a time.
+func (s *Store) Users(ctx context.Context, ids []store.UserID) ([]store.User, error) {
+	if s.kv.closed.Load() {
+		return nil, s.closedErr()
+	}
+	out := make([]store.User, len(ids))
+	for start := 0; start < len(ids); start += MaxTxnOps - 1 {
+		batch := ids[start:min(start+MaxTxnOps-1, len(ids))]
+		gets := make([]clientv3.Op, len(batch))
+		for i, id := range batch {
+			gets[i] = clientv3.OpGet(s.userKey(id))
+		}
+		r, err := s.kv.read(ctx, gets)
+		if err != nil {
+			return nil, fmt.Errorf("etcd directory %s: read users: %w", s.name, err)
+		}
+		for i := range batch {
+			if kvs := r.Responses[i].GetResponseRange().Kvs; len(kvs) > 0 {
+				u, err := decodeUser(kvs[0])
+				if err != nil {
+					return nil, err
+				}
+				out[start+i] = u
+			}
+		}
+	}
+	return out, nil
+}
+
+// rangePage is how many keys one read of an index range returns.
+const rangePage = 512
+
+// eachKey calls fn with every key in [from, end), reading rangePage keys
+// at a time.
+func (s *Store) eachKey(ctx context.Context, from, end string, fn func(key string)) error {
+	for {
+		r, err := s.kv.cli.Get(ctx, from, clientv3.WithRange(end), clientv3.WithLimit(rangePage), clientv3.WithKeysOnly())
+		if err != nil {
+			return fmt.Errorf("etcd directory %s: read index: %w", s.name, err)
+		}
+		for _, kv := range r.Kvs {
+			fn(string(kv.Key))
+		}
+		if !r.More || len(r.Kvs) == 0 {
+			return nil
+		}
+		from = string(r.Kvs[len(r.Kvs)-1].Key) + "\x00"
+	}
+}
+
+// FindUsers resolves an identity through the indexes.
+func (s *Store) FindUsers(ctx context.Context, identity string) ([]store.User, error) {
+	if s.kv.closed.Load() {
+		return nil, s.closedErr()
+	}
+	id, err := store.ParseIdentity(identity)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.findIDs(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 && (id.Kind == store.AddressIdentity || id.Kind == store.LogonIdentity || id.Kind == store.DNIdentity) {
+		// A display name may look like another form ("Sales@HQ").
+		if ids, err = s.findIDs(ctx, store.Identity{Kind: store.DisplayIdentity, Key: store.NameKey(identity)}); err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	us, err := s.Users(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := []store.User{}
+	for _, u := range us {
+		if u.ID == 0 {
+			continue // removed since the index was read
+		}
+		if id.Kind == store.SIPIdentity && u.SipAddress != "sip:"+id.Key {
+			continue // the address is this user's UPN, not its SIP address
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// uniqueIndex is the unique index each identity form is looked up in; the
+// other forms (display names, wildcards) read the display name index.
+var uniqueIndex = map[store.IdentityKind]string{
+	store.SIPIdentity: prefixAddr, store.AddressIdentity: prefixAddr,
+	store.LogonIdentity: prefixLogon, store.DNIdentity: prefixDN,
+}
+
+func (s *Store) findIDs(ctx context.Context, id store.Identity) ([]store.UserID, error) {
+	one := func(prefix string) ([]store.UserID, error) {
+		r, err := s.kv.cli.Get(ctx, s.key(prefix+id.Key))
+		if err != nil {
+			return nil, fmt.Errorf("etcd directory %s: read index: %w", s.name, err)
+		}
+		if len(r.Kvs) == 0 {
+			return nil, nil
+		}
+		n, err := parseSeq(r.Kvs[0])
+		return []store.UserID{store.UserID(n)}, err
+	}
+	if p, ok := uniqueIndex[id.Kind]; ok {
+		return one(p)
+	}
+	prefix := id.Key + "\x00"
+	if id.Kind == store.WildcardIdentity {
+		prefix = store.WildcardPrefix(id.Key)
+	}
+	from := s.key(prefixName + prefix)
+	var ids []store.UserID
+	var bad error
+	err := s.eachKey(ctx, from, clientv3.GetPrefixRangeEnd(from), func(key string) {
+		k := key[len(s.key(prefixName)):]
+		if len(k) < 17 || k[len(k)-17] != 0 {
+			bad = fmt.Errorf("%w: bad display name index key %q", store.ErrDamaged, key)
+			return
+		}
+		if id.Kind == store.WildcardIdentity && !store.MatchWildcard(id.Key, k[:len(k)-17]) {
+			return
+		}
+		n, err := strconv.ParseUint(k[len(k)-16:], 16, 64)
+		if err != nil {
+			bad = fmt.Errorf("%w: bad display name index key %q", store.ErrDamaged, key)
+			return
+		}
+		ids = append(ids, store.UserID(n))
+	})
+	if err == nil {
+		err = bad
+	}
+	return ids, err
+}
+
+// ScanUsers returns up to limit users selected by q with ID > after, in
+// ID order. It reads windows of max(limit, 128) IDs (never a whole
+// remaining range: etcd counts a limited range to its end), each at the
+// latest revision, up to the last ID assigned, and spans at most
+// max(64*limit, 65536) IDs per call, like the bbolt backend's budget. An
+// OU selects by each user's DN (there is no OU index yet).
+func (s *Store) ScanUsers(ctx context.Context, q store.UserQuery, after store.UserID, limit int) ([]store.User, store.UserID, error) {
+	if s.kv.closed.Load() {
+		return nil, 0, s.closedErr()
+	}
+	var ouPath string
+	if q.OU != "" {
+		p, err := store.OUPathKey(q.OU)
+		if err != nil {
+			return nil, 0, &store.FieldError{Field: "ou", Value: q.OU, Err: store.ErrInvalid, Reason: err.Error()}
+		}
+		ouPath = p
+	}
+	if limit <= 0 {
+		limit = 1024
+	}
+	end, err := s.readCounter(ctx, keyUserSeq, "users")
+	if err != nil {
+		return nil, 0, err
+	}
+	budget := uint64(max(limit*64, 1<<16))
+	window := uint64(max(limit, MaxTxnOps))
+	var out []store.User
+	for from := uint64(after) + 1; from <= end; from += window {
+		to := min(from+window, end+1)
+		w, err := s.kv.cli.Get(ctx, s.userKey(store.UserID(from)), clientv3.WithRange(s.userKey(store.UserID(to))))
+		if err != nil {
+			return nil, 0, fmt.Errorf("etcd directory %s: read users: %w", s.name, err)
+		}
+		for _, kv := range w.Kvs {
+			u, err := decodeUser(kv)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ouPath != "" && !underOU(&u, ouPath) || q.Filter != nil && !q.Filter(u) {
+				continue
+			}
+			out = append(out, u)
+			if len(out) >= limit {
+				if u.ID == store.UserID(end) {
+					return out, 0, nil
+				}
+				return out, u.ID, nil
+			}
+		}
+		if to-uint64(after)-1 >= budget && to <= end {
+			return out, store.UserID(to - 1), nil
+		}
+	}
+	return out, 0, nil
+}
+
+// underOU reports whether u's DN lies under the OU path ou.
+func underOU(u *store.User, ou string) bool {
+	if u.DistinguishedName == "" {
+		return false
+	}
+	buf, keyEnd, err := store.AppendDNForms(nil, u.DistinguishedName)
+	return err == nil && store.UnderOU(string(buf[keyEnd:]), ou)
+}
