@@ -14,7 +14,8 @@
 //     EffectivePolicy need users), and the PIN key check (hashKey,
 //     guardKey).
 //   - The user directory without PIN state: CreateUser, UpdateUser,
-//     RemoveUsers, Users, FindUsers, ScanUsers (see Users below).
+//     RemoveUsers, Users, FindUsers, ScanUsers, ImportUsers (see Users
+//     below).
 //   - ParseURL and IsURL: "etcd://h1:2379,h2:2379,h3:2379/NAME" names the
 //     cluster's client endpoints and the directory NAME, the prefix of all
 //     of the directory's keys ("NAME/..."), so several directories can
@@ -105,7 +106,9 @@
 // store.ErrDuplicate naming it (TestCreateUserRace). UpdateUser reads the
 // old record first to know the index entries to drop, and starts over if
 // the record changed before its commit. RemoveUsers commits 12 users per
-// transaction. ScanUsers reads windows of IDs up to the last assigned, so
+// transaction, ImportUsers 16 rows per transaction (a row repeating a
+// value stored by another host meanwhile is refused, never imported twice:
+// TestImportRace). ScanUsers reads windows of IDs up to the last assigned, so
 // removed users cost windows, bounded per call; an OU query filters on each
 // user's DN (no OU index yet). Users are one key each; whether packing them
 // (as PIN state will be) pays for bulk imports is not measured.

@@ -25,7 +25,7 @@ type unbuilt struct{ store.Store }
 
 // built are the storetest subtests the methods built so far pass; the
 // rest need PIN state, RemovePolicy/GrantPolicy or imports.
-var built = []string{"CreateAndFind", "Duplicates", "UpdateUser", "ScanUsers", "ScanByOU", "Roles"}
+var built = []string{"CreateAndFind", "Duplicates", "UpdateUser", "ScanUsers", "ScanByOU", "Roles", "Import", "ImportManyBad"}
 
 // TestUserContract runs the user subtests of the contract suite against
 // the cluster, each in a directory of its own.
@@ -192,5 +192,53 @@ func TestScanSparseIDs(t *testing.T) {
 	}
 	if !slices.Equal(got, []store.UserID{first.ID, last.ID}) || empty == 0 {
 		t.Errorf("scanned %v in %d calls (%d empty); want [%d 200001] and bounded calls", got, calls+1, empty, first.ID)
+	}
+}
+
+// TestImportRace imports the same rows from two hosts at once: every row
+// is imported by exactly one of them and refused as a duplicate by the
+// other, so the directory holds each user once.
+func TestImportRace(t *testing.T) {
+	name := etcdtest.Prefix(t)
+	hosts := []*Store{openTest(t, etcdtest.Client(t), name, testOptions(t)), openTest(t, etcdtest.Client(t), name, testOptions(t))}
+	op := store.Op{Operator: "admin", Now: t0}
+	const n = 3*importBatch + 5
+	rows := func(yield func(store.ImportRow) bool) {
+		for i := range n {
+			if !yield(store.ImportRow{Line: i + 2, User: store.User{SipAddress: fmt.Sprintf("imp%03d@litwareinc.com", i)}}) {
+				return
+			}
+		}
+	}
+	reps := make([]store.ImportReport, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, s := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = s.ImportUsers(ctx, op, rows, nil)
+		}()
+	}
+	wg.Wait()
+	for i := range hosts {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		for _, b := range reps[i].Bad {
+			if !errors.Is(b.Err, store.ErrDuplicate) || !strings.Contains(b.Err.Error(), "already used by sip:imp") {
+				t.Errorf("host %d line %d: %v", i, b.Line, b.Err)
+			}
+		}
+	}
+	if got := reps[0].Imported + reps[1].Imported; got != n || reps[0].BadCount+reps[1].BadCount != n {
+		t.Errorf("imported %d+%d, refused %d+%d; want %d of each in all", reps[0].Imported, reps[1].Imported, reps[0].BadCount, reps[1].BadCount, n)
+	}
+	us, next, err := hosts[0].ScanUsers(ctx, store.UserQuery{}, 0, 1000)
+	if err != nil || next != 0 || len(us) != n {
+		t.Errorf("ScanUsers = %d users, %v; want %d", len(us), err, n)
+	}
+	if es := allAudit(t, hosts[1], store.AuditQuery{Action: "import_users"}, 1000); len(es) != n {
+		t.Errorf("%d import_users entries; want %d", len(es), n)
 	}
 }
