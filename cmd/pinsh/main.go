@@ -9,6 +9,7 @@ import (
 )
 
 func main() {
+	setGCPolicy(os.LookupEnv)
 	os.Exit(pinshMain())
 }
 
