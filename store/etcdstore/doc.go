@@ -9,10 +9,9 @@
 //     entry, in one transaction; hosts racing to create it end with one),
 //     refusing foreign keys and newer schemas; Close.
 //   - Audit and ScanAudit, the admin roles (Roles, NewRole, RemoveRole,
-//     AddRoleMember, RemoveRoleMember, RolesOf), the policies without users
-//     (Policies, Policy, NewPolicy, SetPolicy; RemovePolicy, GrantPolicy and
-//     EffectivePolicy need users), and the PIN key check (hashKey,
-//     guardKey).
+//     AddRoleMember, RemoveRoleMember, RolesOf), the policies (Policies,
+//     Policy, NewPolicy, SetPolicy, GrantPolicy, EffectivePolicy; not
+//     RemovePolicy yet), and the PIN key check (hashKey, guardKey).
 //   - The user directory without PIN state: CreateUser, UpdateUser,
 //     RemoveUsers, Users, FindUsers, ScanUsers, ImportUsers (see Users
 //     below).

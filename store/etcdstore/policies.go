@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/pinsh/pinsh/store"
 )
@@ -139,4 +140,78 @@ func (s *Store) SetPolicy(ctx context.Context, op store.Op, identity string, c s
 		}
 		return p, store.AuditEntry{Action: "set_pin_policy", Target: p.Identity, Outcome: "ok", Detail: store.DescribePolicy(p)}, nil
 	})
+}
+
+// grantBatch is how many users one GrantPolicy transaction changes: one
+// compare and one write each, besides the policy and the audit block.
+const grantBatch = 100
+
+// GrantPolicy grants the tag policy name to users ("" unassigns), in
+// transactions of grantBatch users. Every transaction reads and compares
+// the policy with the users, so a policy removed meanwhile (by another
+// host) is never left granted: the next transaction fails with
+// store.ErrNotFound, and the users of the transactions before it keep the
+// grant they committed.
+func (s *Store) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserID, name string) ([]store.ItemResult, error) {
+	var pk, want string
+	if strings.TrimSpace(name) != "" {
+		pk, want = s.policyKey(store.TagPolicyKey(name)), "tag:"+strings.TrimPrefix(strings.TrimSpace(name), "tag:")
+	}
+	return s.changeUsers(ctx, op, "grant policy", ids, grantBatch, pk, func(cur map[string]*mvccpb.KeyValue) (userChange, error) {
+		tag, detail := "", "unassigned"
+		if pk != "" {
+			if cur[pk] == nil {
+				return nil, noPolicy(want)
+			}
+			p, err := policyFrom(cur[pk])
+			if err != nil {
+				return nil, err
+			}
+			tag, detail = strings.TrimPrefix(p.Identity, "tag:"), p.Identity
+		}
+		return func(u store.User, kv *mvccpb.KeyValue, t *txn, r *store.ItemResult) (*store.AuditEntry, error) {
+			if strings.EqualFold(u.PinPolicy, tag) {
+				r.Outcome, r.Err = store.Skipped, fmt.Errorf("%s already has policy %q: %w", u.SipAddress, detail, store.ErrDuplicate)
+				return nil, nil
+			}
+			u.PinPolicy = tag
+			b, err := json.Marshal(u)
+			if err != nil {
+				return nil, err
+			}
+			return &store.AuditEntry{Action: "grant_pin_policy", Target: u.SipAddress, Outcome: "ok", Detail: detail}, t.put(string(kv.Key), b)
+		}, nil
+	})
+}
+
+// EffectivePolicy returns the policy that applies to a user, reading the
+// user and the policies at one revision.
+func (s *Store) EffectivePolicy(ctx context.Context, id store.UserID) (store.Policy, error) {
+	if s.kv.closed.Load() {
+		return store.Policy{}, s.closedErr()
+	}
+	r, err := s.kv.read(ctx, []clientv3.Op{clientv3.OpGet(s.userKey(id)), clientv3.OpGet(s.key(prefixPol), clientv3.WithPrefix())})
+	if err != nil {
+		return store.Policy{}, fmt.Errorf("etcd directory %s: read the policy of user %d: %w", s.name, id, err)
+	}
+	kvs := r.Responses[0].GetResponseRange().Kvs
+	if len(kvs) == 0 {
+		return store.Policy{}, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
+	}
+	u, err := decodeUser(kvs[0])
+	if err != nil {
+		return store.Policy{}, err
+	}
+	pols := map[string]store.Policy{}
+	for _, kv := range r.Responses[1].GetResponseRange().Kvs {
+		p, err := policyFrom(kv)
+		if err != nil {
+			return store.Policy{}, err
+		}
+		pols[string(kv.Key)[len(s.key(prefixPol)):]] = p
+	}
+	return store.EffectivePolicy(u, func(key string) (store.Policy, bool) {
+		p, ok := pols[key]
+		return p, ok
+	}), nil
 }

@@ -2,6 +2,7 @@ package etcdstore
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -79,5 +80,79 @@ func TestPolicyNoLostUpdate(t *testing.T) {
 		if err != nil || p.MinPasswordLength != minLen || p.MaximumLogonAttempts != attempts {
 			t.Fatalf("round %d: global %+v (%v), want min length %d and attempts %d", i, p, err, minLen, attempts)
 		}
+	}
+}
+
+// TestGrantAndEffectivePolicy grants, regrants and unassigns a tag policy
+// across batches, and reads the effective policy: tag, else site, else
+// global.
+func TestGrantAndEffectivePolicy(t *testing.T) {
+	s := openTest(t, etcdtest.Client(t), etcdtest.Prefix(t), testOptions(t))
+	op := store.Op{Operator: "admin", Now: t0}
+	four := 4
+	if _, err := s.NewPolicy(ctx, op, "tag:Short", store.PolicyChanges{MinPasswordLength: &four}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.NewPolicy(ctx, op, "site:Redmond", store.PolicyChanges{}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []store.UserID
+	for i := range grantBatch + 3 {
+		u, err := s.CreateUser(ctx, op, store.User{SipAddress: fmt.Sprintf("g%03d@litwareinc.com", i), Site: "Redmond"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	eff := func(id store.UserID) string {
+		if p, err := s.EffectivePolicy(ctx, id); err == nil {
+			return p.Identity
+		} else {
+			return err.Error()
+		}
+	}
+	if got := eff(ids[0]); got != "site:Redmond" {
+		t.Errorf("effective before grant = %s", got)
+	}
+	res, err := s.GrantPolicy(ctx, op, append(ids, 99999, ids[0]), "short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res[:len(ids)] {
+		if r.Outcome != store.Changed {
+			t.Errorf("grant %d: %+v", i, r)
+		}
+	}
+	for _, r := range res[len(ids):] {
+		if r.Outcome != store.Failed || !errors.Is(r.Err, store.ErrNotFound) {
+			t.Errorf("grant to a missing or repeated user: %+v", r)
+		}
+	}
+	if got := eff(ids[len(ids)-1]); got != "tag:Short" {
+		t.Errorf("effective after grant = %s", got)
+	}
+	res, err = s.GrantPolicy(ctx, op, ids[:1], "tag:SHORT")
+	if err != nil || res[0].Outcome != store.Skipped || !errors.Is(res[0].Err, store.ErrDuplicate) {
+		t.Errorf("regrant = %+v, %v", res, err)
+	}
+	if _, err := s.GrantPolicy(ctx, op, ids[:1], "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("grant of a missing policy: %v", err)
+	}
+	if res, err := s.GrantPolicy(ctx, op, ids[:1], ""); err != nil || res[0].Outcome != store.Changed || eff(ids[0]) != "site:Redmond" {
+		t.Errorf("unassign = %+v, %v", res, err)
+	}
+	u, err := s.CreateUser(ctx, op, store.User{SipAddress: "nosite@litwareinc.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := eff(u.ID); got != "global" {
+		t.Errorf("effective without site = %s", got)
+	}
+	if _, err := s.EffectivePolicy(ctx, 424242); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("effective policy of a missing user: %v", err)
+	}
+	es := allAudit(t, s, store.AuditQuery{Action: "grant_pin_policy"}, 1000)
+	if len(es) != len(ids)+1 || es[0].Detail != "tag:Short" || es[len(es)-1].Detail != "unassigned" {
+		t.Errorf("%d grant_pin_policy entries (want %d): first %+v", len(es), len(ids)+1, es[0])
 	}
 }

@@ -349,26 +349,37 @@ func (s *Store) UpdateUser(ctx context.Context, op store.Op, u store.User) (stor
 	return store.User{}, fmt.Errorf("etcd directory %s: update user %s: changed by others more than %d times while it ran; try again", s.name, u.SipAddress, maxRetries)
 }
 
-// RemoveUsers removes users with their index entries and PIN hashes, in
-// transactions of removeBatch users, each with its audit entries.
-func (s *Store) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
+// userChange changes one user of a batch in t (r is its result, with ID
+// and Identity set) and returns its audit entry, or nil when it changed
+// nothing (r says why).
+type userChange func(u store.User, kv *mvccpb.KeyValue, t *txn, r *store.ItemResult) (*store.AuditEntry, error)
+
+// changeUsers runs a change of users in transactions of batch users: each
+// reads its users, the key extra (when not "") and the audit counter;
+// begin checks what it read apart from the users and returns the change of
+// each user. A missing or repeated user fails with store.ErrNotFound.
+func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids []store.UserID, batch int, extra string,
+	begin func(cur map[string]*mvccpb.KeyValue) (userChange, error)) ([]store.ItemResult, error) {
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
 	res := make([]store.ItemResult, len(ids))
 	auditKey := s.key(keyAuditSeq)
 	seen := map[store.UserID]bool{}
-	for start := 0; start < len(ids); start += removeBatch {
-		batch := ids[start:min(start+removeBatch, len(ids))]
-		keys := []string{auditKey}
-		for _, id := range batch {
+	for start := 0; start < len(ids); start += batch {
+		part := ids[start:min(start+batch, len(ids))]
+		keys := []string{auditKey, extra}
+		for _, id := range part {
 			keys = append(keys, s.userKey(id))
 		}
 		_, err := s.kv.update(ctx, dedupe(keys), func(cur map[string]*mvccpb.KeyValue, t *txn) error {
-			w := writes{}
+			change, err := begin(cur)
+			if err != nil {
+				return err
+			}
 			var entries []store.AuditEntry
 			done := map[store.UserID]bool{}
-			for i, id := range batch {
+			for i, id := range part {
 				r := &res[start+i]
 				*r = store.ItemResult{ID: id}
 				kv := cur[s.userKey(id)]
@@ -376,28 +387,44 @@ func (s *Store) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserID
 					r.Outcome, r.Err = store.Failed, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
 					continue
 				}
+				done[id] = true
 				u, err := decodeUser(kv)
 				if err != nil {
 					return err
 				}
-				done[id] = true
 				r.Identity = u.SipAddress
-				w.delUser(s, id, s.indexOf(&u))
-				entries = append(entries, store.AuditEntry{Action: "remove_user", Target: u.SipAddress, Outcome: "ok"})
-			}
-			if err := w.apply(t); err != nil {
-				return err
+				e, err := change(u, kv, t, r)
+				if err != nil {
+					return err
+				}
+				if e != nil {
+					r.Outcome = store.Changed
+					entries = append(entries, *e)
+				}
 			}
 			return s.addAudit(cur[auditKey], t, op, entries...)
 		})
 		if err != nil {
-			return nil, fmt.Errorf("etcd directory %s: remove users: %w", s.name, err)
+			return nil, fmt.Errorf("etcd directory %s: %s: %w", s.name, what, err)
 		}
-		for _, id := range batch {
+		for _, id := range part {
 			seen[id] = true
 		}
 	}
 	return res, nil
+}
+
+// RemoveUsers removes users with their index entries and PIN hashes, in
+// transactions of removeBatch users, each with its audit entries.
+func (s *Store) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
+	return s.changeUsers(ctx, op, "remove users", ids, removeBatch, "", func(map[string]*mvccpb.KeyValue) (userChange, error) {
+		return func(u store.User, _ *mvccpb.KeyValue, t *txn, _ *store.ItemResult) (*store.AuditEntry, error) {
+			// The keys of two users never overlap: each is written once.
+			w := writes{}
+			w.delUser(s, u.ID, s.indexOf(&u))
+			return &store.AuditEntry{Action: "remove_user", Target: u.SipAddress, Outcome: "ok"}, w.apply(t)
+		}, nil
+	})
 }
 
 // Users reads users by ID, MaxTxnOps-1 at a time.
