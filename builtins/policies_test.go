@@ -323,6 +323,12 @@ func TestUsers(t *testing.T) {
 		{`new_user({display_name: "No Address"})`, "sip_address"},
 		{`new_user({sip_address: "x@y.com", colour: "red"})`, `unknown user field "colour"`},
 		{`new_user({sip_address: 5})`, "must be a string"},
+		{`new_user({sip_address: "y@litwareinc.com", site: undefined, line_uri: undefined})`,
+			"new_user: field line_uri: the value is undefined (a misspelt variable or field?); to leave line_uri empty, leave it out"},
+		{`u := {}; new_user({sip_address: "y@litwareinc.com", display_name: u.dispaly_name})`,
+			"field display_name: the value is undefined (a misspelt variable or field?); to leave display_name empty, leave it out"},
+		{`new_user({sip_address: undefined})`, "field sip_address: the value is undefined"},
+		{`new_user({sip_address: "y@litwareinc.com", enabled: undefined})`, "field enabled: the value is undefined"},
 		{`new_user({sip_address: "x@y.com", enabled: "yes"})`, "must be true or false"},
 		{`new_user("x@y.com")`, "fields must be a map"},
 		{`new_user({sip_address: "x@y.com"}, 5)`, "options map"},
@@ -342,6 +348,9 @@ func TestUsers(t *testing.T) {
 		if _, _, err := ts.run(tt.code); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.code, err, tt.want)
 		}
+	}
+	if got := ts.value(`get_users("y@litwareinc.com") | count`); got != "0" {
+		t.Errorf("a refused new_user created the user: count = %s", got)
 	}
 }
 

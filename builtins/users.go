@@ -59,7 +59,9 @@ enterprise_voice_enabled, site, pin_policy.`,
 			Doc: `Enable-CsUser: add a user to the directory and return its record. fields is
 a map of user fields; sip_address is required, and user_principal_name,
 sam_account_name and domain default from it. SIP address, UPN,
-domain\logon and distinguished name must be unique. opts: {whatif, confirm,
+domain\logon and distinguished name must be unique. A field whose value is
+undefined is refused (a misspelt variable?): to leave a field empty, leave it
+out. opts: {whatif, confirm,
 force, error_action}; a user that already exists is a per-item error.`,
 			Examples: []lang.Example{
 				{Code: `new_user({sip_address: "sip:maria@litwareinc.com", display_name: "Maria Garcia", line_uri: "tel:+14255550199;ext=199"}).identity`, Output: "sip:maria@litwareinc.com\n"},
@@ -121,8 +123,6 @@ func stringField(field func(*store.User) *string) func(*store.User, tengo.Object
 		case *tengo.String:
 			*field(u) = v.Value
 			return nil
-		case *tengo.Undefined:
-			return nil
 		}
 		return fmt.Errorf("must be a string, not %s", v.TypeName())
 	}
@@ -162,6 +162,9 @@ func (sh *Shell) newUser(env *lang.Env, args []tengo.Object) (tengo.Object, erro
 		if !ok {
 			return nil, fmt.Errorf("unknown user field %s; %s", cut.Quote(k),
 				lang.Hint(k, slices.Sorted(maps.Keys(userFieldSetters)), "fields are"))
+		}
+		if lang.IsUndefined(fields[k]) {
+			return nil, fmt.Errorf("field %s: the value is undefined (a misspelt variable or field?); to leave %s empty, leave it out", k, k)
 		}
 		if err := set(&u, fields[k]); err != nil {
 			return nil, fmt.Errorf("field %s %w", k, err)
