@@ -6,14 +6,19 @@ import (
 	"testing"
 )
 
-func TestSetGCPolicy(t *testing.T) {
-	// Restore the test process's own settings afterwards.
+// keepGCSettings restores the test process's own GC settings when t ends.
+func keepGCSettings(t *testing.T) {
+	t.Helper()
 	percent := debug.SetGCPercent(100)
 	limit := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() {
 		debug.SetGCPercent(percent)
 		debug.SetMemoryLimit(limit)
 	})
+}
+
+func TestSetGCPolicy(t *testing.T) {
+	keepGCSettings(t)
 	const unlimited = 1<<63 - 1
 	tests := []struct {
 		name        string
@@ -51,12 +56,7 @@ func TestSetGCPolicy(t *testing.T) {
 // defaults (a collection's finalizers run asynchronously: wait on the
 // condition, bounded by a number of collections, not by time).
 func TestGCPolicyGivesWayToABigLiveHeap(t *testing.T) {
-	percent := debug.SetGCPercent(100)
-	limit := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() {
-		debug.SetGCPercent(percent)
-		debug.SetMemoryLimit(limit)
-	})
+	keepGCSettings(t)
 	none := func(string) (string, bool) { return "", false }
 	if !setGCPolicy(none) {
 		t.Fatal("setGCPolicy did not apply the policy")
