@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -228,19 +229,32 @@ func csvUser(b *builder, cols []column, fields []string, validUTF8 bool) (u stor
 }
 
 // newColumns maps the names of a CSV header. It fails if a name is a PIN
-// or neither recognised nor ignored (see IgnoredNames), so that nothing is
-// imported from a file whose columns import would drop; and if no name is
-// recognised: the file is not a user list, or lacks its header line.
+// or neither recognised nor ignored (see IgnoredNames), if a column has no
+// name, or if two columns give the same field (see sameField), so that
+// nothing is imported from a file whose columns import would drop or would
+// have to choose between; and if no name is recognised: the file is not a
+// user list, or lacks its header line.
 func newColumns(names []string) ([]column, error) {
 	cols := make([]column, len(names))
 	known, close := 0, false
-	var bad []string
+	var bad, dups []string
+	var unnamed []int
 	for i, n := range names {
 		n = trimBlank(n)
+		if n == "" {
+			unnamed = append(unnamed, i+1)
+			continue
+		}
 		c, use, err := resolve("column", n, true)
 		switch {
 		case use:
 			known++
+			for j := range cols[:i] {
+				if sameField(&cols[j], &c) {
+					dups = append(dups, duplicate("column", &cols[j], &c).Error())
+					break
+				}
+			}
 		case err != nil:
 			bad = append(bad, err.Error())
 			close = close || strings.HasPrefix(err.Error(), "column") || len(suggestions(n)) > 0
@@ -254,14 +268,34 @@ func newColumns(names []string) ([]column, error) {
 		return nil, fmt.Errorf("the header line %s names no user field; the first line must name the columns: %s",
 			cut.Quote(strings.Join(names, ",")), knownNames)
 	}
+	var problems []string
+	switch len(unnamed) {
+	case 0:
+	case 1:
+		problems = append(problems, fmt.Sprintf("column %d has no name: name it or remove it", unnamed[0]))
+	default:
+		nums := make([]string, len(unnamed))
+		for i, n := range unnamed {
+			nums[i] = strconv.Itoa(n)
+		}
+		problems = append(problems, fmt.Sprintf("columns %s and %s have no name: name them or remove them",
+			strings.Join(nums[:len(nums)-1], ", "), nums[len(nums)-1]))
+	}
 	if len(bad) > 0 {
 		const most = 3
 		if len(bad) > most {
 			bad = append(bad[:most], fmt.Sprintf("and %d more unknown columns", len(bad)-most))
 		}
-		return nil, fmt.Errorf("header: %s; nothing was imported: fix or remove the column", strings.Join(bad, "; "))
+		problems = append(problems, strings.Join(bad, "; "))
 	}
-	return cols, nil
+	problems = append(problems, dups...)
+	switch {
+	case len(problems) == 0:
+		return cols, nil
+	case len(bad) > 0:
+		return nil, fmt.Errorf("header: %s; nothing was imported: fix or remove the column", strings.Join(problems, "; "))
+	}
+	return nil, fmt.Errorf("header: %s; nothing was imported", strings.Join(problems, "; "))
 }
 
 // anyKnown reports whether a name of a CSV header is recognised.

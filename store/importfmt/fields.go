@@ -41,7 +41,11 @@ const (
 )
 
 // column is what one recognised name maps to. A higher prio wins when
-// several names fill one field.
+// several names fill one field, the documented order of precedence
+// (sip_address over msRTCSIP-PrimaryUserAddress over identity). Two names
+// with the same field and prio are spellings of one name (sip_address,
+// SipAddress): import cannot tell which value is meant, so it refuses them
+// (see duplicate).
 type column struct {
 	name  string // as written in the file, for messages
 	field field
@@ -73,8 +77,10 @@ func lookup(name string) (c column, ok bool) {
 		c.field, c.prio = fSam, 3
 	case "domain":
 		c.field, c.prio = fDomain, 3
-	case "distinguishedname", "dn":
+	case "distinguishedname":
 		c.field, c.prio = fDN, 3
+	case "dn":
+		c.field, c.prio = fDN, 2
 	case "enabled":
 		c.field, c.kind, c.prio = fEnabled, kBool, 3
 	case "msrtcsipuserenabled":
@@ -99,6 +105,28 @@ func lookup(name string) (c column, ok bool) {
 		return c, false
 	}
 	return c, true
+}
+
+// fieldNames names each field as pinsh does, for messages.
+var fieldNames = [nFields]string{
+	fSip: "sip_address", fDisplay: "display_name", fUPN: "user_principal_name", fSam: "sam_account_name",
+	fDomain: "domain", fDN: "distinguished_name", fEnabled: "enabled", fPool: "registrar_pool",
+	fLine: "line_uri", fVoice: "enterprise_voice_enabled", fSite: "site", fPolicy: "pin_policy",
+}
+
+// sameField reports whether columns a and b are two spellings of one name:
+// the same field at the same rank, so neither takes precedence.
+func sameField(a, b *column) bool {
+	return a.field != fNone && a.field == b.field && a.prio == b.prio
+}
+
+// duplicate says that the names first and again (CSV columns, JSON keys,
+// "column" or "key" in what) both give one field.
+func duplicate(what string, first, again *column) error {
+	if first.name == again.name {
+		return fmt.Errorf("%s %s appears twice; keep one", what, cut.Quote(first.name))
+	}
+	return fmt.Errorf("%ss %s and %s both give %s; keep one", what, cut.Quote(first.name), cut.Quote(again.name), fieldNames[first.field])
 }
 
 // knownList is every recognised name, pinsh's own first, for suggestions.
@@ -228,11 +256,28 @@ type builder struct {
 	u    store.User
 	prio [nFields]int8
 	name [nFields]string // the column that set each field, for messages
+	// keys holds the JSON keys of the object so far (see given).
+	keys []column
 	// validUTF8 is set when the whole record is known to be valid UTF-8.
 	validUTF8 bool
 }
 
-func (b *builder) reset() { *b = builder{} }
+func (b *builder) reset() {
+	keys := b.keys[:0]
+	*b = builder{keys: keys}
+}
+
+// given notes that the record names column c (a JSON key), and fails if an
+// earlier key gives the same field (see sameField).
+func (b *builder) given(c *column) error {
+	for i := range b.keys {
+		if sameField(&b.keys[i], c) {
+			return duplicate("key", &b.keys[i], c)
+		}
+	}
+	b.keys = append(b.keys, *c)
+	return nil
+}
 
 // set applies value, from a column c, to the user.
 func (b *builder) set(c *column, value string) error {

@@ -14,7 +14,8 @@
 //	user_principal_name (userPrincipalName)         UserPrincipalName
 //	sam_account_name (sAMAccountName)               SamAccountName
 //	domain                                          Domain
-//	distinguished_name (distinguishedName), dn      DistinguishedName
+//	distinguished_name (distinguishedName)          DistinguishedName
+//	dn                                              DistinguishedName
 //	enabled, msRTCSIP-UserEnabled                   Enabled (default true)
 //	registrar_pool, msRTCSIP-PrimaryHomeServer      RegistrarPool, as given
 //	line_uri, msRTCSIP-Line                         LineURI
@@ -37,10 +38,19 @@
 // of six letters or more (displayNam), which makes the record bad. A CSV
 // header with no recognised name at all is an error too.
 //
-// When several names fill one field, the first in the list above wins
-// (sip_address over msRTCSIP-PrimaryUserAddress over identity; line_uri over msRTCSIP-Line over telephoneNumber), whatever
-// their order in the file; between equal names the first non-empty value
-// wins. A telephoneNumber that is not a plain number ("+1 (425) 555-0100" is
+// When different names fill one field, an order of precedence decides,
+// whatever their order in the file: sip_address over
+// msRTCSIP-PrimaryUserAddress over identity; distinguished_name over dn;
+// enabled over msRTCSIP-UserEnabled; registrar_pool over
+// msRTCSIP-PrimaryHomeServer; line_uri over msRTCSIP-Line over
+// telephoneNumber. That is how csvde, ldifde and Get-CsUser exports carry
+// both. Two spellings of one name (the same name twice; sip_address and
+// SipAddress; display_name and displayName) leave import nothing to go by,
+// so it refuses them: in CSV, the header is refused and nothing is
+// imported; in JSON Lines, the line is bad whatever the values; in LDIF,
+// where ldifde writes a multi-valued attribute once per value (objectClass,
+// proxyAddresses), the record is bad only if the values
+// differ. A CSV header column without a name is refused too. A telephoneNumber that is not a plain number ("+1 (425) 555-0100" is
 // one, "555-CALL-NOW x12" is not) is ignored rather than rejected.
 //
 // Values are trimmed of surrounding spaces and tabs; an empty value leaves

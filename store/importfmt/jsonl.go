@@ -36,8 +36,10 @@ func jsonRows(lr *lineReader, yield func(Row) bool) {
 	}
 }
 
-// jsonUser maps one JSON object. Keys are taken in their order in the line,
-// so that between equal names the first non-empty value wins, as in CSV.
+// jsonUser maps one JSON object. Two keys that give one field (the same
+// key twice, or two spellings such as display_name and DisplayName) make
+// the line bad: encoding/json would keep the last, a CSV reader the first,
+// and import refuses to guess.
 func jsonUser(b *builder, line []byte) (store.User, error) {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
@@ -65,6 +67,9 @@ func jsonUser(b *builder, line []byte) (store.User, error) {
 		}
 		if !use {
 			continue
+		}
+		if err := b.given(&c); err != nil {
+			return store.User{}, err
 		}
 		switch v := v.(type) {
 		case string:

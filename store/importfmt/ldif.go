@@ -25,6 +25,34 @@ type ldifParser struct {
 	bad       error // set when the record is already known to be bad
 	inComment bool  // the last line was a comment, so continuations belong to it
 	started   bool  // a record was seen: "version:" is only read before the first
+	given     []ldifValue
+}
+
+// ldifValue is a value a record gave a field, to refuse another one.
+type ldifValue struct {
+	c     column
+	value string
+	line  int
+}
+
+// repeat fails if the record already gave the field of c (see sameField)
+// another value. ldifde repeats a multi-valued attribute on one line per
+// value (objectClass, proxyAddresses); a pinsh field holds one value, and
+// import refuses to choose one. The same value repeated is accepted.
+func (p *ldifParser) repeat(c *column, value string, line int) error {
+	value = trimBlank(value)
+	for _, g := range p.given {
+		if !sameField(&g.c, c) {
+			continue
+		}
+		if g.value == value {
+			return nil
+		}
+		return fmt.Errorf("line %d: %s %s differs from %s %s on line %d; a user has one %s: keep one",
+			line, c.name, cut.Quote(value), g.c.name, cut.Quote(g.value), g.line, fieldNames[c.field])
+	}
+	p.given = append(p.given, ldifValue{*c, value, line})
+	return nil
 }
 
 func ldifRows(lr *lineReader, yield func(Row) bool) {
@@ -127,6 +155,7 @@ var errURLValue = errors.New("values read from a URL (attribute:< URL) are not s
 // user maps the lines of one record, the first of which must be its dn.
 func (p *ldifParser) user(b *builder, lines []ldifLine) (store.User, error) {
 	b.reset()
+	p.given = p.given[:0]
 	for i, l := range lines {
 		name, value, err := ldifAttr(p.arena[l.start:l.end])
 		if i == 0 && (err == nil || err == errURLValue) && !strings.EqualFold(name, "dn") {
@@ -149,6 +178,9 @@ func (p *ldifParser) user(b *builder, lines []ldifLine) (store.User, error) {
 			continue
 		case !known:
 			continue
+		}
+		if err := p.repeat(&c, value, l.num); err != nil {
+			return store.User{}, err
 		}
 		if err := b.set(&c, value); err != nil {
 			return store.User{}, fmt.Errorf("line %d: %w", l.num, err)

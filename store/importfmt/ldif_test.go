@@ -81,8 +81,17 @@ func TestLDIF(t *testing.T) {
 			[]want{{line: 1, user: store.User{DistinguishedName: "CN=Ann", DisplayName: "Ann", Enabled: true}}}},
 		{"URL value of an ignored attribute", "dn: CN=A\njpegPhoto:< file:///tmp/a.jpg\n",
 			[]want{{line: 1, user: store.User{DistinguishedName: "CN=A", Enabled: true}}}},
-		{"first of repeated attributes wins", "dn: CN=A\ndisplayName: One\ndisplayName: Two\n",
+		{"a single-valued attribute repeated with another value", "dn: CN=A\ndisplayName: One\ndisplayName: Two\n\ndn: CN=B\n",
+			[]want{{line: 1, err: `line 3: displayName "Two" differs from displayName "One" on line 2; a user has one display_name: keep one`},
+				{line: 5, user: store.User{DistinguishedName: "CN=B", Enabled: true}}}},
+		{"two spellings with other values", "dn: CN=A\nsip_address: sip:a@b.c\nobjectClass: user\nSipAddress: sip:b@b.c\n",
+			[]want{{line: 1, err: `line 4: SipAddress "sip:b@b.c" differs from sip_address "sip:a@b.c" on line 2; a user has one sip_address: keep one`}}},
+		{"a repeated value, base64 or not", "dn: CN=A\ndisplayName: One\ndisplayName:: " + b64("One") + "\n",
 			[]want{{line: 1, user: store.User{DistinguishedName: "CN=A", DisplayName: "One", Enabled: true}}}},
+		{"multi-valued attributes repeat, a single-valued one may not", "dn: CN=A\nobjectClass: top\nobjectClass: user\nproxyAddresses: SIP:a@b.c\nproxyAddresses: smtp:a@b.c\nmsRTCSIP-UserEnabled: TRUE\nmsRTCSIP-UserEnabled: FALSE\n",
+			[]want{{line: 1, err: `line 7: msRTCSIP-UserEnabled "FALSE" differs from msRTCSIP-UserEnabled "TRUE" on line 6; a user has one enabled: keep one`}}},
+		{"dn and distinguishedName of different values", "dn: CN=A\ndistinguishedName: CN=B\n",
+			[]want{{line: 1, user: store.User{DistinguishedName: "CN=B", Enabled: true}}}},
 
 		{"record without dn", "displayName: A\n\ndn: CN=B\n",
 			[]want{
