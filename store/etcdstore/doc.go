@@ -10,8 +10,8 @@
 //     refusing foreign keys and newer schemas; Close.
 //   - Audit and ScanAudit, the admin roles (Roles, NewRole, RemoveRole,
 //     AddRoleMember, RemoveRoleMember, RolesOf), the policies (Policies,
-//     Policy, NewPolicy, SetPolicy, GrantPolicy, EffectivePolicy; not
-//     RemovePolicy yet), and the PIN key check (hashKey, guardKey).
+//     Policy, NewPolicy, SetPolicy, RemovePolicy, GrantPolicy,
+//     EffectivePolicy), and the PIN key check (hashKey, guardKey).
 //   - The user directory without PIN state: CreateUser, UpdateUser,
 //     RemoveUsers, Users, FindUsers, ScanUsers, ImportUsers (see Users
 //     below).
@@ -78,6 +78,7 @@
 //	x/l/DOMAIN\LOGON     unique index: folded domain\logon -> user ID
 //	x/d/DN               unique index: the DN's lookup form -> user ID
 //	x/n/NAME\0ID         display name index (folded name, ID 16 hex digits), no value
+//	x/t/tag:NAME\0ID     tag policy index: the users granted it (ID 16 hex digits), no value
 //	h/ID                 a user's PIN hashes (reserved: deleted with the user)
 //
 // The PIN key id is its own key, so that a transaction writing hashes

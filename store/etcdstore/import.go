@@ -12,7 +12,8 @@ import (
 )
 
 // importBatch is how many rows one ImportUsers transaction adds: each
-// costs at most 6 writes (record, two addresses, logon, DN, display name)
+// costs at most 7 writes (record, two addresses, logon, DN, display name,
+// tag)
 // and 4 compares (its unique keys), so 16 rows, the ID counter, the audit
 // block and their tag policies stay within etcd's 128 of each.
 const importBatch = 16

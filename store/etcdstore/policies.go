@@ -3,8 +3,10 @@ package etcdstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -143,8 +145,9 @@ func (s *Store) SetPolicy(ctx context.Context, op store.Op, identity string, c s
 }
 
 // grantBatch is how many users one GrantPolicy transaction changes: one
-// compare and one write each, besides the policy and the audit block.
-const grantBatch = 100
+// compare and up to three writes each (record, old and new tag index
+// entries), besides the policy and the audit block.
+const grantBatch = 40
 
 // GrantPolicy grants the tag policy name to users ("" unassigns), in
 // transactions of grantBatch users. Every transaction reads and compares
@@ -174,14 +177,153 @@ func (s *Store) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserID
 				r.Outcome, r.Err = store.Skipped, fmt.Errorf("%s already has policy %q: %w", u.SipAddress, detail, store.ErrDuplicate)
 				return nil, nil
 			}
-			u.PinPolicy = tag
-			b, err := json.Marshal(u)
-			if err != nil {
-				return nil, err
-			}
-			return &store.AuditEntry{Action: "grant_pin_policy", Target: u.SipAddress, Outcome: "ok", Detail: detail}, t.put(string(kv.Key), b)
+			return &store.AuditEntry{Action: "grant_pin_policy", Target: u.SipAddress, Outcome: "ok", Detail: detail}, s.retag(t, u, tag)
 		}, nil
 	})
+}
+
+// retag writes user u with the tag policy tag ("" none) in t, moving its
+// tag index entry.
+func (s *Store) retag(t *txn, u store.User, tag string) error {
+	w := writes{}
+	if u.PinPolicy != "" {
+		w[s.tagKey(store.TagPolicyKey(u.PinPolicy), u.ID)] = nil
+	}
+	u.PinPolicy = tag
+	b, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	w[s.userKey(u.ID)] = b
+	if tag != "" {
+		w[s.tagKey(store.TagPolicyKey(tag), u.ID)] = []byte{}
+	}
+	return w.apply(t)
+}
+
+// sweepBatch is how many holders of a tag policy one RemovePolicy
+// transaction ungrants.
+const sweepBatch = 50
+
+// RemovePolicy resets the global policy to its defaults, or removes a
+// site or tag policy. A tag policy is first ungranted from its holders
+// (found by the tag index x/t/), sweepBatch users per transaction, each
+// user with a remove_pin_policy audit entry; then one transaction removes
+// the policy only if no user holds it (a compare over the tag index's
+// whole range), so a grant by another host meanwhile sends it back to
+// sweeping, and no user is left with a removed policy.
+func (s *Store) RemovePolicy(ctx context.Context, op store.Op, identity string) error {
+	if err := s.check(op); err != nil {
+		return err
+	}
+	canon, key, err := store.ParsePolicyIdentity(identity)
+	if err != nil {
+		return err
+	}
+	if canon == store.GlobalPolicy {
+		_, err := s.changePolicy(ctx, op, key, func(store.Policy, bool) (store.Policy, store.AuditEntry, error) {
+			return store.DefaultPolicy(store.GlobalPolicy), store.AuditEntry{Action: "remove_pin_policy", Target: canon, Outcome: "ok", Detail: "reset to defaults"}, nil
+		})
+		return err
+	}
+	pk, seqKey := s.policyKey(key), s.key(keyAuditSeq)
+	holders := s.key(prefixTag + key + "\x00")
+	ungranted := 0
+	for range maxRetries {
+		n, err := s.ungrantSome(ctx, op, canon, pk, holders)
+		if err != nil {
+			return err
+		}
+		ungranted += n
+		if n > 0 {
+			continue
+		}
+		r, err := s.kv.read(ctx, []clientv3.Op{clientv3.OpGet(pk), clientv3.OpGet(seqKey)})
+		if err != nil {
+			return fmt.Errorf("etcd directory %s: remove policy %s: %w", s.name, canon, err)
+		}
+		pkv, skv := r.Responses[0].GetResponseRange().Kvs, r.Responses[1].GetResponseRange().Kvs
+		if len(pkv) == 0 {
+			return noPolicy(canon)
+		}
+		old, err := policyFrom(pkv[0])
+		if err != nil {
+			return err
+		}
+		t := &txn{}
+		if err := t.unchanged(pk, modRev(pkv)); err != nil {
+			return err
+		}
+		if err := t.unchanged(seqKey, modRev(skv)); err != nil {
+			return err
+		}
+		// No key under holders: etcd compares an empty range as one absent
+		// key. Today the audit counter's compare already fails when anyone
+		// granted meanwhile (every change advances it); this compare keeps
+		// the removal right should the audit counter go (see the package
+		// doc), and TestRemovePolicyRace cannot tell the two apart.
+		t.cmps = append(t.cmps, clientv3.Compare(clientv3.CreateRevision(holders), "=", 0).WithPrefix())
+		if err := t.del(pk); err != nil {
+			return err
+		}
+		detail := ""
+		if strings.HasPrefix(key, "tag:") {
+			detail = fmt.Sprintf("ungranted from %d users", ungranted)
+		}
+		var cur *mvccpb.KeyValue
+		if len(skv) > 0 {
+			cur = skv[0]
+		}
+		if err := s.addAudit(cur, t, op, store.AuditEntry{Action: "remove_pin_policy", Target: old.Identity, Outcome: "ok", Detail: detail}); err != nil {
+			return err
+		}
+		if s.beforeRemovePolicy != nil {
+			s.beforeRemovePolicy()
+		}
+		_, ok, err := s.kv.commit(ctx, t)
+		if errors.Is(err, errNotCommitted) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("etcd directory %s: remove policy %s: %w", s.name, canon, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("etcd directory %s: remove policy %s: granted or changed by others more than %d times while it ran; try again", s.name, canon, maxRetries)
+}
+
+// ungrantSome ungrants the tag policy (key pk) from up to sweepBatch of
+// its holders (tag index entries under holders) and returns how many.
+func (s *Store) ungrantSome(ctx context.Context, op store.Op, canon, pk, holders string) (int, error) {
+	r, err := s.kv.cli.Get(ctx, holders, clientv3.WithPrefix(), clientv3.WithLimit(sweepBatch), clientv3.WithKeysOnly())
+	if err != nil {
+		return 0, fmt.Errorf("etcd directory %s: remove policy %s: read its holders: %w", s.name, canon, err)
+	}
+	var ids []store.UserID
+	for _, kv := range r.Kvs {
+		n, err := strconv.ParseUint(string(kv.Key[len(holders):]), 16, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w: bad tag index key %q", store.ErrDamaged, kv.Key)
+		}
+		ids = append(ids, store.UserID(n))
+	}
+	n := 0
+	_, err = s.changeUsers(ctx, op, "remove policy "+canon, ids, sweepBatch, pk, func(map[string]*mvccpb.KeyValue) (userChange, error) {
+		n = 0
+		return func(u store.User, _ *mvccpb.KeyValue, t *txn, r *store.ItemResult) (*store.AuditEntry, error) {
+			if u.PinPolicy == "" || s.policyKey(store.TagPolicyKey(u.PinPolicy)) != pk {
+				// The index entry outlived the grant (damage): drop it, or
+				// the final compare would never pass.
+				r.Outcome = store.Skipped
+				return nil, t.del(holders + idHex(u.ID))
+			}
+			n++
+			return &store.AuditEntry{Action: "remove_pin_policy", Target: u.SipAddress, Outcome: "ok", Detail: "ungranted " + canon}, s.retag(t, u, "")
+		}, nil
+	})
+	return n, err
 }
 
 // EffectivePolicy returns the policy that applies to a user, reading the

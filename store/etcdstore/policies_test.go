@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/pinsh/pinsh/internal/etcdcluster/etcdtest"
 	"github.com/pinsh/pinsh/store"
 )
@@ -154,5 +156,87 @@ func TestGrantAndEffectivePolicy(t *testing.T) {
 	es := allAudit(t, s, store.AuditQuery{Action: "grant_pin_policy"}, 1000)
 	if len(es) != len(ids)+1 || es[0].Detail != "tag:Short" || es[len(es)-1].Detail != "unassigned" {
 		t.Errorf("%d grant_pin_policy entries (want %d): first %+v", len(es), len(ids)+1, es[0])
+	}
+}
+
+// TestRemovePolicyRace removes a tag policy held by more users than one
+// transaction ungrants, while another host keeps granting it: at the end
+// the policy is gone and no user holds it (nor its tag index entry), and
+// every ungrant has its audit entry.
+func TestRemovePolicyRace(t *testing.T) {
+	name := etcdtest.Prefix(t)
+	a := openTest(t, etcdtest.Client(t), name, testOptions(t))
+	b := openTest(t, etcdtest.Client(t), name, testOptions(t))
+	op := store.Op{Operator: "admin", Now: t0}
+	if _, err := a.NewPolicy(ctx, op, "tag:T", store.PolicyChanges{}); err != nil {
+		t.Fatal(err)
+	}
+	var ids []store.UserID
+	for i := range 3*sweepBatch + 10 {
+		u := store.User{SipAddress: fmt.Sprintf("r%03d@litwareinc.com", i)}
+		if i < 2*sweepBatch+5 {
+			u.PinPolicy = "T"
+		}
+		got, err := a.CreateUser(ctx, op, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, got.ID)
+	}
+	rest := ids[2*sweepBatch+5:]
+	done := make(chan error, 1)
+	go func() {
+		// Grant the rest one by one until the policy is gone.
+		for i := 0; ; i++ {
+			_, err := b.GrantPolicy(ctx, op, rest[i%len(rest):i%len(rest)+1], "t")
+			if errors.Is(err, store.ErrNotFound) {
+				done <- nil
+				return
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	// Also grant it once exactly between the last sweep and the removal:
+	// the removal must see it and sweep again.
+	late := 0
+	a.beforeRemovePolicy = func() {
+		if late++; late == 1 {
+			if res, err := b.GrantPolicy(ctx, op, rest[:1], "t"); err != nil || res[0].Err != nil && !errors.Is(res[0].Err, store.ErrDuplicate) {
+				t.Errorf("late grant: %+v, %v", res, err)
+			}
+		}
+	}
+	if err := a.RemovePolicy(ctx, op, "tag:t"); err != nil {
+		t.Fatal(err)
+	}
+	if late < 2 {
+		t.Errorf("removal committed at its first attempt after a late grant (%d attempts)", late)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	us, err := a.Users(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		if u.PinPolicy != "" {
+			t.Errorf("%s still holds %q", u.SipAddress, u.PinPolicy)
+		}
+	}
+	r, err := a.kv.cli.Get(ctx, a.key(prefixTag), clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || r.Count != 0 {
+		t.Errorf("tag index entries left: %d, %v", r.Count, err)
+	}
+	if _, err := a.Policy(ctx, "tag:t"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("policy after removal: %v", err)
+	}
+	es := allAudit(t, a, store.AuditQuery{Action: "remove_pin_policy"}, 1000)
+	last := es[len(es)-1]
+	if want := fmt.Sprintf("ungranted from %d users", len(es)-1); last.Target != "tag:T" || last.Detail != want || len(es)-1 < 2*sweepBatch+5 {
+		t.Errorf("last entry %+v; want %q after %d ungrants", last, want, len(es)-1)
 	}
 }

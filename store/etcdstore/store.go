@@ -68,6 +68,10 @@ type Store struct {
 	pinKey *pinhash.Key
 
 	closeOnce sync.Once
+
+	// beforeRemovePolicy, when set (by tests), runs between RemovePolicy's
+	// last sweep and its final commit.
+	beforeRemovePolicy func()
 }
 
 // Open opens the directory NAME on the cluster cli is connected to,

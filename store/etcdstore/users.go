@@ -24,12 +24,19 @@ const (
 	prefixLogon = "x/l/"
 	prefixDN    = "x/d/"
 	prefixName  = "x/n/"
+	prefixTag   = "x/t/"
 )
 
 // removeBatch is how many users one RemoveUsers transaction removes: each
-// costs at most 7 writes (record, hashes, two addresses, logon, DN, name),
-// so 12 stay well within a transaction with the audit block.
+// costs at most 8 writes (record, hashes, two addresses, logon, DN, name,
+// tag), so 12 stay well within a transaction with the audit block.
 const removeBatch = 12
+
+// tagKey is the key of the tag index entry of user id holding the tag
+// policy stored under policy key pk.
+func (s *Store) tagKey(pk string, id store.UserID) string {
+	return s.key(prefixTag + pk + "\x00" + idHex(id))
+}
 
 func idHex(id store.UserID) string { return fmt.Sprintf("%016x", uint64(id)) }
 
@@ -45,6 +52,7 @@ type uniqueKey struct {
 type userIndex struct {
 	unique []uniqueKey
 	name   string // "" without a display name
+	tag    string // "" without a tag policy
 	ouPath string // "" without a DN
 }
 
@@ -65,6 +73,9 @@ func (s *Store) indexOf(u *store.User) userIndex {
 	}
 	if name := store.NameKey(u.DisplayName); name != "" {
 		ix.name = s.key(prefixName + name + "\x00" + idHex(u.ID))
+	}
+	if u.PinPolicy != "" {
+		ix.tag = s.tagKey(store.TagPolicyKey(u.PinPolicy), u.ID)
 	}
 	return ix
 }
@@ -174,8 +185,10 @@ func (w writes) addUser(s *Store, u *store.User, ix userIndex) error {
 	for _, k := range ix.unique {
 		w[k.key] = id
 	}
-	if ix.name != "" {
-		w[ix.name] = []byte{}
+	for _, k := range []string{ix.name, ix.tag} {
+		if k != "" {
+			w[k] = []byte{}
+		}
 	}
 	return nil
 }
@@ -186,8 +199,10 @@ func (w writes) delUser(s *Store, id store.UserID, ix userIndex) {
 	for _, k := range ix.unique {
 		w[k.key] = nil
 	}
-	if ix.name != "" {
-		w[ix.name] = nil
+	for _, k := range []string{ix.name, ix.tag} {
+		if k != "" {
+			w[k] = nil
+		}
 	}
 }
 

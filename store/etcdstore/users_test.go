@@ -25,7 +25,7 @@ type unbuilt struct{ store.Store }
 
 // built are the storetest subtests the methods built so far pass; the
 // rest need PIN state, RemovePolicy/GrantPolicy or imports.
-var built = []string{"CreateAndFind", "Duplicates", "UpdateUser", "ScanUsers", "ScanByOU", "Roles", "Import", "ImportManyBad"}
+var built = []string{"CreateAndFind", "Duplicates", "UpdateUser", "ScanUsers", "ScanByOU", "Roles", "Import", "ImportManyBad", "Policies"}
 
 // TestUserContract runs the user subtests of the contract suite against
 // the cluster, each in a directory of its own.
