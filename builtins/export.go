@@ -21,7 +21,7 @@ var exportSchema = lang.NewSchema("export", "path", "rows").OneLine()
 func (sh *Shell) exportBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
-			Name: "export_csv", Kind: lang.Sink, Keeps: true, MinArgs: 1,
+			Name: "export_csv", Kind: lang.Sink, Keeps: true, MinArgs: 1, Options: exportOptionKeys,
 			Sig: "export_csv(path[, opts])",
 			Doc: `Export-Csv: write every item to a new private CSV file (mode 0600).
 path is relative to the working directory. A header row of the first item's
@@ -45,7 +45,7 @@ other file access.`,
 			},
 		},
 		{
-			Name: "export_jsonl", Kind: lang.Sink, Keeps: true, MinArgs: 1,
+			Name: "export_jsonl", Kind: lang.Sink, Keeps: true, MinArgs: 1, Options: exportOptionKeys,
 			Sig: "export_jsonl(path[, opts])",
 			Doc: `Write every item to a new private JSON Lines file (mode 0600).
 path is relative to the working directory; one JSON value per line as the jsonl output format writes it.
@@ -71,7 +71,7 @@ type rowWriter interface {
 
 func (sh *Shell) export(env *lang.Env, in *lang.Stream, args []tengo.Object, name string,
 	newWriter func(*bufio.Writer) rowWriter) (tengo.Object, error) {
-	rest, opts, err := sh.splitOptions(name, args, "overwrite")
+	rest, opts, err := sh.splitOptions(name, args, exportOptionKeys...)
 	if err != nil {
 		return nil, err
 	}

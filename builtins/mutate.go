@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/d5/tengo/v2"
@@ -25,6 +26,13 @@ const (
 
 // mutationOptionKeys are the options every mutating builtin takes.
 var mutationOptionKeys = []string{"whatif", "confirm", "force", "error_action"}
+
+// The options of the builtins that take others.
+var (
+	setPinOptionKeys  = append(slices.Clip(mutationOptionKeys), "enforce_history")
+	pinInfoOptionKeys = []string{"error_action", "force"}
+	exportOptionKeys  = []string{"overwrite"}
+)
 
 // splitOptions separates a trailing options map (a map without an identity
 // key) from the other arguments, parses it with the allowed keys, and

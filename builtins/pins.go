@@ -16,7 +16,7 @@ const lookupBatch = 1024
 func (sh *Shell) pinBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
-			Name: "pin_info", Kind: lang.Stage, Targets: true, Bind: digitsBind("pin_info", 0),
+			Name: "pin_info", Kind: lang.Stage, Targets: true, Bind: digitsBind("pin_info", 0), Options: pinInfoOptionKeys,
 			Sig: "pin_info([opts]) | pin_info(target[, opts])",
 			Doc: `Get-CsClientPinInfo: the PIN state of each target user (an identity in any
 form, a user or pin_info record, an array or a stream of them). Fields:
@@ -35,7 +35,7 @@ Called on one target it returns one record. opts: {error_action: ...}.`,
 			Run: sh.pinInfo,
 		},
 		{
-			Name: "lock_pin", Kind: lang.Sink, Targets: true, Bind: digitsBind("lock_pin", 0),
+			Name: "lock_pin", Kind: lang.Sink, Targets: true, Bind: digitsBind("lock_pin", 0), Options: mutationOptionKeys,
 			Sig: "lock_pin([opts]) | lock_pin(target[, opts])",
 			Doc: `Lock-CsClientPin: lock the PIN of each target user, so that the PIN can no
 longer be used to sign in or join a dial-in conference (the user can still
@@ -58,7 +58,7 @@ get_users("* Smith") | lock_pin. force hides the messages, as Lync's
 			},
 		},
 		{
-			Name: "unlock_pin", Kind: lang.Sink, Targets: true, Bind: digitsBind("unlock_pin", 0),
+			Name: "unlock_pin", Kind: lang.Sink, Targets: true, Bind: digitsBind("unlock_pin", 0), Options: mutationOptionKeys,
 			Sig: "unlock_pin([opts]) | unlock_pin(target[, opts])",
 			Doc: `Unlock-CsClientPin: unlock the PIN of each target user, whether an admin or
 the system locked it, and reset its failure counters. Users whose PIN is not
@@ -90,7 +90,7 @@ func (sh *Shell) runMutation(env *lang.Env, in *lang.Stream, name string, args [
 // pinInfo is the pin_info stage: it reads PIN state for lookupBatch targets
 // per store call.
 func (sh *Shell) pinInfo(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
-	rest, opts, err := sh.splitOptions("pin_info", args, "error_action", "force")
+	rest, opts, err := sh.splitOptions("pin_info", args, pinInfoOptionKeys...)
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ opts: {whatif, confirm, force, error_action}.`,
 		},
 		{
 			Name: "grant_pin_policy", Kind: lang.Sink, Targets: true,
-			MinArgs: 1, WrittenUndefined: true, Bind: digitsBind("grant_pin_policy", 1),
+			MinArgs: 1, WrittenUndefined: true, Bind: digitsBind("grant_pin_policy", 1), Options: mutationOptionKeys,
 			Sig: "grant_pin_policy(target, name[, opts]) | grant_pin_policy(name[, opts])",
 			Doc: `Grant-CsPinPolicy: give each target user the per-user policy name
 ("tag:NAME" or "NAME"). undefined, written literally in the call, takes it

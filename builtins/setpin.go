@@ -19,7 +19,7 @@ const setPinBatch = 256
 func (sh *Shell) setPinBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
-			Name: "set_pin", Kind: lang.Stage, Targets: true, SecretArgs: true, Bind: setPinBind,
+			Name: "set_pin", Kind: lang.Stage, Targets: true, SecretArgs: true, Bind: setPinBind, Options: setPinOptionKeys,
 			Sig: "set_pin(target[, pin][, opts]) | set_pin([opts])",
 			Doc: `Set-CsClientPin: set the PIN of each target user. With a pin (a string of
 digits; leading zeros count), it must meet the user's effective PIN policy:
@@ -106,12 +106,12 @@ func setPinBind(args []tengo.Object) error {
 		return nil
 	}
 	if _, ok := mapValue(args[0]); ok {
-		if id, ok := identityOf(args[0]); ok && allDigits(id) {
+		if id, ok := identityOf(args[0]); ok && digitsTarget(id) {
 			return errDigitsTarget("set_pin") // set_pin({identity: "48151"})
 		}
 		return nil // set_pin({whatif: true}): options only
 	}
-	if s, ok := args[0].(*tengo.String); ok && allDigits(s.Value) && len(args) > 1 {
+	if s, ok := args[0].(*tengo.String); ok && digitsTarget(s.Value) && len(args) > 1 {
 		if _, isString := args[1].(*tengo.String); isString {
 			return errPinFirst("set_pin")
 		}
@@ -170,7 +170,7 @@ func pinArg(o tengo.Object) (string, error) {
 }
 
 func (sh *Shell) setPin(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
-	rest, opts, err := sh.splitOptions("set_pin", args, append(mutationOptionKeys, "enforce_history")...)
+	rest, opts, err := sh.splitOptions("set_pin", args, setPinOptionKeys...)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func (sh *Shell) verifyPin(env *lang.Env, args []tengo.Object) (tengo.Object, er
 	if !ok {
 		return nil, errors.New("the first argument must name a user, and the second be the PIN: verify_pin(identity, pin)")
 	}
-	if allDigits(name) {
+	if digitsTarget(name) {
 		return nil, errPinFirst("verify_pin")
 	}
 	if err := checkTarget("verify_pin", args[0]); err != nil {

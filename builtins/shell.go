@@ -169,6 +169,11 @@ func (sh *Shell) all() []lang.Builtin {
 	} {
 		out = append(out, group...)
 	}
+	for i := range out {
+		if out[i].Options != nil {
+			out[i].Bind = bindOptions(&out[i])
+		}
+	}
 	return out
 }
 

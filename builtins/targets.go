@@ -158,7 +158,7 @@ func checkTarget(name string, item tengo.Object) error {
 			return nil // made by pinsh for a user
 		}
 	}
-	if id, ok := identityOf(item); ok && allDigits(id) {
+	if id, ok := identityOf(item); ok && digitsTarget(id) {
 		return errDigitsTarget(name) // before any message could show it
 	}
 	switch o := item.(type) {
@@ -174,6 +174,9 @@ func checkTarget(name string, item tengo.Object) error {
 			"and their PINs (get_users, pin_info, set_pin, verify_pin)", article(o.TypeName()), o.TypeName(), what, name)
 	case *tengo.Map, *tengo.ImmutableMap:
 		m, _ := mapValue(item)
+		if _, ok := m["pin"]; ok {
+			return errPinInMap
+		}
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if _, isOption := optionKeys[k]; isOption {
 				return fmt.Errorf("%s is an option, and a target map holds no options; pass options in a map of their own: "+
@@ -187,6 +190,11 @@ func checkTarget(name string, item tengo.Object) error {
 	}
 	return nil
 }
+
+// errPinInMap refuses a "pin" key in a target map (a record made by pinsh
+// is no map): a map is no set_pin(target, pin), and the PIN is never shown.
+var errPinInMap = errors.New(`a target map holds no PIN (its "pin" is not used); ` +
+	"to set a PIN you choose write set_pin(target, pin), or omit it to generate one")
 
 // errDigitsTarget refuses a digit string where builtin name wants a user,
 // without showing the digits: no identity form is digits only, so it is
@@ -206,7 +214,7 @@ func digitsBind(name string, minArgs int) func(args []tengo.Object) error {
 		if len(args) <= minArgs {
 			return nil
 		}
-		if id, ok := identityOf(args[0]); ok && allDigits(id) {
+		if id, ok := identityOf(args[0]); ok && digitsTarget(id) {
 			return errDigitsTarget(name)
 		}
 		return nil

@@ -69,7 +69,7 @@ force, error_action}; a user that already exists is a per-item error.`,
 			Call: sh.newUser,
 		},
 		{
-			Name: "remove_user", Kind: lang.Sink, Targets: true, Bind: digitsBind("remove_user", 0),
+			Name: "remove_user", Kind: lang.Sink, Targets: true, Bind: digitsBind("remove_user", 0), Options: mutationOptionKeys,
 			Sig: "remove_user([opts]) | remove_user(target[, opts])",
 			Doc: `Remove each target user from the directory, with its PIN state. Returns a
 summary. opts: {whatif, confirm, force, error_action}.`,
@@ -279,7 +279,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 	if byIdentity && strings.TrimSpace(identity) == "" {
 		return nil, errors.New("the identity is empty; get_users() lists every user")
 	}
-	if allDigits(identity) {
+	if digitsTarget(identity) {
 		return nil, errDigitsTarget("get_users")
 	}
 	ctx := env.Context()

@@ -69,6 +69,9 @@ type Example struct {
 // also a single target: a string (an identity) or a record or map with a
 // string "identity" field. A map without "identity" is never an input, so an
 // options map stays an argument: lock_pin({whatif: true}) is a bound stage.
+// Its arguments are checked by Bind when the call binds them, so that a
+// call that could never run (lock_pin({foo: 1}), lock_pin(12345)) fails
+// where it is written, not silently as a stage nothing is piped into.
 // A Stage given a single target returns the one record its stream yields
 // (undefined for none, an array if it yields several) instead of a stream.
 type Builtin struct {
@@ -104,6 +107,11 @@ type Builtin struct {
 	// piped into it.
 	Bind func(args []tengo.Object) error
 
+	// Options lists, for a Stage or Sink, the keys of the options map it
+	// takes (whatif, confirm, ...), for the package that declares it to
+	// check a bound stage's arguments with (see Bind) as Run checks them.
+	Options []string
+
 	// Keeps is, for a Sink, that it keeps every item it reads (collect,
 	// export_csv): only such a sink may read a precious stream (see
 	// Precious); any other stage or sink is refused one.
@@ -129,8 +137,8 @@ func (b *Builtin) check() error {
 		if b.Call == nil || b.Run != nil {
 			return fmt.Errorf("builtin %s: a %s sets Call and not Run", b.Name, b.Kind)
 		}
-		if b.Targets || b.MinArgs != 0 || b.Keeps || b.SecretArgs || b.Bind != nil {
-			return fmt.Errorf("builtin %s: Targets, MinArgs, Keeps, SecretArgs and Bind apply to stages and sinks only", b.Name)
+		if b.Targets || b.MinArgs != 0 || b.Keeps || b.SecretArgs || b.Bind != nil || b.Options != nil {
+			return fmt.Errorf("builtin %s: Targets, MinArgs, Keeps, SecretArgs, Bind and Options apply to stages and sinks only", b.Name)
 		}
 	case Stage, Sink:
 		if b.Run == nil || b.Call != nil {

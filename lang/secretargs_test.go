@@ -62,8 +62,9 @@ func TestSecretArgsAndBindOnlyForStages(t *testing.T) {
 	for _, b := range []*Builtin{
 		{Name: "f", Kind: Func, SecretArgs: true, Call: call},
 		{Name: "f", Kind: Source, Bind: func([]tengo.Object) error { return nil }, Call: call},
+		{Name: "f", Kind: Func, Options: []string{"whatif"}, Call: call},
 	} {
-		if _, err := NewSession(Options{Builtins: []*Builtin{b}}); err == nil || !strings.Contains(err.Error(), "SecretArgs and Bind apply to stages and sinks only") {
+		if _, err := NewSession(Options{Builtins: []*Builtin{b}}); err == nil || !strings.Contains(err.Error(), "SecretArgs, Bind and Options apply to stages and sinks only") {
 			t.Errorf("%+v: err = %v", b, err)
 		}
 	}

@@ -208,6 +208,7 @@ func TestMaskPins(t *testing.T) {
 		{`x := "123456789012345678901234"`, `x := "************************"`},   // 24: the longest PIN
 		{`x := "1234567890123456789012345"`, `x := "1234567890123456789012345"`}, // 25: no PIN
 		{`x := "４８１５１"`, `x := "４８１５１"`},                                         // not ASCII digits
+		{`lock_pin(" 48151 ")`, `lock_pin("*******")`},                           // padded: still a PIN typed in clear
 		{`set_pin("sip:ken@x.com", 48151)`, `set_pin("sip:ken@x.com", *****)`},
 		{`set_pin("sip:ken@x.com", "12a") + 1`, `set_pin("sip:ken@x.com", "***") + 1`},
 		{`x := 1 / 0 + 12 + "729164"`, `x := 1 / 0 + 12 + "******"`},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/d5/tengo/v2/parser"
 	tengotoken "github.com/d5/tengo/v2/token"
 )
@@ -13,8 +15,9 @@ import (
 // (first(1000) and times.date(2026, ...) are kept and shown). Two kinds of
 // literal count:
 //
-//   - a string literal whose text is 4 to 24 digits, anywhere ("48151",
-//     {a: "93817"}, an alias or wrapper of set_pin called with one);
+//   - a string literal whose text is 4 to 24 digits, spaces around them
+//     trimmed, anywhere ("48151", " 48151", {a: "93817"}, an alias or
+//     wrapper of set_pin called with one);
 //   - any literal written directly as an argument of set_pin or
 //     verify_pin after the first (the identity): set_pin(u, 48151),
 //     verify_pin(u, "12a"), set_pin(u, "48" + "151"); not one inside a
@@ -138,8 +141,11 @@ func maskPins(line string) string {
 }
 
 // isPinDigits reports whether s is minPinDigits to maxPinDigits ASCII
-// digits: what a PIN may be (facts §6).
+// digits: what a PIN may be (facts §6), also when typed with spaces around
+// it (" 48151 "), which pinsh refuses as a target without showing it and so
+// never shows in a source line either.
 func isPinDigits(s string) bool {
+	s = strings.TrimSpace(s)
 	if len(s) < minPinDigits || len(s) > maxPinDigits {
 		return false
 	}
