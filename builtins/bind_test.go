@@ -48,6 +48,11 @@ func TestBoundStagesAreChecked(t *testing.T) {
 		{`remove_user('k')`, `remove_user: k is a char, not a user`, ""},
 		{`set_pin(13579)`, `set_pin: one PIN for many users is never what pinsh guesses you mean`, ""},
 		{`grant_pin_policy(12345, "Expire30")`, `grant_pin_policy: 12345 is a number, not a user`, ""},
+		{`x := remove_pin_policy({whatfi: true}); 0`, `remove_pin_policy: unknown option "whatfi"; did you mean whatif?`, ""},
+		{`x := remove_pin_policy(12345); 0`, `remove_pin_policy: want remove_pin_policy([opts]): argument 1 must be an options map, not int`, ""},
+		{`x := set_pin_policy({foo: 1}); 0`, `set_pin_policy: unknown policy field "foo"`, ""},
+		{`set_pin_policy(true)`, `set_pin_policy: want set_pin_policy([props][, opts]): argument 1 must be a props map of policy fields, not bool`, ""},
+		{`x := set_pin_policy({maximum_logon_attempts: -3}); 0`, `set_pin_policy: maximum_logon_attempts "-3": out of range`, ""},
 		// 3. digit strings, trimmed, in any script's digits
 		{`lock_pin("12345 ")`, "lock_pin: " + digits, "12345"},
 		{`lock_pin(" 12345")`, "lock_pin: " + digits, "12345"},

@@ -55,7 +55,7 @@ a policy that already exists is a per-item error.`,
 			Call: sh.newPinPolicy,
 		},
 		{
-			Name: "set_pin_policy", Kind: lang.Stage, Targets: true,
+			Name: "set_pin_policy", Kind: lang.Stage, Targets: true, Bind: sh.policyBind("set_pin_policy", true),
 			Sig: "set_pin_policy(identity, props[, opts]) | set_pin_policy([props][, opts])",
 			Doc: `Set-CsPinPolicy: change the fields props gives (a map of policy fields) in
 each target policy: an identity, as get_pin_policy takes it, or policy
@@ -75,7 +75,7 @@ opts: {whatif, confirm, force, error_action}.`,
 			Run: sh.setPinPolicy,
 		},
 		{
-			Name: "remove_pin_policy", Kind: lang.Sink, Targets: true,
+			Name: "remove_pin_policy", Kind: lang.Sink, Targets: true, Bind: sh.policyBind("remove_pin_policy", false),
 			Sig: "remove_pin_policy(identity[, opts]) | remove_pin_policy([opts])",
 			Doc: `Remove-CsPinPolicy: remove each target site or per-user policy (an
 identity, as get_pin_policy takes it, or policy records piped in); its
@@ -195,6 +195,19 @@ func stringArg(o tengo.Object, what string) (string, error) {
 	return s.Value, nil
 }
 
+// policyBind is the lang.Builtin.Bind of a policy stage: its bound
+// arguments are its props and options, checked where the call is written
+// as Run checks them (set_pin_policy({foo: 1}), remove_pin_policy(12345)).
+func (sh *Shell) policyBind(name string, withProps bool) func(args []tengo.Object) error {
+	return func(args []tengo.Object) error {
+		props, _, err := sh.policyArgs(name, args, withProps)
+		if err == nil && props != nil {
+			_, _, err = policyChanges(props)
+		}
+		return err
+	}
+}
+
 // policyArgs reads the arguments of a policy builtin after its targets:
 // ([props][, opts]) when withProps, else ([opts]). One map is props unless
 // every key of it is an option, so that set_pin_policy(p, {whatif: true})
@@ -213,7 +226,7 @@ func (sh *Shell) policyArgs(name string, args []tengo.Object, withProps bool) (p
 			if withProps && i == 0 {
 				what = "props map of policy fields"
 			}
-			return nil, opts, fmt.Errorf("want %s: argument %d must be a %s, not %s", usage, i+1, what, a.TypeName())
+			return nil, opts, fmt.Errorf("want %s: argument %d must be %s %s, not %s", usage, i+1, article(what), what, a.TypeName())
 		}
 		ms[i] = m
 	}

@@ -58,7 +58,7 @@ func TestPolicies(t *testing.T) {
 		{`get_pin_policy() | set_pin_policy`, "a policy record can only be written back as it was read"},
 		{`get_pin_policy() | set_pin_policy({whatif: true})`, "props is missing"},
 		{`set_pin_policy({identity: "global", min_pasword_length: 6})`, `global: unknown policy field "min_pasword_length"`},
-		{`set_pin_policy("global", {}, 5)`, "argument 2 must be a options map"},
+		{`set_pin_policy("global", {}, 5)`, "argument 2 must be an options map"},
 		{`set_pin_policy("global", {}, {}, {})`, "got 3 arguments"},
 		{`set_pin_policy("global", {min_password_length: 6, whatif: true})`, "whatif is an option, not a policy field"},
 		{`set_pin_policy("global", {}, {wahtif: true})`, `unknown option "wahtif"`},
