@@ -53,20 +53,12 @@ func checkFile(tx *bolt.Tx) error {
 				if len(k) != 8 {
 					corrupt("bad audit key %x", k)
 				}
-				decodeAuditBlock(keyUint64(k), v, func(*store.AuditEntry) bool { return true })
+				decodeAuditBlock(binary.BigEndian.Uint64(k), v, func(*store.AuditEntry) bool { return true })
 				return nil
 			})
 		}
 	}
 	return nil
-}
-
-func keyUint64(k []byte) uint64 {
-	var n uint64
-	for _, c := range k {
-		n = n<<8 | uint64(c)
-	}
-	return n
 }
 
 // checkBlocks decodes every entry of the block bucket b and its value.
