@@ -75,16 +75,6 @@ func (a *app) openDatabase(ctx context.Context, cfg *config, clock *builtins.Clo
 	return &database{conn: conn, path: path, label: "demo", demo: demo}, nil
 }
 
-// onKill returns what must happen before a second Ctrl-C ends pinsh
-// (see interruptible): removing the --demo directory; nil when there is
-// nothing to do.
-func (d *database) onKill() func() {
-	if d.demo == nil {
-		return nil
-	}
-	return d.demo.remove
-}
-
 // removeDir removes the --demo directory, if any.
 func (d *database) removeDir() {
 	if d.demo != nil {

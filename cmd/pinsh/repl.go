@@ -336,14 +336,16 @@ func (r *repl) onSignal(sig os.Signal) {
 	case !r.interrupted:
 		r.interrupted = true
 		r.cancel()
-		if r.db.onKill() == nil {
+		if r.db.demo == nil {
 			signal.Stop(r.sigs)
 		}
 		r.mu.Unlock()
 	default:
 		sigs := r.sigs
 		r.mu.Unlock()
-		r.db.removeDir()
+		// A second Ctrl-C with --demo: remove the directory, and
+		// let no open fail meanwhile with another status.
+		r.db.demo.removeForSignal()
 		die(sigs, sig)
 	}
 }
