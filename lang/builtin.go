@@ -602,9 +602,6 @@ func isCollection(x tengo.Object) bool {
 	return false
 }
 
-// isInput reports whether x is an input of def rather than an argument: a
-// stream or an array, a record (for any stage: a record is never an
-// argument), or, for a target-taking builtin, an identity.
 // isOptions reports whether x is an options map: a map without an
 // "identity" field (one with it is a target).
 func isOptions(x tengo.Object) bool {
@@ -655,6 +652,9 @@ func IsUndefined(x tengo.Object) bool {
 	return x == tengo.UndefinedValue || x == WrittenUndefinedValue
 }
 
+// isInput reports whether x is an input of def rather than an argument: a
+// stream or an array, a record (for any stage: a record is never an
+// argument), or, for a target-taking builtin, an identity.
 func isInput(def *Builtin, x tengo.Object) bool {
 	if isCollection(x) {
 		return true
