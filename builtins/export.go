@@ -142,11 +142,14 @@ func (sh *Shell) export(env *lang.Env, in *lang.Stream, args []tengo.Object, nam
 		if !ok {
 			break
 		}
+		if err := w.write(v); err != nil {
+			// v is not in the file: a precious stream gets it back, and
+			// an undelivered PIN stays undelivered, to be shown.
+			in.GiveBack([]tengo.Object{v})
+			return fail(fmt.Errorf("%s: row %d: %w", path, rows+1, err))
+		}
 		if in.IsPrecious() || lang.Undelivered(v) {
 			unsynced = append(unsynced, v)
-		}
-		if err := w.write(v); err != nil {
-			return fail(fmt.Errorf("%s: row %d: %w", path, rows+1, err))
 		}
 		rows++
 	}

@@ -563,3 +563,18 @@ func TestSetPinInterruptedLoopShowsUnreadPins(t *testing.T) {
 		t.Errorf("stderr %q, want %q", ts.err.String(), want)
 	}
 }
+
+// A row export_csv could not write (here: other fields than the first row's)
+// is not in the file, so a generated PIN it holds is shown at the end of the
+// input, not taken for written.
+func TestExportRowNotWrittenIsShown(t *testing.T) {
+	t.Chdir(t.TempDir())
+	ts := newTestShell(t)
+	out, stderr, err := ts.run(`a := ["aidan@litwareinc.com"] | set_pin | collect; s := export_csv([1, a[0]], "pins.csv")`)
+	if err == nil || !strings.Contains(err.Error(), "pins.csv: row 2") {
+		t.Fatalf("err = %v, want the row refused", err)
+	}
+	if len(shownPins(out)) != 1 || !strings.Contains(stderr, "1 generated PIN was set but never shown") {
+		t.Errorf("the PIN of the row not written was not shown: stdout %q, stderr %q", out, stderr)
+	}
+}
