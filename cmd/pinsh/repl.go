@@ -170,10 +170,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 // prompts returns the prompt, showing the operator and the database, and the
 // continuation prompt of a multi-line entry, as wide as the prompt.
 func prompts(cfg *config, db *database) (prompt, cont string) {
-	prompt = cfg.as + "@" + db.label
-	if cfg.actedBy != "" {
-		prompt = cfg.actedBy + " as " + prompt
-	}
+	prompt = operatorText(cfg) + "@" + db.label
 	if cfg.whatIf {
 		prompt += " whatif"
 	}
