@@ -450,14 +450,8 @@ func authorizeActing(cfg *config, db *database, clock *builtins.Clock) error {
 		return nil
 	}
 	ctx := context.Background()
-	roles, err := db.conn.RolesOf(ctx, cfg.actedBy)
-	if err != nil {
+	if ok, err := hasRole(ctx, db.conn, cfg.actedBy, store.CsAdministrator); ok || err != nil {
 		return err
-	}
-	for _, r := range roles {
-		if strings.EqualFold(r.Identity, store.CsAdministrator) {
-			return nil
-		}
 	}
 	refused := &actingError{source: cfg.asSource, account: cfg.actedBy, path: db.path}
 	if err := db.conn.Audit(ctx, store.Op{Operator: cfg.actedBy, Now: clock.Now()}, store.AuditEntry{

@@ -156,20 +156,29 @@ func (a *app) runResetKey(cfg *config) int {
 // requireRole refuses, and audits the refusal of, an operator who is not a
 // member of role.
 func requireRole(ctx context.Context, s store.Store, op store.Op, role, action string) error {
-	roles, err := s.RolesOf(ctx, op.Operator)
-	if err != nil {
+	if ok, err := hasRole(ctx, s, op.Operator, role); ok || err != nil {
 		return err
-	}
-	for _, r := range roles {
-		if strings.EqualFold(r.Identity, role) {
-			return nil
-		}
 	}
 	refused := fmt.Errorf("operator %s may not run %s: only a %s may", cut.Quote(op.Operator), strings.ReplaceAll(action, "_", "-"), role)
 	if err := s.Audit(ctx, op, store.AuditEntry{Action: action, Outcome: "denied", Detail: "not a " + role}); err != nil {
 		return errors.Join(refused, fmt.Errorf("audit the refusal: %w", err))
 	}
 	return refused
+}
+
+// hasRole reports whether operator is a member of role (case-insensitive,
+// as roles are matched everywhere).
+func hasRole(ctx context.Context, s store.Store, operator, role string) (bool, error) {
+	roles, err := s.RolesOf(ctx, operator)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range roles {
+		if strings.EqualFold(r.Identity, role) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // countPins counts the users whose PIN is set.
