@@ -372,7 +372,8 @@ type userChange func(u store.User, kv *mvccpb.KeyValue, t *txn, r *store.ItemRes
 // changeUsers runs a change of users in transactions of batch users: each
 // reads its users, the key extra (when not "") and the audit counter;
 // begin checks what it read apart from the users and returns the change of
-// each user. A missing or repeated user fails with store.ErrNotFound.
+// each user. A missing or repeated user fails with store.ErrNotFound. An
+// error after the first transaction says how many users were changed.
 func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids []store.UserID, batch int, extra string,
 	begin func(cur map[string]*mvccpb.KeyValue) (userChange, error)) ([]store.ItemResult, error) {
 	if err := s.check(op); err != nil {
@@ -419,6 +420,12 @@ func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids [
 			}
 			return s.addAudit(cur[auditKey], t, op, entries...)
 		})
+		if err != nil && start > 0 {
+			// Earlier transactions committed: say so, since err may say
+			// "nothing was changed" of this one only.
+			return nil, fmt.Errorf("etcd directory %s: %s: %w; the first %d of the %d users were already changed and audited (see the audit log)",
+				s.name, what, err, start, len(ids))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("etcd directory %s: %s: %w", s.name, what, err)
 		}

@@ -8,6 +8,10 @@ import (
 	"sync"
 	"testing"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/pinsh/pinsh/internal/etcdcluster/etcdtest"
 	"github.com/pinsh/pinsh/store"
 	"github.com/pinsh/pinsh/store/storetest"
@@ -138,6 +142,49 @@ func TestUserAudit(t *testing.T) {
 	}
 	if us := findAll(t, s, "*"); len(us) != 0 {
 		t.Errorf("users left: %v", us)
+	}
+}
+
+// TestRemoveUsersPartial refuses the second transaction of a removal: the
+// error says the first batch was changed and audited (the refused commit's
+// own "nothing was changed" is not the whole truth), and the directory
+// holds exactly what the error says.
+func TestRemoveUsersPartial(t *testing.T) {
+	s := openTest(t, etcdtest.Client(t), etcdtest.Prefix(t), testOptions(t))
+	op := store.Op{Operator: "admin", Now: t0}
+	const n = removeBatch + 1
+	var ids []store.UserID
+	for i := range n {
+		u, err := s.CreateUser(ctx, op, store.User{SipAddress: fmt.Sprintf("p%02d@litwareinc.com", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	commits := 0
+	s.kv.send = func(commit func() (*clientv3.TxnResponse, error)) (*clientv3.TxnResponse, error) {
+		if commits++; commits == 2 {
+			return nil, status.Error(codes.PermissionDenied, "permission denied (injected)")
+		}
+		return commit()
+	}
+	_, err := s.RemoveUsers(ctx, op, ids)
+	s.kv.send = nil
+	want := fmt.Sprintf("the first %d of the %d users were already changed and audited", removeBatch, n)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("RemoveUsers with its second commit refused: %v; want an error saying %q", err, want)
+	}
+	if es := allAudit(t, s, store.AuditQuery{Action: "remove_user"}, 100); len(es) != removeBatch {
+		t.Errorf("%d remove_user entries; want %d", len(es), removeBatch)
+	}
+	us, err := s.Users(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range us {
+		if kept := u.ID != 0; kept != (i == n-1) {
+			t.Errorf("user %d kept = %v; want only the last of the %d kept", ids[i], kept, n)
+		}
 	}
 }
 
