@@ -135,11 +135,8 @@ func (r *ImportReport) AddBad(e RowError) {
 // Merge adds the counts and bad rows of o to r, and sorts r.
 func (r *ImportReport) Merge(o ImportReport) {
 	r.Imported += o.Imported
-	count := r.BadCount + o.BadCount
-	for _, e := range o.Bad {
-		r.AddBad(e)
-	}
-	r.BadCount = count
+	r.BadCount += o.BadCount
+	r.Bad = append(r.Bad, o.Bad...)
 	r.Sort()
 }
 
