@@ -69,3 +69,23 @@ func TestSecretArgsAndBindOnlyForStages(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepsOnlyForSinks(t *testing.T) {
+	call := func(env *Env, args []tengo.Object) (tengo.Object, error) { return nil, nil }
+	run := func(env *Env, in *Stream, args []tengo.Object) (tengo.Object, error) { return in, nil }
+	for _, tt := range []struct {
+		b    *Builtin
+		want string
+	}{
+		{&Builtin{Name: "f", Kind: Func, Keeps: true, Call: call}, "builtin f: Targets, MinArgs, Keeps,"},
+		{&Builtin{Name: "f", Kind: Stage, Keeps: true, Run: run}, "builtin f: Keeps applies to sinks only"},
+	} {
+		if _, err := NewSession(Options{Builtins: []*Builtin{tt.b}}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: err = %v, want %q", tt.b, err, tt.want)
+		}
+	}
+	keeper := &Builtin{Name: "f", Kind: Sink, Keeps: true, Run: run}
+	if _, err := NewSession(Options{Builtins: []*Builtin{keeper}}); err != nil {
+		t.Errorf("a sink that keeps: %v", err)
+	}
+}
