@@ -89,7 +89,9 @@ func TestGenerateInterrupted(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "big.db")
 	cmd, stderr, done := startPinsh(t, pinshEnv(dir), "--db", path, "generate", "5000000")
-	time.Sleep(700 * time.Millisecond)
+	// A new database is a few pages; past 1 MiB generate has committed a
+	// batch, so Ctrl-C lands while it runs, however slow the machine.
+	waitForSize(t, path, 1<<20, done)
 	cmd.Process.Signal(os.Interrupt)
 	if code, sig := waitExit(t, done, 30*time.Second); code != exitInterrupted {
 		t.Fatalf("exit status %d (signal %v), want %d\n%s", code, sig, exitInterrupted, stderr)
@@ -208,6 +210,28 @@ func waitForOpenFile(t *testing.T, pid int, path string, done chan error) {
 			t.Fatalf("pinsh has not opened %s within a minute", path)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitForSize waits until the file at path is larger than size, failing if
+// the process ends or a minute passes first.
+func waitForSize(t *testing.T, path string, size int64, done chan error) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > size {
+			return
+		}
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("pinsh ended (%v) before %s grew past %d bytes", err, path, size)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has not grown past %d bytes within a minute", path, size)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
