@@ -257,7 +257,7 @@ func newColumns(names []string) ([]column, error) {
 			}
 		case err != nil:
 			bad = append(bad, err.Error())
-			close = close || strings.HasPrefix(err.Error(), "column") || len(suggestions(n)) > 0
+			close = close || errors.Is(err, errNoPINs) || len(suggestions(n)) > 0
 			fallthrough
 		default:
 			c = column{name: cut.Text(n)}

@@ -1,6 +1,7 @@
 package importfmt
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -174,6 +175,9 @@ func init() {
 	}
 }
 
+// errNoPINs is the refusal of a PIN column, key or attribute.
+var errNoPINs = errors.New("pinsh does not import PINs")
+
 // resolve looks name up as lookup does, and says whether import refuses it:
 // a PIN always; a name neither recognised nor in IgnoredNames when strict
 // (CSV, JSON Lines) or when it is one or two typing slips away from a
@@ -187,8 +191,8 @@ func resolve(what, name string, strict bool) (c column, use bool, err error) {
 	n := normalize(name)
 	switch {
 	case strings.HasPrefix(n, "pin") || strings.HasSuffix(n, "pin"):
-		return c, false, fmt.Errorf("%s %s: pinsh does not import PINs: import the users, then set their PINs with set_pin (generated) or read_pin()",
-			what, cut.Quote(name))
+		return c, false, fmt.Errorf("%s %s: %w: import the users, then set their PINs with set_pin (generated) or read_pin()",
+			what, cut.Quote(name), errNoPINs)
 	case ignored[n] || !strict && !nearKnown(n):
 		return c, false, nil
 	}
