@@ -65,9 +65,12 @@ func FuzzNormalizeUser(f *testing.F) {
 		"CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com", "tel:+14255550100;ext=100")
 	f.Add("KenMyer@LitwareInc.com", "", "", "", " Ken  ", "", "")
 	f.Add("sip:a@b", "x", `a\b`, "d@", "*", "CN=", "555")
+	f.Add("sip:a@b", "", "", "", " Manager ", "CN=Finance, DC=x; cn=finance,dc=X", "")
+	f.Add("sip:a@b", "", "", "", "Finance", " CN=A,DC=x ;CN=B\\,C,DC=x", "")
+	// display also fills the title, and dn, split at ';', the groups.
 	f.Fuzz(func(t *testing.T, sip, upn, sam, domain, display, dn, line string) {
 		u := User{SipAddress: sip, UserPrincipalName: upn, SamAccountName: sam, Domain: domain,
-			DisplayName: display, DistinguishedName: dn, LineURI: line}
+			DisplayName: display, DistinguishedName: dn, LineURI: line, Title: display, MemberOf: strings.Split(dn, ";")}
 		n, err := NormalizeUser(u)
 		if err != nil {
 			var fe *FieldError
@@ -77,7 +80,7 @@ func FuzzNormalizeUser(f *testing.F) {
 			return
 		}
 		again, err := NormalizeUser(n)
-		if err != nil || again != n {
+		if err != nil || !again.Equal(n) {
 			t.Fatalf("NormalizeUser is not idempotent:\n%+v\n%+v, %v", n, again, err)
 		}
 	})

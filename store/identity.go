@@ -63,7 +63,10 @@ const MaxFieldLength = 2048
 //     characters (and invalid UTF-8) are rejected everywhere,
 //     '*' in display names (it is the lookup wildcard), '\' and '@' in
 //     logon names and domains; LineURI must start with "tel:";
-//     DistinguishedName, when given, must parse as a DN.
+//     DistinguishedName, when given, must parse as a DN;
+//   - the directory attributes (Title ... TelephoneNumber) are kept as
+//     given, trimmed; each MemberOf entry must parse as a DN, and no group
+//     may be listed twice; an empty MemberOf is stored as nil.
 //
 // Errors are *FieldError values wrapping ErrInvalid.
 func NormalizeUser(u User) (User, error) {
@@ -83,6 +86,9 @@ func (u *User) Normalize() error {
 		{"domain", &u.Domain}, {"distinguished_name", &u.DistinguishedName},
 		{"registrar_pool", &u.RegistrarPool}, {"line_uri", &u.LineURI},
 		{"site", &u.Site}, {"pin_policy", &u.PinPolicy},
+		{"title", &u.Title}, {"department", &u.Department}, {"city", &u.City}, {"company", &u.Company},
+		{"mail", &u.Mail}, {"given_name", &u.GivenName}, {"surname", &u.Surname},
+		{"telephone_number", &u.TelephoneNumber},
 	} {
 		v := strings.TrimSpace(*f.p)
 		if badText(v) {
@@ -136,6 +142,36 @@ func (u *User) Normalize() error {
 	}
 	if hasPrefixFold(u.PinPolicy, "tag:") {
 		u.PinPolicy = u.PinPolicy[len("tag:"):]
+	}
+	return u.normalizeMemberOf()
+}
+
+// normalizeMemberOf trims the group DNs of u.MemberOf and checks them: each
+// must parse as a DN, and no group may be listed twice (compared as DNKey
+// does), which would say the same thing twice or hide a typing slip.
+func (u *User) normalizeMemberOf() error {
+	if len(u.MemberOf) == 0 {
+		u.MemberOf = nil // no groups is one value, whether read or built
+		return nil
+	}
+	keys := make(map[string]bool, len(u.MemberOf))
+	for i, g := range u.MemberOf {
+		v := strings.TrimSpace(g)
+		switch {
+		case badText(v):
+			return fieldErr("member_of", g, ErrInvalid, "contains a control character or invalid UTF-8")
+		case len(v) > MaxFieldLength:
+			return fieldErr("member_of", v[:32]+"...", ErrInvalid, "is longer than %d bytes", MaxFieldLength)
+		}
+		k, err := DNKey(v)
+		if err != nil {
+			return fieldErr("member_of", g, ErrInvalid, "a group is named by its distinguished name, e.g. CN=Finance,OU=Groups,DC=litwareinc,DC=com")
+		}
+		if keys[k] {
+			return fieldErr("member_of", v, ErrInvalid, "lists the same group twice; keep one")
+		}
+		keys[k] = true
+		u.MemberOf[i] = v
 	}
 	return nil
 }

@@ -33,8 +33,21 @@ func TestNormalizeUser(t *testing.T) {
 	}
 	want := User{SipAddress: "sip:kenmyer@litwareinc.com", DisplayName: "Ken Myer", UserPrincipalName: "kenmyer@litwareinc.com",
 		SamAccountName: "kenmyer", Domain: "litwareinc", PinPolicy: "Short"}
-	if u != want {
+	if !u.Equal(want) {
 		t.Errorf("NormalizeUser = %+v\nwant %+v", u, want)
+	}
+	// Directory attributes are kept as given, trimmed; no groups is nil.
+	u, err = NormalizeUser(User{SipAddress: "a@b.c", Title: " Manager ", Department: "Finance", City: "Redmond",
+		Company: "Litware, Inc.", Mail: "A@B.C", GivenName: "Ann", Surname: "Smith", TelephoneNumber: "+1 (425) 555-0100",
+		MemberOf: []string{" CN=Finance,OU=Groups,DC=b,DC=c ", "CN=All,DC=b,DC=c"}})
+	want = User{SipAddress: "sip:a@b.c", UserPrincipalName: "a@b.c", SamAccountName: "a", Domain: "b",
+		Title: "Manager", Department: "Finance", City: "Redmond", Company: "Litware, Inc.", Mail: "A@B.C", GivenName: "Ann",
+		Surname: "Smith", TelephoneNumber: "+1 (425) 555-0100", MemberOf: []string{"CN=Finance,OU=Groups,DC=b,DC=c", "CN=All,DC=b,DC=c"}}
+	if err != nil || !u.Equal(want) {
+		t.Errorf("NormalizeUser with attributes = %+v, %v\nwant %+v", u, err, want)
+	}
+	if u, err := NormalizeUser(User{SipAddress: "a@b.c", MemberOf: []string{}}); err != nil || u.MemberOf != nil {
+		t.Errorf("no groups = %#v, %v; want nil", u.MemberOf, err)
 	}
 	u, err = NormalizeUser(User{SipAddress: "a@b.c", UserPrincipalName: "A@Corp.b.c", SamAccountName: "ax", Domain: "CORP"})
 	if err != nil || u.UserPrincipalName != "A@Corp.b.c" || u.SamAccountName != "ax" || u.Domain != "CORP" {
@@ -56,6 +69,19 @@ func TestNormalizeUser(t *testing.T) {
 		{User{SipAddress: "a@b", LineURI: "tel:"}, "line_uri"},
 		{User{SipAddress: "a@b", DisplayName: strings.Repeat("x", MaxFieldLength+1)}, "display_name"},
 		{User{SipAddress: "a@b", Site: "bad\xffutf8"}, "site"},
+		{User{SipAddress: "a@b", Title: "Man\x00ager"}, "title"},
+		{User{SipAddress: "a@b", Department: strings.Repeat("x", MaxFieldLength+1)}, "department"},
+		{User{SipAddress: "a@b", City: "\x7f"}, "city"},
+		{User{SipAddress: "a@b", Company: "a\nb"}, "company"},
+		{User{SipAddress: "a@b", Mail: "a\rb"}, "mail"},
+		{User{SipAddress: "a@b", GivenName: "\x1b"}, "given_name"},
+		{User{SipAddress: "a@b", Surname: "\xc3"}, "surname"},
+		{User{SipAddress: "a@b", TelephoneNumber: "\t\x01"}, "telephone_number"},
+		{User{SipAddress: "a@b", MemberOf: []string{"Finance"}}, "member_of"},
+		{User{SipAddress: "a@b", MemberOf: []string{""}}, "member_of"},
+		{User{SipAddress: "a@b", MemberOf: []string{"CN=Finance\x00,DC=x"}}, "member_of"},
+		{User{SipAddress: "a@b", MemberOf: []string{"CN=" + strings.Repeat("x", MaxFieldLength)}}, "member_of"},
+		{User{SipAddress: "a@b", MemberOf: []string{"CN=Finance,DC=x", "cn=finance , dc=X"}}, "member_of"},
 	} {
 		_, err := NormalizeUser(tc.u)
 		var fe *FieldError

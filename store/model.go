@@ -4,7 +4,11 @@
 // contract tests in store/storetest.
 package store
 
-import "time"
+import (
+	"reflect"
+	"slices"
+	"time"
+)
 
 // UserID is a user's internal key: assigned once when the user is created,
 // never reused, and never shown to admins (they see Identity). Scans return
@@ -27,6 +31,30 @@ type User struct {
 	EnterpriseVoiceEnabled bool
 	Site                   string // site name used for site:NAME policies
 	PinPolicy              string // name of the granted per-user (tag:) policy, or ""
+
+	// Directory attributes of the account, as Active Directory names them
+	// (csvde and ldifde export them; get_users' ldap_filter selects on
+	// them). pinsh keeps them as given and never derives them.
+	Title           string   // title
+	Department      string   // department
+	City            string   // l (locality)
+	Company         string   // company
+	Mail            string   // mail
+	GivenName       string   // givenName
+	Surname         string   // sn
+	TelephoneNumber string   // telephoneNumber, as written ("+1 (425) 555-0101")
+	MemberOf        []string // memberOf: distinguished names of the user's groups
+}
+
+// Equal reports whether u and v hold the same values; a nil and an empty
+// MemberOf are equal. (A User is not comparable with ==: MemberOf is a
+// slice.)
+func (u User) Equal(v User) bool {
+	if !slices.Equal(u.MemberOf, v.MemberOf) {
+		return false
+	}
+	u.MemberOf, v.MemberOf = nil, nil
+	return reflect.DeepEqual(u, v)
 }
 
 // Identity is the canonical identity of the user: its SIP address.

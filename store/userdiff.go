@@ -1,5 +1,7 @@
 package store
 
+import "slices"
+
 // ChangedFields names, in the snake_case of the language surface, the fields
 // in which a and b differ (the detail of an update_user audit entry).
 func ChangedFields(a, b User) []string {
@@ -15,10 +17,16 @@ func ChangedFields(a, b User) []string {
 		{"registrar_pool", a.RegistrarPool, b.RegistrarPool}, {"line_uri", a.LineURI, b.LineURI},
 		{"enterprise_voice_enabled", a.EnterpriseVoiceEnabled, b.EnterpriseVoiceEnabled},
 		{"site", a.Site, b.Site}, {"pin_policy", a.PinPolicy, b.PinPolicy},
+		{"title", a.Title, b.Title}, {"department", a.Department, b.Department}, {"city", a.City, b.City},
+		{"company", a.Company, b.Company}, {"mail", a.Mail, b.Mail}, {"given_name", a.GivenName, b.GivenName},
+		{"surname", a.Surname, b.Surname}, {"telephone_number", a.TelephoneNumber, b.TelephoneNumber},
 	} {
 		if f.x != f.y {
 			out = append(out, f.name)
 		}
+	}
+	if !slices.Equal(a.MemberOf, b.MemberOf) {
+		out = append(out, "member_of")
 	}
 	return out
 }

@@ -165,6 +165,12 @@ func schemaMigrations() []migration {
 		// operator (audActedBy). Version 1 entries are valid as they are;
 		// the version keeps an older pinsh from misreading newer entries.
 		func(*bolt.Tx) error { return nil },
+		// 2 -> 3: user records may carry directory attributes (title,
+		// department, ..., memberOf; codec.go's flag userAttrs). Older
+		// records read as they are; the version keeps an older pinsh,
+		// which would drop the attributes when it rewrites a user, from
+		// opening the file.
+		func(*bolt.Tx) error { return nil },
 	}
 }
 

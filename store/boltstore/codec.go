@@ -32,18 +32,40 @@ func appendStr(b []byte, s string) []byte {
 
 // User record:
 //
-//	flags(1): 1 enabled, 2 enterprise voice, 4 UPN equals the SIP address
+//	flags(1): 1 enabled, 2 enterprise voice, 4 UPN equals the SIP address,
+//	          8 directory attributes follow
 //	strings (uvarint length + bytes): sip (with "sip:"), display name,
 //	[UPN unless flag 4], sam, domain, DN, registrar pool, line URI, site,
 //	PIN policy
+//	[flag 8: title, department, city, company, mail, given name, surname,
+//	telephone number, then a uvarint count and that many memberOf DNs]
 //
 // The SIP address and display name come first so that PIN info reads can
-// decode just them.
+// decode just them. A user without directory attributes is written without
+// flag 8, byte for byte as before the attributes existed (schema version
+// 2), so records of older files read unchanged and synthetic directories
+// stay as small.
 const (
 	userEnabled = 1 << iota
 	userVoice
 	userUPNIsSIP
+	userAttrs
 )
+
+// attrStrings returns the string directory attributes of u in record order.
+func attrStrings(u *store.User) [8]*string {
+	return [...]*string{&u.Title, &u.Department, &u.City, &u.Company, &u.Mail, &u.GivenName, &u.Surname, &u.TelephoneNumber}
+}
+
+// hasAttrs reports whether u has a directory attribute to store.
+func hasAttrs(u *store.User) bool {
+	for _, p := range attrStrings(u) {
+		if *p != "" {
+			return true
+		}
+	}
+	return len(u.MemberOf) > 0
+}
 
 func encodeUser(b []byte, u *store.User) []byte {
 	var f byte
@@ -57,6 +79,10 @@ func encodeUser(b []byte, u *store.User) []byte {
 	if upnIsSIP {
 		f |= userUPNIsSIP
 	}
+	attrs := hasAttrs(u)
+	if attrs {
+		f |= userAttrs
+	}
 	b = append(b, f)
 	b = appendStr(b, u.SipAddress)
 	b = appendStr(b, u.DisplayName)
@@ -65,6 +91,15 @@ func encodeUser(b []byte, u *store.User) []byte {
 	}
 	for _, s := range [...]string{u.SamAccountName, u.Domain, u.DistinguishedName, u.RegistrarPool, u.LineURI, u.Site, u.PinPolicy} {
 		b = appendStr(b, s)
+	}
+	if attrs {
+		for _, p := range attrStrings(u) {
+			b = appendStr(b, *p)
+		}
+		b = binary.AppendUvarint(b, uint64(len(u.MemberOf)))
+		for _, g := range u.MemberOf {
+			b = appendStr(b, g)
+		}
 	}
 	return b
 }
@@ -86,6 +121,15 @@ func (r *strReader) str() string {
 	s := r.s[r.pos : r.pos+int(n)]
 	r.pos += int(n)
 	return s
+}
+
+func (r *strReader) uvarint() uint64 {
+	n, w := uvarintStr(r.s[r.pos:])
+	if w <= 0 {
+		corrupt("bad number in record at %d", r.pos)
+	}
+	r.pos += w
+	return n
 }
 
 func uvarintStr(s string) (uint64, int) {
@@ -130,6 +174,24 @@ func decodeUserStr(id store.UserID, v string) store.User {
 	u.LineURI = r.str()
 	u.Site = r.str()
 	u.PinPolicy = r.str()
+	if f&userAttrs != 0 {
+		for _, p := range attrStrings(&u) {
+			*p = r.str()
+		}
+		n := r.uvarint()
+		if n > uint64(len(v)-r.pos) { // each DN takes a byte at least
+			corrupt("bad memberOf count in user record %d", id)
+		}
+		if n > 0 {
+			u.MemberOf = make([]string, n)
+			for i := range u.MemberOf {
+				u.MemberOf[i] = r.str()
+			}
+		}
+	}
+	if r.pos != len(v) {
+		corrupt("%d bytes after the end of user record %d", len(v)-r.pos, id)
+	}
 	return u
 }
 

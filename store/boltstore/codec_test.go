@@ -17,13 +17,68 @@ func TestUserCodec(t *testing.T) {
 			PinPolicy: "P", EnterpriseVoiceEnabled: true},
 	} {
 		got := decodeUser(u.ID, encodeUser(nil, &u))
-		if got != u {
+		if !got.Equal(u) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, u)
 		}
 		sip, disp, en := decodeUserHead(u.ID, string(encodeUser(nil, &u)))
 		if sip != u.SipAddress || disp != u.DisplayName || en != u.Enabled {
 			t.Errorf("head = %q %q %v", sip, disp, en)
 		}
+	}
+}
+
+// schema2KenRecord is Ken Myer's record as schema version 2 wrote it,
+// before records could carry directory attributes.
+const schema2KenRecord = "\a\x1asip:kenmyer@litwareinc.com\bKen Myer\akenmyer\nlitwareinc+CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com" +
+	"\x15pool01.litwareinc.com\x18tel:+14255550101;ext=101\aRedmond\bExpire30"
+
+func TestUserCodecAttributes(t *testing.T) {
+	// A record without attributes reads, and one is written, as before.
+	if got := decodeUser(1, []byte(schema2KenRecord)); !got.Equal(schema2Ken) {
+		t.Errorf("schema 2 record:\n got %+v\nwant %+v", got, schema2Ken)
+	}
+	if got := string(encodeUser(nil, &schema2Ken)); got != schema2KenRecord {
+		t.Errorf("a user without attributes encodes as %q; want the schema 2 record", got)
+	}
+	full := schema2Ken
+	full.Title, full.Department, full.City, full.Company = "Manager", "Finance", "Dublin", "Litware, Inc."
+	full.Mail, full.GivenName, full.Surname, full.TelephoneNumber = "ken@litwareinc.com", "Ken", "Myer", "+1 (425) 555-0101"
+	full.MemberOf = []string{"CN=Finance,OU=Groups,DC=litwareinc,DC=com", "CN=All Staff,OU=Groups,DC=litwareinc,DC=com"}
+	for _, u := range []store.User{
+		full,
+		{ID: 2, SipAddress: "sip:a@b", UserPrincipalName: "a@b", Surname: "Smith"},
+		{ID: 3, SipAddress: "sip:a@b", MemberOf: []string{"CN=G,DC=b"}},
+		{ID: 4, SipAddress: "sip:a@b", TelephoneNumber: "+1 425 555 0100", Enabled: true},
+	} {
+		rec := encodeUser(nil, &u)
+		if got := decodeUser(u.ID, rec); !got.Equal(u) {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, u)
+		}
+		if sip, disp, en := decodeUserHead(u.ID, string(rec)); sip != u.SipAddress || disp != u.DisplayName || en != u.Enabled {
+			t.Errorf("head = %q %q %v", sip, disp, en)
+		}
+		if sip := decodeSIP(u.ID, rec); sip != u.SipAddress {
+			t.Errorf("decodeSIP = %q", sip)
+		}
+	}
+	// Damage is found, not read as fewer groups or fewer fields.
+	rec := encodeUser(nil, &full)
+	noGroups := encodeUser(nil, &store.User{SipAddress: "sip:a@b", Title: "t"}) // ends in a group count of 0
+	for name, bad := range map[string][]byte{
+		"trailing bytes":     append(append([]byte(nil), rec...), 0),
+		"trailing on old":    append([]byte(schema2KenRecord), 'x'),
+		"cut group":          rec[:len(rec)-3],
+		"huge group count":   append(noGroups[:len(noGroups)-1:len(noGroups)-1], 0xff, 0xff, 0x03),
+		"attributes missing": append([]byte{userAttrs}, encodeUser(nil, &store.User{SipAddress: "sip:a@b"})[1:]...),
+	} {
+		func() {
+			defer func() {
+				if _, ok := recover().(corruptError); !ok {
+					t.Errorf("%s: decoded without a corruptError", name)
+				}
+			}()
+			decodeUser(9, bad)
+		}()
 	}
 }
 

@@ -39,7 +39,7 @@ func checkFuzzRow(t *testing.T, r Row) {
 	if r.Err == nil {
 		return
 	}
-	if r.User != (store.User{}) {
+	if !r.User.Equal(store.User{}) {
 		t.Fatalf("line %d: a bad row with a user: %+v", r.Line, r)
 	}
 	if msg := r.Err.Error(); len(msg) > 2048 {

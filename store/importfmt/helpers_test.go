@@ -50,7 +50,7 @@ func checkRows(t *testing.T, got []Row, wants []want) {
 		case w.err != "" && !strings.Contains(g.Err.Error(), w.err):
 			t.Errorf("row %d (line %d): error %q, want it to contain %q", i, g.Line, g.Err, w.err)
 		}
-		if g.User != w.user {
+		if !g.User.Equal(w.user) {
 			t.Errorf("row %d (line %d): user\n got %+v\nwant %+v", i, g.Line, g.User, w.user)
 		}
 	}

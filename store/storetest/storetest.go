@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CreateAndFind", testCreateAndFind},
 		{"Duplicates", testDuplicates},
 		{"UpdateUser", testUpdateUser},
+		{"DirectoryAttributes", testDirectoryAttributes},
 		{"RemoveUsers", testRemoveUsers},
 		{"ScanUsers", testScanUsers},
 		{"ScanByOU", testScanByOU},
@@ -102,6 +103,9 @@ func find(t *testing.T, s store.Store, identity string) []store.User {
 	return us
 }
 
+// sameUsers reports whether a and b hold equal users in the same order.
+func sameUsers(a, b []store.User) bool { return slices.EqualFunc(a, b, store.User.Equal) }
+
 func sips(us []store.User) []string {
 	var out []string
 	for _, u := range us {
@@ -141,7 +145,7 @@ func testCreateAndFind(t *testing.T, s store.Store) {
 	want := store.User{ID: ken.ID, SipAddress: "sip:kenmyer@litwareinc.com", DisplayName: "Ken Myer",
 		UserPrincipalName: "kenmyer@litwareinc.com", SamAccountName: "kenmyer", Domain: "litwareinc",
 		DistinguishedName: "CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com", Enabled: true, LineURI: "tel:+14255550100;ext=100"}
-	if ken != want || ken.ID == 0 {
+	if !ken.Equal(want) || ken.ID == 0 {
 		t.Fatalf("CreateUser = %+v\nwant %+v", ken, want)
 	}
 	tony := create(t, s, litware("tonysmith", "Tony Smith"))
@@ -169,7 +173,7 @@ func testCreateAndFind(t *testing.T, s store.Store) {
 		{"* Smithers", nil},
 	} {
 		got := find(t, s, tc.identity)
-		if !slices.Equal(got, tc.want) {
+		if !sameUsers(got, tc.want) {
 			t.Errorf("FindUsers(%q) = %v; want %v", tc.identity, sips(got), sips(tc.want))
 		}
 	}
@@ -180,7 +184,7 @@ func testCreateAndFind(t *testing.T, s store.Store) {
 	if got := find(t, s, "sip:twalker@corp.litwareinc.com"); len(got) != 0 {
 		t.Errorf("sip: form found a UPN: %v", sips(got))
 	}
-	if got := find(t, s, "TWalker@corp.litwareinc.com"); !slices.Equal(got, []store.User{tw}) {
+	if got := find(t, s, "TWalker@corp.litwareinc.com"); !sameUsers(got, []store.User{tw}) {
 		t.Errorf("UPN form: %v", sips(got))
 	}
 	if _, err := s.RemoveUsers(ctx, op(T0()), []store.UserID{tw.ID}); err != nil {
@@ -190,7 +194,7 @@ func testCreateAndFind(t *testing.T, s store.Store) {
 	other := litware("kenmyer2", "Ken Myer")
 	other.DistinguishedName = "CN=Ken Myer,OU=Paris,DC=litwareinc,DC=com"
 	ken2 := create(t, s, other)
-	if got := find(t, s, "Ken Myer"); !slices.Equal(got, []store.User{ken, ken2}) {
+	if got := find(t, s, "Ken Myer"); !sameUsers(got, []store.User{ken, ken2}) {
 		t.Errorf("two Ken Myers: %v", sips(got))
 	}
 	// A bare logon name is not an identity; an empty one is invalid.
@@ -200,7 +204,7 @@ func testCreateAndFind(t *testing.T, s store.Store) {
 		}
 	}
 	us, err := s.Users(ctx, []store.UserID{lisa.ID, 999999, ken.ID})
-	if err != nil || len(us) != 3 || us[0] != lisa || us[1].ID != 0 || us[2] != ken {
+	if err != nil || len(us) != 3 || !us[0].Equal(lisa) || us[1].ID != 0 || !us[2].Equal(ken) {
 		t.Errorf("Users = %v, %v", us, err)
 	}
 }
@@ -280,6 +284,123 @@ func testUpdateUser(t *testing.T, s store.Store) {
 	}
 }
 
+// financeManager is a user with every directory attribute, as an admin
+// would give them (spaces around values included).
+func financeManager(sam, display string) store.User {
+	u := litware(sam, display)
+	u.Title, u.Department, u.City, u.Company = " Manager ", "Finance", "Redmond", "Litware, Inc."
+	u.Mail, u.GivenName, u.Surname, u.TelephoneNumber = sam+"@litwareinc.com", "Ken", "Myer", "+1 (425) 555-0101"
+	u.MemberOf = []string{"CN=Finance,OU=Groups,DC=litwareinc,DC=com", " CN=Managers,OU=Groups,DC=litwareinc,DC=com"}
+	return u
+}
+
+// testDirectoryAttributes checks that the directory attributes (title ...
+// memberOf) are kept by every write and returned by every read, and that
+// the writes which rewrite a user for another reason (a policy grant or
+// removal) keep them.
+func testDirectoryAttributes(t *testing.T, s store.Store) {
+	ken := create(t, s, financeManager("kenmyer", "Ken Myer"))
+	want := financeManager("kenmyer", "Ken Myer")
+	want.ID, want.SipAddress, want.UserPrincipalName, want.SamAccountName, want.Domain =
+		ken.ID, "sip:kenmyer@litwareinc.com", "kenmyer@litwareinc.com", "kenmyer", "litwareinc"
+	want.Title = "Manager"
+	want.MemberOf = []string{"CN=Finance,OU=Groups,DC=litwareinc,DC=com", "CN=Managers,OU=Groups,DC=litwareinc,DC=com"}
+	if !ken.Equal(want) {
+		t.Fatalf("CreateUser = %+v\nwant %+v", ken, want)
+	}
+	plain := create(t, s, litware("pilar", "Pilar Ackerman"))
+	if plain.Title != "" || plain.MemberOf != nil {
+		t.Errorf("a user created without attributes has %+v", plain)
+	}
+	reads := func(label string, want store.User) {
+		t.Helper()
+		if us := find(t, s, "Ken Myer"); len(us) != 1 || !us[0].Equal(want) {
+			t.Errorf("%s: FindUsers = %+v\nwant %+v", label, us, want)
+		}
+		if us, err := s.Users(ctx, []store.UserID{want.ID}); err != nil || !us[0].Equal(want) {
+			t.Errorf("%s: Users = %+v, %v", label, us, err)
+		}
+		finance := func(u store.User) bool { return u.Department == "Finance" && u.Title == want.Title }
+		us, _, err := s.ScanUsers(ctx, store.UserQuery{Filter: finance}, 0, 10)
+		if err != nil || len(us) != 1 || !us[0].Equal(want) {
+			t.Errorf("%s: ScanUsers by department and title = %+v, %v", label, us, err)
+		}
+	}
+	reads("created", want)
+
+	// A policy grant and its removal rewrite the user, not its attributes.
+	if _, err := s.NewPolicy(ctx, op(T0()), "tag:Short", store.PolicyChanges{MinPasswordLength: ptr(4)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GrantPolicy(ctx, op(T0()), []store.UserID{ken.ID}, "Short"); err != nil {
+		t.Fatal(err)
+	}
+	want.PinPolicy = "Short"
+	reads("after a grant", want)
+	if err := s.RemovePolicy(ctx, op(T0()), "tag:Short"); err != nil {
+		t.Fatal(err)
+	}
+	want.PinPolicy = ""
+	reads("after the policy's removal", want)
+
+	// An update changes them, and its audit entry names what changed.
+	u := want
+	u.Title, u.City, u.MemberOf = "Supervisor", "", []string{"CN=Finance,OU=Groups,DC=litwareinc,DC=com"}
+	got, err := s.UpdateUser(ctx, op(T0()), u)
+	if err != nil || !got.Equal(u) {
+		t.Fatalf("UpdateUser = %+v, %v", got, err)
+	}
+	reads("updated", u)
+	es, _, err := s.ScanAudit(ctx, store.AuditQuery{Action: "update_user"}, 0, 10)
+	if err != nil || len(es) != 1 || es[0].Detail != "title, city, member_of" {
+		t.Errorf("update_user audit = %+v, %v; want detail \"title, city, member_of\"", es, err)
+	}
+	u.MemberOf = nil
+	u.Title, u.Department, u.Company, u.Mail, u.GivenName, u.Surname, u.TelephoneNumber = "", "", "", "", "", "", ""
+	if got, err := s.UpdateUser(ctx, op(T0()), u); err != nil || !got.Equal(u) {
+		t.Fatalf("clearing the attributes: %+v, %v", got, err)
+	}
+	if us := find(t, s, "Ken Myer"); len(us) != 1 || !us[0].Equal(u) || us[0].MemberOf != nil {
+		t.Errorf("cleared: %+v", us)
+	}
+
+	// Imports and loads keep them too.
+	rep, err := s.ImportUsers(ctx, op(T0()), rowsOf(
+		store.ImportRow{Line: 2, User: financeManager("imported", "Imported User")},
+		store.ImportRow{Line: 3, User: func() store.User {
+			u := financeManager("twice", "Twice")
+			u.MemberOf = append(u.MemberOf, "cn=finance, ou=groups, dc=litwareinc, dc=com")
+			return u
+		}()},
+	), nil)
+	if err != nil || rep.Imported != 1 || rep.BadCount != 1 {
+		t.Fatalf("ImportUsers = %+v, %v", rep, err)
+	}
+	var fe *store.FieldError
+	if !errors.As(rep.Bad[0].Err, &fe) || fe.Field != "member_of" {
+		t.Errorf("a group listed twice: %v; want a FieldError on member_of", rep.Bad[0].Err)
+	}
+	rep, err = s.LoadUsers(ctx, op(T0()), func(yield func(store.LoadRow) bool) {
+		yield(store.LoadRow{Line: 1, User: financeManager("loaded", "Loaded User"), Pin: "48151", State: store.PinState{LastChange: T0()}})
+	}, nil)
+	if err != nil || rep.Imported != 1 {
+		t.Fatalf("LoadUsers = %+v, %v", rep, err)
+	}
+	for _, name := range []string{"Imported User", "Loaded User"} {
+		us := find(t, s, name)
+		if len(us) != 1 || us[0].Title != "Manager" || us[0].TelephoneNumber != "+1 (425) 555-0101" ||
+			!slices.Equal(us[0].MemberOf, want.MemberOf) {
+			t.Errorf("%s: %+v", name, us)
+		}
+	}
+
+	// A group must be named by its DN.
+	bad := litware("bad", "Bad Group")
+	bad.MemberOf = []string{"Finance"}
+	_, err = s.CreateUser(ctx, op(T0()), bad)
+	wantFieldErr(t, err, store.ErrInvalid, "member_of")
+}
+
 func testRemoveUsers(t *testing.T, s store.Store) {
 	ken := create(t, s, litware("kenmyer", "Ken Myer"))
 	pilar := create(t, s, litware("pilar", "Pilar Ackerman"))
@@ -334,7 +455,7 @@ func testScanUsers(t *testing.T, s store.Store) {
 		}
 		after = next
 	}
-	if !slices.Equal(got, all) {
+	if !sameUsers(got, all) {
 		t.Errorf("chunked scan returned %d users, want %d in ID order", len(got), len(all))
 	}
 	enabled := func(u store.User) bool { return u.Enabled }
@@ -348,7 +469,7 @@ func testScanUsers(t *testing.T, s store.Store) {
 			want = append(want, u)
 		}
 	}
-	if !slices.Equal(us, want) {
+	if !sameUsers(us, want) {
 		t.Errorf("filtered scan = %v; want %v", sips(us), sips(want))
 	}
 }
@@ -386,7 +507,7 @@ func testScanByOU(t *testing.T, s store.Store) {
 			}
 			after = next
 		}
-		if !slices.Equal(got, tc.want) {
+		if !sameUsers(got, tc.want) {
 			t.Errorf("OU %q = %v; want %v", tc.ou, sips(got), sips(tc.want))
 		}
 	}
