@@ -1,20 +1,16 @@
-// Package etcdstore is pinsh's etcd backend, under construction (issue 12):
-// it will implement store.Store on an etcd cluster, so that several admin
-// hosts share one directory. It does not implement store.Store yet, and
-// pinsh --db does not take etcd:// URLs yet. What it holds today, tested
-// against a local 3-member cluster (internal/etcdcluster/etcdtest):
+// Package etcdstore is pinsh's etcd backend (issue 12): it implements
+// store.Store on an etcd cluster, so that several admin hosts share one
+// directory, and passes the contract suite store/storetest against a local
+// 3-member cluster (internal/etcdcluster/etcdtest). It holds:
 //
 //   - Open: opens or creates a directory (meta, the global policy, the
 //     standard roles with the creator as CsAdministrator, the first audit
 //     entry, in one transaction; hosts racing to create it end with one),
 //     refusing foreign keys and newer schemas; Close.
-//   - Audit and ScanAudit, the admin roles (Roles, NewRole, RemoveRole,
-//     AddRoleMember, RemoveRoleMember, RolesOf), the policies (Policies,
-//     Policy, NewPolicy, SetPolicy, RemovePolicy, GrantPolicy,
-//     EffectivePolicy), and the PIN key check (hashKey, guardKey).
-//   - The user directory without PIN state: CreateUser, UpdateUser,
-//     RemoveUsers, Users, FindUsers, ScanUsers, ImportUsers (see Users
-//     below).
+//   - Every method of store.Store: the user directory, the PIN state
+//     (PinInfos, ScanPinInfos, SetPins, LockPins, UnlockPins, VerifyPin,
+//     LoadUsers, ResetKey; see PIN state below), the policies, the admin
+//     roles, the audit log, and the PIN key check (hashKey, keyGuard).
 //   - ParseURL and IsURL: "etcd://h1:2379,h2:2379,h3:2379/NAME" names the
 //     cluster's client endpoints and the directory NAME, the prefix of all
 //     of the directory's keys ("NAME/..."), so several directories can
@@ -26,7 +22,7 @@
 //   - ClientConfig: TLS and credentials from the environment, under
 //     PINSH_ETCD_CACERT, _CERT, _KEY, _USER ("USER" or "USER:PASSWORD") and
 //     _PASSWORD, each falling back to etcdctl's ETCDCTL_ name.
-//   - The transaction layer every change will go through (txn.go).
+//   - The transaction layer every change goes through (txn.go).
 //
 // # Transactions
 //
@@ -79,7 +75,9 @@
 //	x/d/DN               unique index: the DN's lookup form -> user ID
 //	x/n/NAME\0ID         display name index (folded name, ID 16 hex digits), no value
 //	x/t/tag:NAME\0ID     tag policy index: the users granted it (ID 16 hex digits), no value
-//	h/ID                 a user's PIN hashes (reserved: deleted with the user)
+//	p/BLOCK              the PIN state of the users whose ID / 16 is BLOCK (16 hex
+//	                     digits): {"ID": {"set":true,"lock":1,...}}, no entry: no state
+//	h/ID                 a user's PIN hashes: {"hash":..,"history":[..]}, deleted with the user
 //
 // The PIN key id is its own key, so that a transaction writing hashes
 // compares it ("equals my key's id", or "absent" and then writes it): two
@@ -113,7 +111,32 @@
 // user's DN (no OU index yet). Users are one key each; whether packing them
 // (as PIN state will be) pays for bulk imports is not measured.
 //
-// # PIN state layout (measured and chosen, not built yet)
+// # PIN state
+//
+// A user's PIN state is one entry of its block p/BLOCK; its hashes are
+// h/ID, so a bulk lock rewrites blocks of small entries only. An entry
+// exists only for an existing user: SetPins and LoadUsers create it with a
+// compare of the user's record, RemoveUsers deletes it (comparing the
+// block), so LockPins, UnlockPins and VerifyPin need not compare user
+// records.
+//
+// LockPins and UnlockPins take the users in ID order, in spans of at most
+// 112 blocks (1,792 users): one transaction per span reads its blocks and
+// users as two ranges, compares the blocks it changes and the audit
+// counter, and writes the changed blocks and one audit block; a span too
+// big for one request is halved. VerifyPin reads the user, its block and
+// hashes, the policies and the audit counter at one revision, decides with
+// pinrule.Attempt (the two-tier lockout of facts §6, on the caller's clock
+// op.Now, never etcd leases), and commits the new state with its audit
+// entry under compare-and-swap, deciding again on a conflict (reusing the
+// hash comparison while the hash is the same): two hosts failing one user
+// at once both count. SetPins commits 32 requests per transaction,
+// comparing each user, block and hashes and the key id. ResetKey marks the
+// key id "reset-to NEWID from OLDID" (no host writes or verifies hashes
+// while the mark is there), clears the set PINs span by span, and records
+// the new id last; an interrupted reset is finished by running it again.
+//
+// # PIN state layout (measured and chosen)
 //
 // BenchmarkLockLayout locks the PIN state of 20,000 users (24 bytes each)
 // with 127-key compare-and-swap transactions on the tests' cluster (three
@@ -138,7 +161,4 @@
 //
 // So the choice is 16 users per key (by user ID): bulk locks an order of
 // magnitude faster, verifies as fast, at one retry in 18 under that load.
-//
-// Lockout windows will keep using pinsh's clock (store.Op.Now), never etcd
-// leases.
 package etcdstore

@@ -2,13 +2,17 @@ package etcdstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"maps"
+	"slices"
 	"strconv"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 
 	"github.com/pinsh/pinsh/store"
+	"github.com/pinsh/pinsh/store/pinhash"
 )
 
 // importBatch is how many rows one ImportUsers transaction adds: each
@@ -18,11 +22,18 @@ import (
 // block and their tag policies stay within etcd's 128 of each.
 const importBatch = 16
 
+// loadBatch is how many rows one LoadUsers transaction adds: a row with a
+// PIN state also writes its hashes (8 writes), and the batch its PIN
+// state blocks and the key id.
+const loadBatch = 12
+
 // importRow is a normalized row waiting for its batch.
 type importRow struct {
-	line int
-	user store.User
-	ix   userIndex
+	line  int
+	user  store.User
+	ix    userIndex
+	pin   string          // LoadRow.Pin
+	state *store.PinState // nil: no PIN state
 }
 
 // ImportUsers adds users in transactions of importBatch rows, each with
@@ -32,13 +43,38 @@ type importRow struct {
 // store.ErrDuplicate; rows of earlier batches are stored by then, so a
 // repeat of one is refused as "already used".
 func (s *Store) ImportUsers(ctx context.Context, op store.Op, rows iter.Seq[store.ImportRow], progress func(imported int)) (store.ImportReport, error) {
+	return s.load(ctx, op, "import_users", importBatch, func(yield func(store.LoadRow, error) bool) {
+		for r := range rows {
+			if !yield(store.LoadRow{Line: r.Line, User: r.User}, r.Err) {
+				return
+			}
+		}
+	}, progress)
+}
+
+// LoadUsers is ImportUsers for rows with a PIN state, in transactions of
+// loadBatch rows. Rows with the same Pin share one hash; a given
+// State.Hash is stored as it is. Hashes are written under the key id
+// compare, as SetPins does.
+func (s *Store) LoadUsers(ctx context.Context, op store.Op, rows iter.Seq[store.LoadRow], progress func(imported int)) (store.ImportReport, error) {
+	return s.load(ctx, op, "load_users", loadBatch, func(yield func(store.LoadRow, error) bool) {
+		for r := range rows {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}, progress)
+}
+
+func (s *Store) load(ctx context.Context, op store.Op, action string, size int, rows iter.Seq2[store.LoadRow, error], progress func(imported int)) (store.ImportReport, error) {
 	var rep store.ImportReport
 	if err := s.check(op); err != nil {
 		return rep, err
 	}
-	batch := make([]importRow, 0, importBatch)
+	hashes := map[string][]byte{} // PIN -> its one hash for this call
+	batch := make([]importRow, 0, size)
 	flush := func() error {
-		n, bad, err := s.importBatch(ctx, op, batch)
+		n, bad, err := s.importBatch(ctx, op, action, batch, hashes)
 		batch = batch[:0]
 		if err != nil {
 			return err
@@ -52,9 +88,9 @@ func (s *Store) ImportUsers(ctx context.Context, op store.Op, rows iter.Seq[stor
 		}
 		return nil
 	}
-	for r := range rows {
-		if r.Err != nil {
-			rep.AddBad(store.RowError{Line: r.Line, Err: r.Err})
+	for r, rerr := range rows {
+		if rerr != nil {
+			rep.AddBad(store.RowError{Line: r.Line, Err: rerr})
 			continue
 		}
 		u, err := store.NormalizeUser(r.User)
@@ -62,8 +98,17 @@ func (s *Store) ImportUsers(ctx context.Context, op store.Op, rows iter.Seq[stor
 			rep.AddBad(store.RowError{Line: r.Line, Err: err})
 			continue
 		}
-		batch = append(batch, importRow{line: r.Line, user: u, ix: s.indexOf(&u)})
-		if len(batch) == importBatch {
+		row := importRow{line: r.Line, user: u, ix: s.indexOf(&u), pin: r.Pin}
+		if r.Pin != "" || !zeroState(&r.State) {
+			if r.Pin == "" && r.State.IsSet && r.State.Hash == nil {
+				rep.AddBad(store.RowError{Line: r.Line, Err: fmt.Errorf("%s: a PIN state marked set needs a PIN or a hash: %w", u.SipAddress, store.ErrInvalid)})
+				continue
+			}
+			st := r.State
+			row.state = &st
+		}
+		batch = append(batch, row)
+		if len(batch) == size {
 			if err := flush(); err != nil {
 				rep.Sort()
 				return rep, err
@@ -80,76 +125,172 @@ func (s *Store) ImportUsers(ctx context.Context, op store.Op, rows iter.Seq[stor
 	return rep, nil
 }
 
+func zeroState(st *store.PinState) bool {
+	return entryOf(st) == pinEntry{} && st.Hash == nil && len(st.History) == 0
+}
+
 // importBatch commits the good rows of one batch and returns how many it
-// added and the rows it refused.
-func (s *Store) importBatch(ctx context.Context, op store.Op, rows []importRow) (int, []store.RowError, error) {
-	seqKey, auditKey := s.key(keyUserSeq), s.key(keyAuditSeq)
-	keys := []string{seqKey, auditKey}
+// added and the rows it refused. Rows with a PIN state need the blocks of
+// the IDs they will get: the batch reads the ID counter first, and starts
+// over should another host take IDs before its commit.
+func (s *Store) importBatch(ctx context.Context, op store.Op, action string, rows []importRow, hashes map[string][]byte) (int, []store.RowError, error) {
+	seqKey, auditKey, kk := s.key(keyUserSeq), s.key(keyAuditSeq), s.key(keyKeyID)
+	withState, withHash := false, false
+	for _, r := range rows {
+		if r.state != nil {
+			withState = true
+			withHash = withHash || r.pin != "" || r.state.Hash != nil || len(r.state.History) > 0
+		}
+	}
+	if withHash {
+		if err := s.hashRows(ctx, rows, hashes); err != nil {
+			return 0, nil, err
+		}
+	}
 	checks := make([]func(map[string]*mvccpb.KeyValue) error, len(rows))
+	base := []string{seqKey, auditKey}
+	if withHash {
+		base = append(base, kk)
+	}
 	for i := range rows {
 		var pk string
 		pk, checks[i] = s.policyCheck(&rows[i].user)
-		keys = append(append(keys, pk), rows[i].ix.keys()...)
+		base = append(append(base, pk), rows[i].ix.keys()...)
 	}
 	bad := make([]error, len(rows))
-	added := 0
-	_, err := s.kv.update(ctx, dedupe(keys), func(cur map[string]*mvccpb.KeyValue, t *txn) error {
-		clear(bad)
-		added = 0
-		last, err := parseSeq(cur[seqKey])
+	for range maxRetries {
+		added := 0
+		keys := slices.Clip(base)
+		var guess uint64
+		if withState {
+			var err error
+			if guess, err = s.readCounter(ctx, keyUserSeq, "users"); err != nil {
+				return 0, nil, err
+			}
+			for b := blockOf(store.UserID(guess + 1)); b <= blockOf(store.UserID(guess+uint64(len(rows)))); b++ {
+				keys = append(keys, s.blockKey(b))
+			}
+		}
+		_, err := s.kv.update(ctx, dedupe(slices.Clone(keys)), func(cur map[string]*mvccpb.KeyValue, t *txn) error {
+			clear(bad)
+			added = 0
+			last, err := parseSeq(cur[seqKey])
+			if err != nil {
+				return err
+			}
+			if withState && last != guess {
+				return errStale
+			}
+			taken := map[string]int{} // unique key -> line of the batch's row holding it
+			w := writes{}
+			blocks := map[uint64]pinBlock{}
+			var entries []store.AuditEntry
+			hashed := false
+			for i := range rows {
+				r := &rows[i]
+				if bad[i] = checks[i](cur); bad[i] != nil {
+					continue
+				}
+				if bad[i] = checkUnique(cur, r.ix, 0); bad[i] != nil {
+					continue
+				}
+				for _, k := range r.ix.unique {
+					if line, ok := taken[k.key]; ok {
+						bad[i] = &store.FieldError{Field: k.field, Value: k.value, Err: store.ErrDuplicate,
+							Reason: fmt.Sprintf("also on line %d", line)}
+						break
+					}
+				}
+				if bad[i] != nil {
+					continue
+				}
+				for _, k := range r.ix.unique {
+					taken[k.key] = r.line
+				}
+				last++
+				added++
+				u := r.user
+				u.ID = store.UserID(last)
+				if err := w.addUser(s, &u, s.indexOf(&u)); err != nil {
+					return err
+				}
+				if r.state != nil {
+					st := *r.state
+					if r.pin != "" {
+						st.Hash, st.IsSet, st.Length = hashes[r.pin], true, len(r.pin)
+					}
+					blk, err := s.blockFrom(cur, blocks, blockOf(u.ID))
+					if err != nil {
+						return err
+					}
+					blk[u.ID] = entryOf(&st)
+					if st.Hash != nil || len(st.History) > 0 {
+						if err := s.putHashes(t, u.ID, &st); err != nil {
+							return err
+						}
+						hashed = true
+					}
+				}
+				entries = append(entries, store.AuditEntry{Action: action, Target: u.SipAddress, Outcome: "ok"})
+			}
+			if added == 0 {
+				return nil
+			}
+			w[seqKey] = []byte(strconv.FormatUint(last, 10))
+			if err := w.apply(t); err != nil {
+				return err
+			}
+			for _, b := range slices.Sorted(maps.Keys(blocks)) {
+				if err := s.putBlock(t, s.blockKey(b), blocks[b]); err != nil {
+					return err
+				}
+			}
+			if hashed {
+				if _, err := s.keyGuard(cur[kk], t); err != nil {
+					return err
+				}
+			}
+			return s.addAudit(cur[auditKey], t, op, entries...)
+		})
+		if errors.Is(err, errStale) {
+			continue // another host took IDs: read the counter again
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("etcd directory %s: import users (lines %d-%d): %w", s.name, rows[0].line, rows[len(rows)-1].line, err)
+		}
+		var refused []store.RowError
+		for i, e := range bad {
+			if e != nil {
+				refused = append(refused, store.RowError{Line: rows[i].line, Err: s.fieldError(ctx, e)})
+			}
+		}
+		return added, refused, nil
+	}
+	return 0, nil, fmt.Errorf("etcd directory %s: import users (lines %d-%d): other hosts kept adding users meanwhile; try again", s.name, rows[0].line, rows[len(rows)-1].line)
+}
+
+// hashRows hashes the PINs of rows not hashed yet in this call (one hash,
+// one salt, per distinct PIN: LoadRow's contract), with the directory's
+// key.
+func (s *Store) hashRows(ctx context.Context, rows []importRow, hashes map[string][]byte) error {
+	var key pinhash.Key
+	loaded := false
+	for _, r := range rows {
+		if r.pin == "" || hashes[r.pin] != nil {
+			continue
+		}
+		if !loaded {
+			var err error
+			if key, _, err = s.hashKey(ctx); err != nil {
+				return err
+			}
+			loaded = true
+		}
+		h, err := pinhash.Hash(key, s.opts.HashParams, r.pin, nil)
 		if err != nil {
 			return err
 		}
-		taken := map[string]int{} // unique key -> line of the batch's row holding it
-		w := writes{}
-		var entries []store.AuditEntry
-		for i := range rows {
-			r := &rows[i]
-			if bad[i] = checks[i](cur); bad[i] != nil {
-				continue
-			}
-			if bad[i] = checkUnique(cur, r.ix, 0); bad[i] != nil {
-				continue
-			}
-			for _, k := range r.ix.unique {
-				if line, ok := taken[k.key]; ok {
-					bad[i] = &store.FieldError{Field: k.field, Value: k.value, Err: store.ErrDuplicate,
-						Reason: fmt.Sprintf("also on line %d", line)}
-					break
-				}
-			}
-			if bad[i] != nil {
-				continue
-			}
-			for _, k := range r.ix.unique {
-				taken[k.key] = r.line
-			}
-			last++
-			added++
-			u := r.user
-			u.ID = store.UserID(last)
-			if err := w.addUser(s, &u, s.indexOf(&u)); err != nil {
-				return err
-			}
-			entries = append(entries, store.AuditEntry{Action: "import_users", Target: u.SipAddress, Outcome: "ok"})
-		}
-		if added == 0 {
-			return nil
-		}
-		w[seqKey] = []byte(strconv.FormatUint(last, 10))
-		if err := w.apply(t); err != nil {
-			return err
-		}
-		return s.addAudit(cur[auditKey], t, op, entries...)
-	})
-	if err != nil {
-		return 0, nil, fmt.Errorf("etcd directory %s: import users (lines %d-%d): %w", s.name, rows[0].line, rows[len(rows)-1].line, err)
+		hashes[r.pin] = h
 	}
-	var refused []store.RowError
-	for i, e := range bad {
-		if e != nil {
-			refused = append(refused, store.RowError{Line: rows[i].line, Err: s.fieldError(ctx, e)})
-		}
-	}
-	return added, refused, nil
+	return nil
 }

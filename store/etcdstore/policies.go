@@ -160,15 +160,19 @@ func (s *Store) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserID
 	if strings.TrimSpace(name) != "" {
 		pk, want = s.policyKey(store.TagPolicyKey(name)), "tag:"+strings.TrimPrefix(strings.TrimSpace(name), "tag:")
 	}
-	return s.changeUsers(ctx, op, "grant policy", ids, grantBatch, pk, func(cur map[string]*mvccpb.KeyValue) (userChange, error) {
+	var extra func([]store.UserID) []string
+	if pk != "" {
+		extra = func([]store.UserID) []string { return []string{pk} }
+	}
+	return s.changeUsers(ctx, op, "grant policy", ids, grantBatch, extra, func(cur map[string]*mvccpb.KeyValue) (userChange, func(*txn) error, error) {
 		tag, detail := "", "unassigned"
 		if pk != "" {
 			if cur[pk] == nil {
-				return nil, noPolicy(want)
+				return nil, nil, noPolicy(want)
 			}
 			p, err := policyFrom(cur[pk])
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			tag, detail = strings.TrimPrefix(p.Identity, "tag:"), p.Identity
 		}
@@ -178,7 +182,7 @@ func (s *Store) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserID
 				return nil, nil
 			}
 			return &store.AuditEntry{Action: "grant_pin_policy", Target: u.SipAddress, Outcome: "ok", Detail: detail}, s.retag(t, u, tag)
-		}, nil
+		}, nil, nil
 	})
 }
 
@@ -310,7 +314,7 @@ func (s *Store) ungrantSome(ctx context.Context, op store.Op, canon, pk, holders
 		ids = append(ids, store.UserID(n))
 	}
 	n := 0
-	_, err = s.changeUsers(ctx, op, "remove policy "+canon, ids, sweepBatch, pk, func(map[string]*mvccpb.KeyValue) (userChange, error) {
+	_, err = s.changeUsers(ctx, op, "remove policy "+canon, ids, sweepBatch, func([]store.UserID) []string { return []string{pk} }, func(map[string]*mvccpb.KeyValue) (userChange, func(*txn) error, error) {
 		n = 0
 		return func(u store.User, _ *mvccpb.KeyValue, t *txn, r *store.ItemResult) (*store.AuditEntry, error) {
 			if u.PinPolicy == "" || s.policyKey(store.TagPolicyKey(u.PinPolicy)) != pk {
@@ -321,7 +325,7 @@ func (s *Store) ungrantSome(ctx context.Context, op store.Op, canon, pk, holders
 			}
 			n++
 			return &store.AuditEntry{Action: "remove_pin_policy", Target: u.SipAddress, Outcome: "ok", Detail: "ungranted " + canon}, s.retag(t, u, "")
-		}, nil
+		}, nil, nil
 	})
 	return n, err
 }
@@ -344,16 +348,9 @@ func (s *Store) EffectivePolicy(ctx context.Context, id store.UserID) (store.Pol
 	if err != nil {
 		return store.Policy{}, err
 	}
-	pols := map[string]store.Policy{}
-	for _, kv := range r.Responses[1].GetResponseRange().Kvs {
-		p, err := policyFrom(kv)
-		if err != nil {
-			return store.Policy{}, err
-		}
-		pols[string(kv.Key)[len(s.key(prefixPol)):]] = p
+	pols, err := policiesFrom(s, r.Responses[1].GetResponseRange().Kvs)
+	if err != nil {
+		return store.Policy{}, err
 	}
-	return store.EffectivePolicy(u, func(key string) (store.Policy, bool) {
-		p, ok := pols[key]
-		return p, ok
-	}), nil
+	return effective(pols, &u), nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,10 +56,8 @@ type Options struct {
 	HashParams pinhash.Params
 }
 
-// Store is pinsh's directory in an etcd cluster. It is being built: today
-// it opens and creates directories, checks the PIN key, keeps the audit
-// log, the admin roles, the policies and the users (without PIN state); it
-// does not implement store.Store yet.
+// Store is pinsh's directory in an etcd cluster: a store.Store (see the
+// package doc).
 type Store struct {
 	kv   *kv
 	name string
@@ -201,18 +200,33 @@ func (s *Store) Close() error {
 
 // hashKey returns the PIN key, loading it on first use: the key file must
 // exist and match when the directory already has a key id (NAME/keyid);
-// otherwise a missing key file is created. The id is recorded by
-// guardKey in the transaction that writes the first hash.
+// otherwise a missing key file is created. It reports whether the id is
+// recorded; keyGuard records it in the transaction that writes the first
+// hash.
 func (s *Store) hashKey(ctx context.Context) (pinhash.Key, bool, error) {
-	s.keyMu.Lock()
-	defer s.keyMu.Unlock()
 	r, err := s.kv.cli.Get(ctx, s.key(keyKeyID))
 	if err != nil {
 		return pinhash.Key{}, false, fmt.Errorf("etcd directory %s: read the PIN key id: %w", s.name, err)
 	}
-	var want string
+	var cur *mvccpb.KeyValue
 	if len(r.Kvs) == 1 {
-		want = string(r.Kvs[0].Value)
+		cur = r.Kvs[0]
+	}
+	return s.keyFor(cur)
+}
+
+// keyFor is hashKey given what was read of NAME/keyid (nil: absent).
+func (s *Store) keyFor(cur *mvccpb.KeyValue) (pinhash.Key, bool, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	var want string
+	if cur != nil {
+		want = string(cur.Value)
+	}
+	if next, ok := strings.CutPrefix(want, resetMark); ok {
+		next, _, _ = strings.Cut(next, " ")
+		return pinhash.Key{}, false, fmt.Errorf("%w: the PIN key of etcd directory %s is being reset to key %s (pinsh reset-key), or a reset was interrupted: run pinsh reset-key with that key file again to finish it",
+			store.ErrKey, s.name, next)
 	}
 	if s.pinKey != nil {
 		if want != "" && want != s.pinKey.ID().String() {
@@ -240,22 +254,17 @@ func (s *Store) otherKey(k pinhash.Key, want string) error {
 		store.ErrKey, s.opts.KeyFile, k.ID(), s.name, want)
 }
 
-// guardKey makes t, which writes PIN hashes made with k, commit only if
-// the directory's key id is k's: it records the id when the directory has
-// none (recorded false), so two hosts with different keys cannot both
-// write the first hash.
-func (s *Store) guardKey(t *txn, k pinhash.Key, recorded bool) error {
-	if recorded {
-		if !t.room(1, 0, len(s.key(keyKeyID))+32) {
-			return errTxnFull
-		}
-		t.cmps = append(t.cmps, clientv3.Compare(clientv3.Value(s.key(keyKeyID)), "=", k.ID().String()))
-		return nil
+// keyGuard makes t, which writes PIN hashes, commit only if the
+// directory's key id is still what an update read (cur, nil: absent; the
+// update compares its mod revision): it returns the key to hash with,
+// and records its id when the directory has none, so two hosts with
+// different keys cannot both write the first hash.
+func (s *Store) keyGuard(cur *mvccpb.KeyValue, t *txn) (pinhash.Key, error) {
+	k, recorded, err := s.keyFor(cur)
+	if err != nil || recorded {
+		return k, err
 	}
-	if err := t.unchanged(s.key(keyKeyID), 0); err != nil {
-		return err
-	}
-	return t.put(s.key(keyKeyID), []byte(k.ID().String()))
+	return k, t.put(s.key(keyKeyID), []byte(k.ID().String()))
 }
 
 // addAudit adds entries to t, stamped with op, as one key
@@ -390,3 +399,5 @@ func (s *Store) ScanAudit(ctx context.Context, q store.AuditQuery, afterSeq uint
 	}
 	return out, 0, nil
 }
+
+var _ store.Store = (*Store)(nil)

@@ -218,21 +218,13 @@ func TestAudit(t *testing.T) {
 // commitHash commits a transaction that stands for writing a PIN hash made
 // with s's key, guarded by the key id.
 func commitHash(s *Store) error {
-	k, recorded, err := s.hashKey(ctx)
-	if err != nil {
-		return err
-	}
-	t := &txn{}
-	if err := s.guardKey(t, k, recorded); err != nil {
-		return err
-	}
-	if err := t.put(s.key("hash-"+s.kv.session), []byte("h")); err != nil {
-		return err
-	}
-	_, ok, err := s.kv.commit(ctx, t)
-	if err == nil && !ok {
-		return fmt.Errorf("%w: another host recorded another key first", store.ErrKey)
-	}
+	kk := s.key(keyKeyID)
+	_, err := s.kv.update(ctx, []string{kk}, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
+		if _, err := s.keyGuard(cur[kk], t); err != nil {
+			return err
+		}
+		return t.put(s.key("hash-"+s.kv.session), []byte("h"))
+	})
 	return err
 }
 

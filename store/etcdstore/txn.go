@@ -311,24 +311,36 @@ func (k *kv) update(ctx context.Context, keys []string, fn func(cur map[string]*
 	for i, key := range keys {
 		gets[i] = clientv3.OpGet(key)
 	}
-	lost := 0 // commits that did not reach etcd
-	for range maxRetries {
-		resp, err := k.read(ctx, gets)
-		if err != nil {
-			return 0, err
-		}
+	return k.rmw(ctx, keys[0], gets, func(resp *clientv3.TxnResponse, t *txn) error {
 		cur := make(map[string]*mvccpb.KeyValue, len(keys))
-		t := &txn{}
 		for i, key := range keys {
 			kvs := resp.Responses[i].GetResponseRange().Kvs
 			if len(kvs) > 0 {
 				cur[key] = kvs[0]
 			}
 			if err := t.unchanged(key, modRev(kvs)); err != nil {
-				return 0, err
+				return err
 			}
 		}
-		if err := fn(cur, t); err != nil {
+		return fn(cur, t)
+	})
+}
+
+// rmw is the read-modify-write loop under update, for reads that are not
+// single keys (ranges): it reads with gets at one revision, calls fn with
+// the response and a new txn, and commits fn's writes; fn adds the
+// compares (txn.unchanged) that make its writes right, and a failed
+// compare starts over with a new read. what names the change in errors.
+// fn must be a pure function of what it reads and must not commit.
+func (k *kv) rmw(ctx context.Context, what string, gets []clientv3.Op, fn func(resp *clientv3.TxnResponse, t *txn) error) (int64, error) {
+	lost := 0 // commits that did not reach etcd
+	for range maxRetries {
+		resp, err := k.read(ctx, gets)
+		if err != nil {
+			return 0, err
+		}
+		t := &txn{}
+		if err := fn(resp, t); err != nil {
 			return 0, err
 		}
 		if t.empty() {
@@ -343,7 +355,7 @@ func (k *kv) update(ctx context.Context, keys []string, fn func(cur map[string]*
 			return rev, err
 		}
 	}
-	return 0, fmt.Errorf("etcd update of %q: more than %d concurrent changes while it ran; try again", keys[0], maxRetries)
+	return 0, fmt.Errorf("etcd update of %q: more than %d concurrent changes while it ran; try again", what, maxRetries)
 }
 
 // readAttempts bounds the attempts of read; between them it waits

@@ -370,12 +370,14 @@ func (s *Store) UpdateUser(ctx context.Context, op store.Op, u store.User) (stor
 type userChange func(u store.User, kv *mvccpb.KeyValue, t *txn, r *store.ItemResult) (*store.AuditEntry, error)
 
 // changeUsers runs a change of users in transactions of batch users: each
-// reads its users, the key extra (when not "") and the audit counter;
-// begin checks what it read apart from the users and returns the change of
-// each user. A missing or repeated user fails with store.ErrNotFound. An
-// error after the first transaction says how many users were changed.
-func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids []store.UserID, batch int, extra string,
-	begin func(cur map[string]*mvccpb.KeyValue) (userChange, error)) ([]store.ItemResult, error) {
+// reads its users, the keys extra returns for them (extra may be nil) and
+// the audit counter; begin checks what it read apart from the users and
+// returns the change of each user, and finish (may be nil), which adds the
+// writes of the batch as a whole. A missing or repeated user fails with
+// store.ErrNotFound. An error after the first transaction says how many
+// users were changed.
+func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids []store.UserID, batch int, extra func([]store.UserID) []string,
+	begin func(cur map[string]*mvccpb.KeyValue) (change userChange, finish func(*txn) error, err error)) ([]store.ItemResult, error) {
 	if err := s.check(op); err != nil {
 		return nil, err
 	}
@@ -384,12 +386,15 @@ func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids [
 	seen := map[store.UserID]bool{}
 	for start := 0; start < len(ids); start += batch {
 		part := ids[start:min(start+batch, len(ids))]
-		keys := []string{auditKey, extra}
+		keys := []string{auditKey}
+		if extra != nil {
+			keys = append(keys, extra(part)...)
+		}
 		for _, id := range part {
 			keys = append(keys, s.userKey(id))
 		}
 		_, err := s.kv.update(ctx, dedupe(keys), func(cur map[string]*mvccpb.KeyValue, t *txn) error {
-			change, err := begin(cur)
+			change, finish, err := begin(cur)
 			if err != nil {
 				return err
 			}
@@ -418,6 +423,11 @@ func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids [
 					entries = append(entries, *e)
 				}
 			}
+			if finish != nil {
+				if err := finish(t); err != nil {
+					return err
+				}
+			}
 			return s.addAudit(cur[auditKey], t, op, entries...)
 		})
 		if err != nil && start > 0 {
@@ -436,16 +446,48 @@ func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids [
 	return res, nil
 }
 
-// RemoveUsers removes users with their index entries and PIN hashes, in
-// transactions of removeBatch users, each with its audit entries.
+// RemoveUsers removes users with their index entries, PIN state and PIN
+// hashes, in transactions of removeBatch users, each with its audit
+// entries; the PIN state blocks of the users are read and compared, so a
+// concurrent change of a PIN (another host's lock, verify or set_pin)
+// either commits before the removal or sees the user gone.
 func (s *Store) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-	return s.changeUsers(ctx, op, "remove users", ids, removeBatch, "", func(map[string]*mvccpb.KeyValue) (userChange, error) {
-		return func(u store.User, _ *mvccpb.KeyValue, t *txn, _ *store.ItemResult) (*store.AuditEntry, error) {
+	blocksOf := func(part []store.UserID) []string {
+		var keys []string
+		for _, id := range part {
+			keys = append(keys, s.blockKey(blockOf(id)))
+		}
+		return keys
+	}
+	return s.changeUsers(ctx, op, "remove users", ids, removeBatch, blocksOf, func(cur map[string]*mvccpb.KeyValue) (userChange, func(*txn) error, error) {
+		blocks := map[uint64]pinBlock{}
+		var touched []uint64
+		change := func(u store.User, _ *mvccpb.KeyValue, t *txn, _ *store.ItemResult) (*store.AuditEntry, error) {
+			b := blockOf(u.ID)
+			blk, err := s.blockFrom(cur, blocks, b)
+			if err != nil {
+				return nil, err
+			}
+			if _, ok := blk[u.ID]; ok {
+				delete(blk, u.ID)
+				if !slices.Contains(touched, b) {
+					touched = append(touched, b)
+				}
+			}
 			// The keys of two users never overlap: each is written once.
 			w := writes{}
 			w.delUser(s, u.ID, s.indexOf(&u))
 			return &store.AuditEntry{Action: "remove_user", Target: u.SipAddress, Outcome: "ok"}, w.apply(t)
-		}, nil
+		}
+		finish := func(t *txn) error {
+			for _, b := range touched {
+				if err := s.putBlock(t, s.blockKey(b), blocks[b]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return change, finish, nil
 	})
 }
 
@@ -589,20 +631,32 @@ func (s *Store) findIDs(ctx context.Context, id store.Identity) ([]store.UserID,
 }
 
 // ScanUsers returns up to limit users selected by q with ID > after, in
-// ID order. It reads windows of max(limit, 128) IDs (never a whole
-// remaining range: etcd counts a limited range to its end), each at the
-// latest revision, up to the last ID assigned, and spans at most
-// max(64*limit, 65536) IDs per call, like the bbolt backend's budget. An
-// OU selects by each user's DN (there is no OU index yet).
+// ID order (see scan).
 func (s *Store) ScanUsers(ctx context.Context, q store.UserQuery, after store.UserID, limit int) ([]store.User, store.UserID, error) {
+	var out []store.User
+	next, err := s.scan(ctx, q, after, limit, false, func(u *store.User, _ pinEntry) { out = append(out, *u) })
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, next, nil
+}
+
+// scan visits up to limit users selected by q with ID > after, in ID
+// order, with their PIN state when pins is set, and returns the resume
+// point (0: done). It reads windows of max(limit, 128) IDs (never a whole
+// remaining range: etcd counts a limited range to its end), each with its
+// PIN state blocks at one revision, up to the last ID assigned, and spans
+// at most max(64*limit, 65536) IDs per call, like the bbolt backend's
+// budget. An OU selects by each user's DN (there is no OU index yet).
+func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID, limit int, pins bool, visit func(u *store.User, e pinEntry)) (store.UserID, error) {
 	if s.kv.closed.Load() {
-		return nil, 0, s.closedErr()
+		return 0, s.closedErr()
 	}
 	var ouPath string
 	if q.OU != "" {
 		p, err := store.OUPathKey(q.OU)
 		if err != nil {
-			return nil, 0, &store.FieldError{Field: "ou", Value: q.OU, Err: store.ErrInvalid, Reason: err.Error()}
+			return 0, &store.FieldError{Field: "ou", Value: q.OU, Err: store.ErrInvalid, Reason: err.Error()}
 		}
 		ouPath = p
 	}
@@ -611,38 +665,58 @@ func (s *Store) ScanUsers(ctx context.Context, q store.UserQuery, after store.Us
 	}
 	end, err := s.readCounter(ctx, keyUserSeq, "users")
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	budget := uint64(max(limit*64, 1<<16))
 	window := uint64(max(limit, MaxTxnOps))
-	var out []store.User
+	kept := 0
 	for from := uint64(after) + 1; from <= end; from += window {
 		to := min(from+window, end+1)
-		w, err := s.kv.cli.Get(ctx, s.userKey(store.UserID(from)), clientv3.WithRange(s.userKey(store.UserID(to))))
-		if err != nil {
-			return nil, 0, fmt.Errorf("etcd directory %s: read users: %w", s.name, err)
+		gets := []clientv3.Op{clientv3.OpGet(s.userKey(store.UserID(from)), clientv3.WithRange(s.userKey(store.UserID(to))))}
+		if pins {
+			gets = append(gets, clientv3.OpGet(s.blockKey(blockOf(store.UserID(from))), clientv3.WithRange(s.blockKey(blockOf(store.UserID(to-1))+1))))
 		}
-		for _, kv := range w.Kvs {
+		w, err := s.kv.read(ctx, gets)
+		if err != nil {
+			return 0, fmt.Errorf("etcd directory %s: read users: %w", s.name, err)
+		}
+		blocks := map[string]*mvccpb.KeyValue{}
+		if pins {
+			blocks = byKey(&clientv3.TxnResponse{Responses: w.Responses[1:]})
+		}
+		var blk pinBlock
+		blkNo := ^uint64(0)
+		for _, kv := range w.Responses[0].GetResponseRange().Kvs {
 			u, err := decodeUser(kv)
 			if err != nil {
-				return nil, 0, err
+				return 0, err
 			}
 			if ouPath != "" && !underOU(&u, ouPath) || q.Filter != nil && !q.Filter(u) {
 				continue
 			}
-			out = append(out, u)
-			if len(out) >= limit {
-				if u.ID == store.UserID(end) {
-					return out, 0, nil
+			var e pinEntry
+			if pins {
+				if b := blockOf(u.ID); b != blkNo {
+					if blk, err = decodeBlock(blocks[s.blockKey(b)]); err != nil {
+						return 0, err
+					}
+					blkNo = b
 				}
-				return out, u.ID, nil
+				e = blk[u.ID]
+			}
+			visit(&u, e)
+			if kept++; kept >= limit {
+				if u.ID == store.UserID(end) {
+					return 0, nil
+				}
+				return u.ID, nil
 			}
 		}
 		if to-uint64(after)-1 >= budget && to <= end {
-			return out, store.UserID(to - 1), nil
+			return store.UserID(to - 1), nil
 		}
 	}
-	return out, 0, nil
+	return 0, nil
 }
 
 // underOU reports whether u's DN lies under the OU path ou.

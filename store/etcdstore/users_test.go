@@ -17,32 +17,14 @@ import (
 	"github.com/pinsh/pinsh/store/storetest"
 )
 
-// partial is a *Store seen as a store.Store: the methods not built yet
-// come from a nil store.Store (they would panic) and are never called,
-// because TestUserContract runs only the storetest subtests in built.
-type partial struct {
-	*Store
-	unbuilt
-}
-
-type unbuilt struct{ store.Store }
-
-// built are the storetest subtests the methods built so far pass; the
-// rest need PIN state, RemovePolicy/GrantPolicy or imports.
-var built = []string{"CreateAndFind", "Duplicates", "UpdateUser", "ScanUsers", "ScanByOU", "Roles", "Import", "ImportManyBad", "Policies"}
-
-// TestUserContract runs the user subtests of the contract suite against
-// the cluster, each in a directory of its own.
-func TestUserContract(t *testing.T) {
+// TestContract runs the contract suite against the cluster, each subtest
+// in a directory of its own.
+func TestContract(t *testing.T) {
 	cli := etcdtest.Client(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		name := t.Name()[strings.LastIndexByte(t.Name(), '/')+1:]
-		if !slices.Contains(built, name) {
-			t.Skipf("%s needs methods the etcd backend does not have yet", name)
-		}
 		opts := testOptions(t)
 		opts.Creator = storetest.Creator
-		return partial{Store: openTest(t, cli, etcdtest.Prefix(t), opts)}
+		return openTest(t, cli, etcdtest.Prefix(t), opts)
 	})
 }
 

@@ -1,0 +1,815 @@
+package etcdstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pinsh/pinsh/store"
+	"github.com/pinsh/pinsh/store/pinhash"
+	"github.com/pinsh/pinsh/store/pinrule"
+)
+
+// Keys of the PIN state (see the package doc).
+const (
+	prefixPin = "p/"
+	// usersPerBlock is how many users' PIN state one key p/BLOCK holds:
+	// the users whose ID / usersPerBlock is BLOCK.
+	usersPerBlock = 16
+	// maxSpan bounds the blocks one bulk PIN transaction reads and
+	// compares: with the audit counter it stays within etcd's 128
+	// compares, and its users' audit entries and blocks within the
+	// request size (a span that does not fit is halved).
+	maxSpan = 112
+	// setBatch is how many requests one SetPins transaction commits: each
+	// reads and compares its user, block and hashes.
+	setBatch = 32
+)
+
+func blockOf(id store.UserID) uint64 { return uint64(id) / usersPerBlock }
+
+func (s *Store) blockKey(b uint64) string { return s.key(fmt.Sprintf("%s%016x", prefixPin, b)) }
+
+func (s *Store) hashesKey(id store.UserID) string { return s.key(prefixHash + idHex(id)) }
+
+// firstUser is the first user ID of block b.
+func firstUser(b uint64) store.UserID { return store.UserID(b * usersPerBlock) }
+
+// pinEntry is one user's PIN state in a block (store.PinState without the
+// hashes, which live under h/ID: a bulk lock rewrites little).
+type pinEntry struct {
+	IsSet          bool             `json:"set,omitempty"`
+	LockedBy       store.LockSource `json:"lock,omitempty"`
+	LastChange     time.Time        `json:"changed,omitzero"`
+	Expires        time.Time        `json:"expires,omitzero"`
+	Length         int              `json:"len,omitempty"`
+	LocalFailures  int              `json:"local,omitempty"`
+	GlobalFailures int              `json:"global,omitempty"`
+	WindowStart    time.Time        `json:"window,omitzero"`
+	TempLockUntil  time.Time        `json:"temp,omitzero"`
+}
+
+func entryOf(st *store.PinState) pinEntry {
+	return pinEntry{IsSet: st.IsSet, LockedBy: st.LockedBy, LastChange: st.LastChange, Expires: st.Expires, Length: st.Length,
+		LocalFailures: st.LocalFailures, GlobalFailures: st.GlobalFailures, WindowStart: st.WindowStart, TempLockUntil: st.TempLockUntil}
+}
+
+func (e pinEntry) state() store.PinState {
+	return store.PinState{IsSet: e.IsSet, LockedBy: e.LockedBy, LastChange: e.LastChange, Expires: e.Expires, Length: e.Length,
+		LocalFailures: e.LocalFailures, GlobalFailures: e.GlobalFailures, WindowStart: e.WindowStart, TempLockUntil: e.TempLockUntil}
+}
+
+// same reports whether e and o hold the same state (times by Equal).
+func (e pinEntry) same(o pinEntry) bool {
+	return e.IsSet == o.IsSet && e.LockedBy == o.LockedBy && e.LastChange.Equal(o.LastChange) && e.Expires.Equal(o.Expires) &&
+		e.Length == o.Length && e.LocalFailures == o.LocalFailures && e.GlobalFailures == o.GlobalFailures &&
+		e.WindowStart.Equal(o.WindowStart) && e.TempLockUntil.Equal(o.TempLockUntil)
+}
+
+// pinBlock is the value of p/BLOCK: the PIN state of those of its users
+// that have one. A user without an entry has the zero state. An entry
+// exists only for an existing user: it is created with a compare of the
+// user's record (SetPins, LoadUsers) and removed with the user.
+type pinBlock map[store.UserID]pinEntry
+
+func decodeBlock(kv *mvccpb.KeyValue) (pinBlock, error) {
+	b := pinBlock{}
+	if kv == nil {
+		return b, nil
+	}
+	if err := json.Unmarshal(kv.Value, &b); err != nil {
+		return nil, fmt.Errorf("%w: PIN state block %s: %v", store.ErrDamaged, kv.Key, err)
+	}
+	return b, nil
+}
+
+// blockFrom returns block b as read in cur (absent: empty), decoding it
+// once into blocks, where a change of several of its users collects.
+func (s *Store) blockFrom(cur map[string]*mvccpb.KeyValue, blocks map[uint64]pinBlock, b uint64) (pinBlock, error) {
+	if blk, ok := blocks[b]; ok {
+		return blk, nil
+	}
+	blk, err := decodeBlock(cur[s.blockKey(b)])
+	if err != nil {
+		return nil, err
+	}
+	blocks[b] = blk
+	return blk, nil
+}
+
+// putBlock writes the block under key in t, or deletes it when it holds
+// no entry.
+func (s *Store) putBlock(t *txn, key string, blk pinBlock) error {
+	if len(blk) == 0 {
+		return t.del(key)
+	}
+	v, err := json.Marshal(blk)
+	if err != nil {
+		return err
+	}
+	return t.put(key, v)
+}
+
+// pinHashes is the value of h/ID: the current PIN's hash and the earlier
+// ones, newest first.
+type pinHashes struct {
+	Hash    []byte   `json:"hash,omitempty"`
+	History [][]byte `json:"history,omitempty"`
+}
+
+func decodeHashes(kv *mvccpb.KeyValue) (pinHashes, error) {
+	var h pinHashes
+	if kv == nil {
+		return h, nil
+	}
+	if err := json.Unmarshal(kv.Value, &h); err != nil {
+		return h, fmt.Errorf("%w: PIN hashes %s: %v", store.ErrDamaged, kv.Key, err)
+	}
+	return h, nil
+}
+
+// putHashes writes the hashes of st for user id in t (deletes them when
+// there are none).
+func (s *Store) putHashes(t *txn, id store.UserID, st *store.PinState) error {
+	if st.Hash == nil && len(st.History) == 0 {
+		return t.del(s.hashesKey(id))
+	}
+	v, err := json.Marshal(pinHashes{Hash: st.Hash, History: st.History})
+	if err != nil {
+		return err
+	}
+	return t.put(s.hashesKey(id), v)
+}
+
+func pinInfo(u *store.User, e pinEntry) store.PinInfo {
+	return store.PinInfo{ID: u.ID, Identity: u.SipAddress, DisplayName: u.DisplayName, Enabled: u.Enabled,
+		IsSet: e.IsSet, LockedBy: e.LockedBy, LastChange: e.LastChange, Expires: e.Expires,
+		LocalFailures: e.LocalFailures, GlobalFailures: e.GlobalFailures, TempLockUntil: e.TempLockUntil}
+}
+
+// first returns the first key of the i-th response of a read (nil: none).
+func first(resp *clientv3.TxnResponse, i int) *mvccpb.KeyValue {
+	if kvs := resp.Responses[i].GetResponseRange().Kvs; len(kvs) > 0 {
+		return kvs[0]
+	}
+	return nil
+}
+
+// rev is the mod revision of kv (0: absent).
+func rev(kv *mvccpb.KeyValue) int64 {
+	if kv == nil {
+		return 0
+	}
+	return kv.ModRevision
+}
+
+// byKey indexes the keys of ranges read.
+func byKey(rs ...*clientv3.TxnResponse) map[string]*mvccpb.KeyValue {
+	m := map[string]*mvccpb.KeyValue{}
+	for _, r := range rs {
+		for _, resp := range r.Responses {
+			for _, kv := range resp.GetResponseRange().Kvs {
+				m[string(kv.Key)] = kv
+			}
+		}
+	}
+	return m
+}
+
+// PinInfos reads the PIN state of users, 60 users (and their blocks) per
+// read.
+func (s *Store) PinInfos(ctx context.Context, ids []store.UserID) ([]store.PinInfo, error) {
+	if s.kv.closed.Load() {
+		return nil, s.closedErr()
+	}
+	const chunk = 60
+	out := make([]store.PinInfo, len(ids))
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		var gets []clientv3.Op
+		asked := map[string]bool{}
+		for _, id := range part {
+			for _, k := range []string{s.userKey(id), s.blockKey(blockOf(id))} {
+				if !asked[k] {
+					asked[k] = true
+					gets = append(gets, clientv3.OpGet(k))
+				}
+			}
+		}
+		r, err := s.kv.read(ctx, gets)
+		if err != nil {
+			return nil, fmt.Errorf("etcd directory %s: read PIN state: %w", s.name, err)
+		}
+		got := byKey(r)
+		blocks := map[uint64]pinBlock{}
+		for i, id := range part {
+			out[start+i].ID = id
+			ukv := got[s.userKey(id)]
+			if ukv == nil {
+				continue
+			}
+			u, err := decodeUser(ukv)
+			if err != nil {
+				return nil, err
+			}
+			blk, err := s.blockFrom(got, blocks, blockOf(id))
+			if err != nil {
+				return nil, err
+			}
+			out[start+i] = pinInfo(&u, blk[id])
+		}
+	}
+	return out, nil
+}
+
+// ScanPinInfos is ScanUsers joined with PinInfos: each window of users is
+// read with its PIN state blocks at one revision.
+func (s *Store) ScanPinInfos(ctx context.Context, q store.UserQuery, after store.UserID, limit int) ([]store.PinInfo, store.UserID, error) {
+	var out []store.PinInfo
+	next, err := s.scan(ctx, q, after, limit, true, func(u *store.User, e pinEntry) {
+		out = append(out, pinInfo(u, e))
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, next, nil
+}
+
+// LockPins locks PINs as an admin (see changePins).
+func (s *Store) LockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
+	return s.changePins(ctx, op, ids, "lock_pin", func(st *store.PinState) error {
+		switch {
+		case !st.IsSet:
+			return store.ErrNoPin
+		case st.LockedBy != store.NotLocked:
+			return store.ErrAlreadyLocked
+		}
+		st.LockedBy = store.LockedByAdmin
+		return nil
+	})
+}
+
+// UnlockPins lifts locks and resets the failure counters (see changePins).
+func (s *Store) UnlockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
+	return s.changePins(ctx, op, ids, "unlock_pin", func(st *store.PinState) error {
+		if st.LockedBy == store.NotLocked && !op.Now.Before(st.TempLockUntil) {
+			return store.ErrNotLocked
+		}
+		*st = pinrule.Unlock(*st)
+		return nil
+	})
+}
+
+// changePins applies change to the PIN state of users in ID order, in
+// transactions of spans of at most maxSpan blocks (up to 1,792 users): each
+// reads its span's blocks and users as two ranges at one revision, and
+// commits the changed blocks and one audit block of the changed users'
+// entries if neither the blocks of its users nor the audit counter moved
+// (else it reads again). A span too big for one request is halved. change
+// returns a reason to skip a user. An error after the first transaction
+// says how many PINs were already changed.
+func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID, action string, change func(*store.PinState) error) ([]store.ItemResult, error) {
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	res := make([]store.ItemResult, len(ids))
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmpID(ids[a], ids[b]) })
+	todo := order[:0]
+	for n, i := range order {
+		res[i].ID = ids[i]
+		if n > 0 && ids[i] == ids[order[n-1]] {
+			res[i].Outcome, res[i].Err = store.Failed, fmt.Errorf("user %d listed twice: %w", ids[i], store.ErrDuplicate)
+			continue
+		}
+		todo = append(todo, i)
+	}
+	changed := 0
+	for start := 0; start < len(todo); {
+		lo := blockOf(ids[todo[start]])
+		end := start
+		for end < len(todo) && blockOf(ids[todo[end]])-lo < maxSpan {
+			end++
+		}
+		items := todo[start:end]
+		err := inSpans(lo, blockOf(ids[items[len(items)-1]]), func(lo, hi uint64) error {
+			n, err := s.changeSpan(ctx, op, action, ids, within(ids, items, lo, hi), lo, hi, res, change)
+			changed += n
+			return err
+		})
+		if err != nil && changed > 0 {
+			return nil, fmt.Errorf("etcd directory %s: %s: %w; %d PINs of the %d users were already changed and audited (see the audit log)",
+				s.name, action, err, changed, len(ids))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("etcd directory %s: %s: %w", s.name, action, err)
+		}
+		start = end
+	}
+	return res, nil
+}
+
+func cmpID(a, b store.UserID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// within returns the items (indexes into ids, in ID order) whose users
+// are in blocks lo..hi.
+func within(ids []store.UserID, items []int, lo, hi uint64) []int {
+	i := slices.IndexFunc(items, func(i int) bool { return blockOf(ids[i]) >= lo })
+	if i < 0 {
+		return nil
+	}
+	j := slices.IndexFunc(items[i:], func(i int) bool { return blockOf(ids[i]) > hi })
+	if j < 0 {
+		return items[i:]
+	}
+	return items[i : i+j]
+}
+
+// inSpans runs fn on blocks lo..hi, halving the span while fn's
+// transaction does not fit in one etcd request.
+func inSpans(lo, hi uint64, fn func(lo, hi uint64) error) error {
+	err := fn(lo, hi)
+	if errors.Is(err, errTxnFull) && lo < hi {
+		mid := lo + (hi-lo)/2
+		if err := inSpans(lo, mid, fn); err != nil {
+			return err
+		}
+		return inSpans(mid+1, hi, fn)
+	}
+	return err
+}
+
+// spanGets reads blocks lo..hi, their users and the audit counter.
+func (s *Store) spanGets(lo, hi uint64) []clientv3.Op {
+	return []clientv3.Op{
+		clientv3.OpGet(s.blockKey(lo), clientv3.WithRange(s.blockKey(hi+1))),
+		clientv3.OpGet(s.userKey(firstUser(lo)), clientv3.WithRange(s.userKey(firstUser(hi+1)))),
+		clientv3.OpGet(s.key(keyAuditSeq)),
+	}
+}
+
+// changeSpan commits the change of items, whose users are in blocks
+// lo..hi, in one transaction, and returns how many PINs it changed.
+func (s *Store) changeSpan(ctx context.Context, op store.Op, action string, ids []store.UserID, items []int, lo, hi uint64,
+	res []store.ItemResult, change func(*store.PinState) error) (int, error) {
+	if len(items) == 0 {
+		return 0, nil
+	}
+	n := 0
+	_, err := s.kv.rmw(ctx, action, s.spanGets(lo, hi), func(resp *clientv3.TxnResponse, t *txn) error {
+		n = 0
+		got := byKey(resp)
+		seq := first(resp, 2)
+		if err := t.unchanged(s.key(keyAuditSeq), rev(seq)); err != nil {
+			return err
+		}
+		blocks := map[uint64]pinBlock{}
+		var touched []uint64
+		var entries []store.AuditEntry
+		for _, i := range items {
+			id := ids[i]
+			r := &res[i]
+			*r = store.ItemResult{ID: id}
+			ukv := got[s.userKey(id)]
+			if ukv == nil {
+				r.Outcome, r.Err = store.Failed, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
+				continue
+			}
+			u, err := decodeUser(ukv)
+			if err != nil {
+				return err
+			}
+			r.Identity = u.SipAddress
+			b := blockOf(id)
+			if _, ok := blocks[b]; !ok {
+				if err := t.unchanged(s.blockKey(b), rev(got[s.blockKey(b)])); err != nil {
+					return err
+				}
+			}
+			blk, err := s.blockFrom(got, blocks, b)
+			if err != nil {
+				return err
+			}
+			st := blk[id].state()
+			if err := change(&st); err != nil {
+				r.Outcome, r.Err = store.Skipped, fmt.Errorf("%s: %w", u.SipAddress, err)
+				continue
+			}
+			if !slices.Contains(touched, b) {
+				touched = append(touched, b)
+			}
+			blk[id] = entryOf(&st)
+			r.Outcome = store.Changed
+			n++
+			entries = append(entries, store.AuditEntry{Action: action, Target: u.SipAddress, Outcome: "ok"})
+		}
+		for _, b := range touched {
+			if err := s.putBlock(t, s.blockKey(b), blocks[b]); err != nil {
+				return err
+			}
+		}
+		return s.addAudit(seq, t, op, entries...)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// VerifyPin makes one PIN logon attempt: it reads the user, its PIN state
+// block and hashes, the policies, the key id and the audit counter at one
+// revision, decides with pinrule.Attempt (comparing the PIN with the hash
+// only when the state allows an attempt), and commits the new state with
+// the audit entry if neither the user, its block nor the audit counter
+// moved; otherwise it decides again on what it reads then, reusing the
+// comparison while the hash is the same. Two hosts failing the same user
+// at once thus both count: the limits of facts §6 hold across hosts.
+// Lockout windows use op.Now, never etcd leases.
+func (s *Store) VerifyPin(ctx context.Context, op store.Op, id store.UserID, pin string) (store.VerifyResult, error) {
+	if err := s.check(op); err != nil {
+		return store.VerifyResult{}, err
+	}
+	uk, bk, hk, seqKey := s.userKey(id), s.blockKey(blockOf(id)), s.hashesKey(id), s.key(keyAuditSeq)
+	gets := []clientv3.Op{clientv3.OpGet(uk), clientv3.OpGet(bk), clientv3.OpGet(hk), clientv3.OpGet(seqKey),
+		clientv3.OpGet(s.key(keyKeyID)), clientv3.OpGet(s.key(prefixPol), clientv3.WithPrefix())}
+	var out store.VerifyResult
+	var checked []byte // the hash the comparison was made with
+	var match bool
+	_, err := s.kv.rmw(ctx, "verify_pin", gets, func(resp *clientv3.TxnResponse, t *txn) error {
+		ukv, bkv, hkv, seq, kkv := first(resp, 0), first(resp, 1), first(resp, 2), first(resp, 3), first(resp, 4)
+		for _, c := range []struct {
+			key string
+			kv  *mvccpb.KeyValue
+		}{{uk, ukv}, {bk, bkv}, {seqKey, seq}} {
+			if err := t.unchanged(c.key, rev(c.kv)); err != nil {
+				return err
+			}
+		}
+		if ukv == nil {
+			out = store.VerifyResult{Reason: string(pinrule.NoSuchUser)}
+			return s.addAudit(seq, t, op, store.AuditEntry{Action: "verify_pin", Outcome: out.Reason, Detail: fmt.Sprintf("no user with id %d", id)})
+		}
+		u, err := decodeUser(ukv)
+		if err != nil {
+			return err
+		}
+		pols, err := policiesFrom(s, resp.Responses[5].GetResponseRange().Kvs)
+		if err != nil {
+			return err
+		}
+		blk, err := decodeBlock(bkv)
+		if err != nil {
+			return err
+		}
+		hs, err := decodeHashes(hkv)
+		if err != nil {
+			return err
+		}
+		var verr error
+		next, reason := pinrule.Attempt(blk[id].state(), effective(pols, &u), u.Enabled, op.Now, func() bool {
+			if checked != nil && bytes.Equal(checked, hs.Hash) {
+				return match
+			}
+			key, _, err := s.keyFor(kkv)
+			if err != nil {
+				verr = err
+				return false
+			}
+			if match, verr = pinhash.Verify(key, hs.Hash, pin); verr == nil {
+				checked = hs.Hash
+			}
+			return match
+		})
+		if verr != nil {
+			return fmt.Errorf("verify PIN of %s: %w", u.SipAddress, verr)
+		}
+		if e := entryOf(&next); !e.same(blk[id]) {
+			blk[id] = e
+			if err := s.putBlock(t, s.blockKey(blockOf(id)), blk); err != nil {
+				return err
+			}
+		}
+		out = store.VerifyResult{OK: reason == pinrule.OK, Reason: string(reason)}
+		return s.addAudit(seq, t, op, store.AuditEntry{Action: "verify_pin", Target: u.SipAddress, Outcome: out.Reason})
+	})
+	if err != nil {
+		return store.VerifyResult{}, fmt.Errorf("etcd directory %s: verify PIN of user %d: %w", s.name, id, err)
+	}
+	return out, nil
+}
+
+// policiesFrom decodes the policies read under pol/, by key.
+func policiesFrom(s *Store, kvs []*mvccpb.KeyValue) (map[string]store.Policy, error) {
+	pols := map[string]store.Policy{}
+	for _, kv := range kvs {
+		p, err := policyFrom(kv)
+		if err != nil {
+			return nil, err
+		}
+		pols[string(kv.Key)[len(s.key(prefixPol)):]] = p
+	}
+	return pols, nil
+}
+
+func effective(pols map[string]store.Policy, u *store.User) store.Policy {
+	return store.EffectivePolicy(*u, func(key string) (store.Policy, bool) {
+		p, ok := pols[key]
+		return p, ok
+	})
+}
+
+func lockedErr(identity string) error {
+	return fmt.Errorf("%s: %w; unlock it first (unlock_pin), then set a new one", identity, store.ErrLocked)
+}
+
+// SetPins sets PINs, setBatch requests per transaction (see setBatch).
+// An error after the first transaction says how many were already set.
+func (s *Store) SetPins(ctx context.Context, op store.Op, reqs []store.SetPinRequest) ([]store.SetPinResult, error) {
+	if err := s.check(op); err != nil {
+		return nil, err
+	}
+	res := make([]store.SetPinResult, len(reqs))
+	for start := 0; start < len(reqs); start += setBatch {
+		part := reqs[start:min(start+setBatch, len(reqs))]
+		if err := s.setPins(ctx, op, part, res[start:start+len(part)]); err != nil {
+			if start > 0 {
+				return nil, fmt.Errorf("etcd directory %s: set PINs: %w; the first %d of the %d requests were already done and audited (see the audit log)",
+					s.name, err, start, len(reqs))
+			}
+			return nil, fmt.Errorf("etcd directory %s: set PINs: %w", s.name, err)
+		}
+	}
+	return res, nil
+}
+
+// setJob is one SetPins request on its way: what was read, and the PIN
+// and hash made for it outside any transaction.
+type setJob struct {
+	user    store.User
+	policy  store.Policy
+	against []byte // the current hash the history was checked against
+	pin     string
+	hash    []byte
+	err     error // refused before the commit
+}
+
+// setPins sets the PINs of one batch: it reads the users, their state and
+// the policies; validates or generates each PIN, checks the history and
+// hashes, in parallel, outside any transaction; then commits under
+// compare-and-swap, deciding each request again on the state read then (a
+// PIN locked or changed meanwhile is refused, never overwritten).
+func (s *Store) setPins(ctx context.Context, op store.Op, reqs []store.SetPinRequest, res []store.SetPinResult) error {
+	kk, seqKey := s.key(keyKeyID), s.key(keyAuditSeq)
+	keys := []string{seqKey, kk}
+	for _, r := range reqs {
+		keys = append(keys, s.userKey(r.ID), s.blockKey(blockOf(r.ID)), s.hashesKey(r.ID))
+	}
+	keys = dedupe(keys)
+	gets := []clientv3.Op{clientv3.OpGet(s.key(prefixPol), clientv3.WithPrefix())}
+	for _, k := range keys {
+		gets = append(gets, clientv3.OpGet(k))
+	}
+	r, err := s.kv.read(ctx, gets)
+	if err != nil {
+		return err
+	}
+	pols, err := policiesFrom(s, r.Responses[0].GetResponseRange().Kvs)
+	if err != nil {
+		return err
+	}
+	got := byKey(&clientv3.TxnResponse{Responses: r.Responses[1:]})
+	jobs := make([]setJob, len(reqs))
+	var key pinhash.Key
+	keyLoaded := false
+	for i, req := range reqs {
+		j := &jobs[i]
+		ukv := got[s.userKey(req.ID)]
+		if ukv == nil {
+			j.err = fmt.Errorf("user %d: %w", req.ID, store.ErrNotFound)
+			continue
+		}
+		if j.user, err = decodeUser(ukv); err != nil {
+			return err
+		}
+		j.policy = effective(pols, &j.user)
+		blk, err := decodeBlock(got[s.blockKey(blockOf(req.ID))])
+		if err != nil {
+			return err
+		}
+		if blk[req.ID].LockedBy != store.NotLocked {
+			j.err = lockedErr(j.user.SipAddress)
+			continue
+		}
+		if req.Pin == "" {
+			j.pin, j.err = pinrule.Generate(j.policy, j.user.LineURI)
+		} else {
+			j.pin, j.err = req.Pin, pinrule.Validate(req.Pin, j.policy, j.user.LineURI)
+		}
+		if j.err == nil && !keyLoaded {
+			if key, _, err = s.keyFor(got[kk]); err != nil {
+				return err
+			}
+			keyLoaded = true
+		}
+	}
+	s.hashJobs(ctx, key, reqs, jobs, got)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err = s.kv.update(ctx, keys, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
+		blocks := map[uint64]pinBlock{}
+		states := map[store.UserID]*store.PinState{}
+		var order []store.UserID
+		var entries []store.AuditEntry
+		for i, req := range reqs {
+			j := &jobs[i]
+			res[i] = store.SetPinResult{ItemResult: store.ItemResult{ID: req.ID, Identity: j.user.SipAddress}, DisplayName: j.user.DisplayName}
+			err := j.err
+			var st *store.PinState
+			if err == nil {
+				var perr error
+				if st, perr = s.pinState(cur, blocks, states, req.ID); perr != nil {
+					return perr
+				}
+				if st == nil {
+					err = fmt.Errorf("user %d: %w", req.ID, store.ErrNotFound)
+				}
+			}
+			switch {
+			case err != nil:
+			case st.LockedBy != store.NotLocked:
+				err = lockedErr(j.user.SipAddress)
+			case req.EnforceHistory && j.policy.PinHistoryCount > 0 && !bytes.Equal(st.Hash, j.against):
+				err = fmt.Errorf("%s: the PIN was changed by another host while this one was checked against its history; try again", j.user.SipAddress)
+			}
+			if err != nil {
+				res[i].Outcome, res[i].Err = store.Failed, err
+				if j.user.SipAddress != "" {
+					entries = append(entries, store.AuditEntry{Action: "set_pin", Target: j.user.SipAddress, Outcome: "failed", Detail: err.Error()})
+				}
+				continue
+			}
+			st.IsSet, st.Length, st.LastChange = true, len(j.pin), op.Now
+			st.Expires = time.Time{}
+			if j.policy.PinLifetime > 0 {
+				st.Expires = op.Now.AddDate(0, 0, j.policy.PinLifetime)
+			}
+			// A new PIN starts a fresh local count; the global count stays
+			// until an admin unlock (facts §6).
+			st.LocalFailures, st.WindowStart, st.TempLockUntil = 0, time.Time{}, time.Time{}
+			var history [][]byte
+			if keep := j.policy.PinHistoryCount - 1; keep > 0 {
+				if st.Hash != nil {
+					history = append(history, st.Hash)
+				}
+				history = append(history, st.History...)
+				history = history[:min(len(history), keep)]
+			}
+			st.Hash, st.History = j.hash, history
+			if !slices.Contains(order, req.ID) {
+				order = append(order, req.ID)
+			}
+			res[i].Outcome = store.Changed
+			detail := ""
+			if req.Pin == "" {
+				res[i].Pin, detail = j.pin, "generated"
+			}
+			entries = append(entries, store.AuditEntry{Action: "set_pin", Target: j.user.SipAddress, Outcome: "ok", Detail: detail})
+		}
+		if len(order) > 0 {
+			if _, err := s.keyGuard(cur[kk], t); err != nil {
+				return err
+			}
+		}
+		var written []uint64
+		for _, id := range order {
+			st := states[id]
+			if err := s.putHashes(t, id, st); err != nil {
+				return err
+			}
+			b := blockOf(id)
+			blocks[b][id] = entryOf(st)
+			if !slices.Contains(written, b) {
+				written = append(written, b)
+			}
+		}
+		for _, b := range written {
+			if err := s.putBlock(t, s.blockKey(b), blocks[b]); err != nil {
+				return err
+			}
+		}
+		return s.addAudit(cur[seqKey], t, op, entries...)
+	})
+	if err != nil {
+		for i := range res {
+			res[i].Pin = "" // never committed: the PIN must not leave
+		}
+	}
+	return err
+}
+
+// pinState returns the PIN state (with hashes) of user id as read in cur,
+// decoding its block into blocks and keeping it in states, so that several
+// requests for one user apply in turn. It returns nil when the user does
+// not exist.
+func (s *Store) pinState(cur map[string]*mvccpb.KeyValue, blocks map[uint64]pinBlock, states map[store.UserID]*store.PinState, id store.UserID) (*store.PinState, error) {
+	if st, ok := states[id]; ok {
+		return st, nil
+	}
+	if cur[s.userKey(id)] == nil {
+		return nil, nil
+	}
+	blk, err := s.blockFrom(cur, blocks, blockOf(id))
+	if err != nil {
+		return nil, err
+	}
+	hs, err := decodeHashes(cur[s.hashesKey(id)])
+	if err != nil {
+		return nil, err
+	}
+	st := blk[id].state()
+	st.Hash, st.History = hs.Hash, hs.History
+	states[id] = &st
+	return &st, nil
+}
+
+// hashJobs checks the history (when asked) and hashes the PIN of each job
+// not refused yet, on GOMAXPROCS goroutines.
+func (s *Store) hashJobs(ctx context.Context, key pinhash.Key, reqs []store.SetPinRequest, jobs []setJob, got map[string]*mvccpb.KeyValue) {
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for i := range work {
+				j := &jobs[i]
+				hs, err := decodeHashes(got[s.hashesKey(reqs[i].ID)])
+				if err != nil {
+					j.err = err
+					continue
+				}
+				j.against = hs.Hash
+				if reqs[i].EnforceHistory && j.policy.PinHistoryCount > 0 {
+					reused, err := reusedPin(key, hs, j.policy.PinHistoryCount, j.pin)
+					if err != nil || reused {
+						j.err = err
+						if reused {
+							j.err = pinrule.ReusedError(j.policy)
+						}
+						continue
+					}
+				}
+				j.hash, j.err = pinhash.Hash(key, s.opts.HashParams, j.pin, nil)
+			}
+		})
+	}
+	for i := range jobs {
+		if jobs[i].err == nil && ctx.Err() == nil {
+			work <- i
+		}
+	}
+	close(work)
+	wg.Wait()
+}
+
+// reusedPin reports whether pin equals the current PIN or one of the
+// count-1 remembered before it.
+func reusedPin(key pinhash.Key, hs pinHashes, count int, pin string) (bool, error) {
+	var hashes [][]byte
+	if hs.Hash != nil {
+		hashes = append(hashes, hs.Hash)
+	}
+	hashes = append(hashes, hs.History...)
+	for _, h := range hashes[:min(len(hashes), count)] {
+		ok, err := pinhash.Verify(key, h, pin)
+		if errors.Is(err, pinhash.ErrKeyMismatch) {
+			continue // made with an older key: cannot compare
+		}
+		if err != nil {
+			return false, fmt.Errorf("check PIN history: %w", err)
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
