@@ -3,6 +3,7 @@ package builtins
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -74,6 +75,78 @@ func TestHelpListsEverything(t *testing.T) {
 	}
 	if err := sess.Eval(context.Background(), "t", []byte(`help("nope")`)); err == nil || !strings.Contains(err.Error(), `no builtin "nope"`) {
 		t.Errorf("help(nope): %v", err)
+	}
+	if err := sess.Eval(context.Background(), "t", []byte(`help("Lock-CsClientPn")`)); err == nil ||
+		!strings.Contains(err.Error(), `no builtin "Lock-CsClientPn"; did you mean Lock-CsClientPin`) {
+		t.Errorf("help(Lock-CsClientPn): %v", err)
+	}
+}
+
+// TestHelpForCmdlets checks that help finds a builtin by its PowerShell
+// command in any case, says which builtin it is and how the form maps, and
+// that help() lists every command beside its builtin.
+func TestHelpForCmdlets(t *testing.T) {
+	ts := newTestShell(t)
+	var out bytes.Buffer
+	list := ts.sh.Builtins()
+	sess, err := lang.NewSession(lang.Options{Stdout: &out, Builtins: list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, first, builtin string }{
+		{"Lock-CsClientPin", "Lock-CsClientPin is lock_pin in pinsh.", "lock_pin"},
+		{"get-csclientpininfo", "Get-CsClientPinInfo is pin_info in pinsh.", "pin_info"},
+		{"Where-Object", "Where-Object is where in pinsh.", "where"},
+		{"Get-CsUser", "Get-CsUser is get_users in pinsh.", "get_users"},
+	} {
+		out.Reset()
+		if err := sess.Eval(context.Background(), "t", []byte(`help("`+tc.name+`")`)); err != nil {
+			t.Fatalf("help(%s): %v", tc.name, err)
+		}
+		var b *lang.Builtin
+		for _, x := range list {
+			if x.Name == tc.builtin {
+				b = x
+			}
+		}
+		want := tc.first + "\n\n" + b.Sig + "\n\n" + b.Doc + "\n\nPowerShell: " + b.PowerShell + "\n"
+		if !strings.HasPrefix(out.String(), want) {
+			t.Errorf("help(%q) starts\n%s\nwant\n%s", tc.name, out.String(), want)
+		}
+	}
+	out.Reset()
+	if err := sess.Eval(context.Background(), "t", []byte(`help()`)); err != nil {
+		t.Fatal(err)
+	}
+	index := out.String()
+	for _, b := range list {
+		for _, c := range b.Cmdlets {
+			if !regexp.MustCompile(`(?m)^  ` + c + ` +` + b.Name + `$`).MatchString(index) {
+				t.Errorf("help() does not list %s beside %s", c, b.Name)
+			}
+		}
+	}
+}
+
+// TestCmdletMapping pins the PowerShell commands of the main builtins,
+// which the PowerShell front end and the prompt's "did you mean" rely on.
+func TestCmdletMapping(t *testing.T) {
+	list := New(Config{}).Builtins()
+	for cmd, want := range map[string]string{
+		"Get-CsUser": "get_users", "Get-CsClientPinInfo": "pin_info", "Lock-CsClientPin": "lock_pin",
+		"Unlock-CsClientPin": "unlock_pin", "Set-CsClientPin": "set_pin",
+		"Where-Object": "where", "Select-Object": "select", "Sort-Object": "sort_by", "Measure-Object": "count",
+		"Export-Csv": "export_csv", "Get-CsPinPolicy": "get_pin_policy", "New-CsPinPolicy": "new_pin_policy",
+		"Set-CsPinPolicy": "set_pin_policy", "Remove-CsPinPolicy": "remove_pin_policy",
+		"Grant-CsPinPolicy": "grant_pin_policy", "Get-CsAdminRole": "admin_roles", "Get-Help": "help",
+	} {
+		b := lang.ByCmdlet(list, cmd)
+		if b == nil || b.Name != want {
+			t.Errorf("ByCmdlet(%s) = %v, want %s", cmd, b, want)
+		}
+		if b != nil && !strings.Contains(b.PowerShell, cmd) {
+			t.Errorf("%s: PowerShell line %q does not name %s", want, b.PowerShell, cmd)
+		}
 	}
 }
 

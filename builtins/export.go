@@ -22,7 +22,9 @@ func (sh *Shell) exportBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
 			Name: "export_csv", Kind: lang.Sink, Keeps: true, MinArgs: 1, Options: exportOptionKeys,
-			Sig: "export_csv(path[, opts])",
+			Cmdlets:    []string{"Export-Csv"},
+			PowerShell: `Export-Csv -Path F -NoTypeInformation -> export_csv("F")`,
+			Sig:        "export_csv(path[, opts])",
 			Doc: `Export-Csv: write every item to a new private CSV file (mode 0600).
 path is relative to the working directory. A header row of the first item's
 fields (every field of a record, the sorted keys of a map, "value" for

@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -176,7 +177,9 @@ func (sh *Shell) miscBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
 			Name: "now", Kind: lang.Func,
-			Sig: "now([offset])",
+			Cmdlets:    []string{"Get-Date"},
+			PowerShell: `(Get-Date).AddDays(-30) -> now("-30d")`,
+			Sig:        "now([offset])",
 			Doc: `Get-Date: the shell's current time (frozen by --now, moved by
 advance_clock in tests). With an offset, that much later or earlier: Go
 duration syntax ("90m", "-1h") or days ("30d", "-1d", "1d12h").`,
@@ -297,11 +300,17 @@ func parseDuration(s string) (time.Duration, error) {
 func helpBuiltin(list *[]*lang.Builtin) lang.Builtin {
 	return lang.Builtin{
 		Name: "help", Kind: lang.Func,
-		Sig: "help([name])",
-		Doc: `Get-Help: list the builtins, or show one builtin's signature, description
-and examples.`,
+		Cmdlets:    []string{"Get-Help"},
+		PowerShell: `Get-Help Lock-CsClientPin -> help("Lock-CsClientPin") or help("lock_pin")`,
+		Sig:        "help([name])",
+		Doc: `Get-Help: list the builtins and the PowerShell commands they stand for, or
+show one builtin's signature, description, PowerShell form and examples.
+name is a builtin (help("lock_pin")) or a PowerShell command, in any case
+(help("Lock-CsClientPin"), help("where-object")); at the prompt, help NAME
+does the same.`,
 		Examples: []lang.Example{
 			{Code: `help("count")`},
+			{Code: `help("Lock-CsClientPin")`},
 		},
 		Call: func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
 			switch len(args) {
@@ -319,22 +328,56 @@ and examples.`,
 						return tengo.UndefinedValue, nil
 					}
 				}
-				return nil, fmt.Errorf("no builtin %s; help() lists them", cut.Quote(name))
+				if b := lang.ByCmdlet(*list, name); b != nil {
+					i := slices.IndexFunc(b.Cmdlets, func(c string) bool { return strings.EqualFold(c, name) })
+					fmt.Fprintf(env.Stdout(), "%s is %s in pinsh.\n\n", b.Cmdlets[i], b.Name)
+					writeHelp(env.Stdout(), b)
+					return tengo.UndefinedValue, nil
+				}
+				return nil, fmt.Errorf("no builtin %s; %s", cut.Quote(name), lang.Hint(name, helpNames(*list), `help() lists them; names are`))
 			}
 			return nil, errors.New("want help() or help(name)")
 		},
 	}
 }
 
+// helpNames returns the names help knows: the builtins' and their
+// cmdlets'.
+func helpNames(list []*lang.Builtin) []string {
+	var names []string
+	for _, b := range list {
+		names = append(names, b.Name)
+		names = append(names, b.Cmdlets...)
+	}
+	return names
+}
+
 func writeIndex(w io.Writer, list []*lang.Builtin) {
 	const sigWidth = 44
 	fmt.Fprintln(w, `Builtins (help("NAME") for one):`)
+	type cmdlet struct{ ps, name string }
+	var cmdlets []cmdlet
 	for _, b := range list {
+		for _, c := range b.Cmdlets {
+			cmdlets = append(cmdlets, cmdlet{c, b.Name})
+		}
 		if len(b.Sig) > sigWidth {
 			fmt.Fprintf(w, "  %s\n  %-*s %s\n", b.Sig, sigWidth, "", summaryOf(b.Doc))
 			continue
 		}
 		fmt.Fprintf(w, "  %-*s %s\n", sigWidth, b.Sig, summaryOf(b.Doc))
+	}
+	if len(cmdlets) == 0 {
+		return
+	}
+	sort.Slice(cmdlets, func(i, j int) bool { return cmdlets[i].ps < cmdlets[j].ps })
+	width := 0
+	for _, c := range cmdlets {
+		width = max(width, len(c.ps))
+	}
+	fmt.Fprintln(w, "\nPowerShell commands and their builtins (help(\"Lock-CsClientPin\") works too):")
+	for _, c := range cmdlets {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.ps, c.name)
 	}
 }
 
@@ -358,6 +401,9 @@ func summaryOf(doc string) string {
 
 func writeHelp(w io.Writer, b *lang.Builtin) {
 	fmt.Fprintf(w, "%s\n\n%s\n", b.Sig, b.Doc)
+	if b.PowerShell != "" {
+		fmt.Fprintf(w, "\nPowerShell: %s\n", b.PowerShell)
+	}
 	if len(b.Examples) > 0 {
 		fmt.Fprintln(w, "\nExamples:")
 		for _, ex := range b.Examples {

@@ -17,7 +17,9 @@ func (sh *Shell) pinBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
 			Name: "pin_info", Kind: lang.Stage, Targets: true, Bind: digitsBind("pin_info", 0), Options: pinInfoOptionKeys,
-			Sig: "pin_info([opts]) | pin_info(target[, opts])",
+			Cmdlets:    []string{"Get-CsClientPinInfo"},
+			PowerShell: `Get-CsClientPinInfo -Identity X -> pin_info("X"); Get-CsUser | Get-CsClientPinInfo -> get_users() | pin_info`,
+			Sig:        "pin_info([opts]) | pin_info(target[, opts])",
 			Doc: `Get-CsClientPinInfo: the PIN state of each target user (an identity in any
 form, a user or pin_info record, an array or a stream of them). Fields:
 identity, display_name, is_pin_set, is_locked_out, locked_by ("admin",
@@ -36,7 +38,9 @@ Called on one target it returns one record. opts: {error_action: ...}.`,
 		},
 		{
 			Name: "lock_pin", Kind: lang.Sink, Targets: true, Bind: digitsBind("lock_pin", 0), Options: mutationOptionKeys,
-			Sig: "lock_pin([opts]) | lock_pin(target[, opts])",
+			Cmdlets:    []string{"Lock-CsClientPin"},
+			PowerShell: `Lock-CsClientPin -Identity X -WhatIf -Confirm -Force -> lock_pin("X", {whatif: true, confirm: true, force: true}); ... | Lock-CsClientPin -> ... | lock_pin`,
+			Sig:        "lock_pin([opts]) | lock_pin(target[, opts])",
 			Doc: `Lock-CsClientPin: lock the PIN of each target user, so that the PIN can no
 longer be used to sign in or join a dial-in conference (the user can still
 sign in with user name and password). Only an admin unlock (unlock_pin)
@@ -59,7 +63,9 @@ get_users("* Smith") | lock_pin. force hides the messages, as Lync's
 		},
 		{
 			Name: "unlock_pin", Kind: lang.Sink, Targets: true, Bind: digitsBind("unlock_pin", 0), Options: mutationOptionKeys,
-			Sig: "unlock_pin([opts]) | unlock_pin(target[, opts])",
+			Cmdlets:    []string{"Unlock-CsClientPin"},
+			PowerShell: `Unlock-CsClientPin -Identity X -WhatIf -Confirm -> unlock_pin("X", {whatif: true, confirm: true}); ... | Unlock-CsClientPin -> ... | unlock_pin`,
+			Sig:        "unlock_pin([opts]) | unlock_pin(target[, opts])",
 			Doc: `Unlock-CsClientPin: unlock the PIN of each target user, whether an admin or
 the system locked it, and reset its failure counters. Users whose PIN is not
 locked are skipped with a message. Returns a summary.

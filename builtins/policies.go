@@ -19,7 +19,9 @@ func (sh *Shell) policyBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
 			Name: "get_pin_policy", Kind: lang.Source,
-			Sig: "get_pin_policy([identity | {filter}])",
+			Cmdlets:    []string{"Get-CsPinPolicy"},
+			PowerShell: `Get-CsPinPolicy -Identity site:Redmond -> get_pin_policy("site:Redmond")`,
+			Sig:        "get_pin_policy([identity | {filter}])",
 			Doc: `Get-CsPinPolicy: every PIN policy as a stream (global first), or the one
 named: "global", "site:NAME", or a per-user policy as "tag:NAME" or just
 "NAME", as in the Lync examples. {filter: PATTERN} gives the policies
@@ -41,7 +43,9 @@ one.`,
 		},
 		{
 			Name: "new_pin_policy", Kind: lang.Func,
-			Sig: "new_pin_policy(identity[, props][, opts])",
+			Cmdlets:    []string{"New-CsPinPolicy"},
+			PowerShell: `New-CsPinPolicy -Identity X -MinPasswordLength 6 -> new_pin_policy("X", {min_password_length: 6})`,
+			Sig:        "new_pin_policy(identity[, props][, opts])",
 			Doc: `New-CsPinPolicy: create a site ("site:NAME") or per-user ("tag:NAME", or
 just "NAME") policy with the defaults changed by props, a map of policy
 fields, and return it. A pin_lifetime above 0 needs a pin_history_count
@@ -56,7 +60,9 @@ a policy that already exists is a per-item error.`,
 		},
 		{
 			Name: "set_pin_policy", Kind: lang.Stage, Targets: true, Bind: sh.policyBind("set_pin_policy", true),
-			Sig: "set_pin_policy(identity, props[, opts]) | set_pin_policy([props][, opts])",
+			Cmdlets:    []string{"Set-CsPinPolicy"},
+			PowerShell: `Set-CsPinPolicy -Identity X -PinLifetime 60 -> set_pin_policy("X", {pin_lifetime: 60})`,
+			Sig:        "set_pin_policy(identity, props[, opts]) | set_pin_policy([props][, opts])",
 			Doc: `Set-CsPinPolicy: change the fields props gives (a map of policy fields) in
 each target policy: an identity, as get_pin_policy takes it, or policy
 records piped in. Returns the changed policy (a stream of them for a stream
@@ -76,7 +82,9 @@ opts: {whatif, confirm, force, error_action}.`,
 		},
 		{
 			Name: "remove_pin_policy", Kind: lang.Sink, Targets: true, Bind: sh.policyBind("remove_pin_policy", false),
-			Sig: "remove_pin_policy(identity[, opts]) | remove_pin_policy([opts])",
+			Cmdlets:    []string{"Remove-CsPinPolicy"},
+			PowerShell: `Remove-CsPinPolicy -Identity X -> remove_pin_policy("X")`,
+			Sig:        "remove_pin_policy(identity[, opts]) | remove_pin_policy([opts])",
 			Doc: `Remove-CsPinPolicy: remove each target site or per-user policy (an
 identity, as get_pin_policy takes it, or policy records piped in); its
 users fall back to the next scope up: site, then global. Removing "global"
@@ -90,7 +98,9 @@ opts: {whatif, confirm, force, error_action}.`,
 		},
 		{
 			Name: "grant_pin_policy", Kind: lang.Sink, Targets: true,
-			MinArgs: 1, WrittenUndefined: true, Bind: digitsBind("grant_pin_policy", 1), Options: mutationOptionKeys,
+			Cmdlets:    []string{"Grant-CsPinPolicy"},
+			PowerShell: `Grant-CsPinPolicy -Identity U -PolicyName P -> grant_pin_policy("U", "P"); -PolicyName $null -> grant_pin_policy("U", undefined)`,
+			MinArgs:    1, WrittenUndefined: true, Bind: digitsBind("grant_pin_policy", 1), Options: mutationOptionKeys,
 			Sig: "grant_pin_policy(target, name[, opts]) | grant_pin_policy(name[, opts])",
 			Doc: `Grant-CsPinPolicy: give each target user the per-user policy name
 ("tag:NAME" or "NAME"). undefined, written literally in the call, takes it

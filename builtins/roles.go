@@ -16,7 +16,9 @@ func (sh *Shell) roleBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
 			Name: "admin_roles", Kind: lang.Func,
-			Sig: "admin_roles([identity])",
+			Cmdlets:    []string{"Get-CsAdminRole"},
+			PowerShell: `Get-CsAdminRole -Identity CsHelpDesk -> admin_roles("CsHelpDesk"); $_.Cmdlets -> r.builtins`,
+			Sig:        "admin_roles([identity])",
 			Doc: `Get-CsAdminRole: every admin role as a stream, or the one named. Fields:
 identity, builtins (the builtins its members may run), members,
 is_standard_role, template (the standard role a custom role copies).
@@ -30,7 +32,9 @@ admin_roles() | where(func(r) { return contains(r.builtins, "lock_pin") })`,
 		},
 		{
 			Name: "new_admin_role", Kind: lang.Func,
-			Sig: "new_admin_role(identity, template[, opts])",
+			Cmdlets:    []string{"New-CsAdminRole"},
+			PowerShell: `New-CsAdminRole -Identity X -Template CsHelpDesk -> new_admin_role("X", "CsHelpDesk")`,
+			Sig:        "new_admin_role(identity, template[, opts])",
 			Doc: `New-CsAdminRole: create a custom role that may run what the standard role
 template may run. Members are added with add_role_member. opts: {whatif,
 confirm, force, error_action}, as for every builtin below; a failure (the
@@ -48,16 +52,20 @@ role exists, a standard role cannot be changed) is a per-item error.`,
 		},
 		{
 			Name: "remove_admin_role", Kind: lang.Func,
-			Sig: "remove_admin_role(identity[, opts])",
-			Doc: `Remove-CsAdminRole: remove a custom role. Standard roles cannot be removed.`,
+			Cmdlets:    []string{"Remove-CsAdminRole"},
+			PowerShell: `Remove-CsAdminRole -Identity X -> remove_admin_role("X")`,
+			Sig:        "remove_admin_role(identity[, opts])",
+			Doc:        `Remove-CsAdminRole: remove a custom role. Standard roles cannot be removed.`,
 			Call: sh.roleChange("remove_admin_role", 1, func(sh *Shell, env *lang.Env, a []string) (tengo.Object, error) {
 				return nil, sh.cfg.Store.RemoveRole(env.Context(), sh.op(), a[0])
 			}),
 		},
 		{
 			Name: "add_role_member", Kind: lang.Func,
-			Sig: "add_role_member(role, operator[, opts])",
-			Doc: `Let operator (a login name, as given to --as) run what role may run.`,
+			Cmdlets:    []string{"Add-ADGroupMember"},
+			PowerShell: `Add-ADGroupMember -Identity CsHelpDesk -Members bob -> add_role_member("CsHelpDesk", "bob")`,
+			Sig:        "add_role_member(role, operator[, opts])",
+			Doc:        `Let operator (a login name, as given to --as) run what role may run.`,
 			Examples: []lang.Example{
 				{Code: `add_role_member("CsHelpDesk", "carol")`},
 			},
@@ -67,8 +75,10 @@ role exists, a standard role cannot be changed) is a per-item error.`,
 		},
 		{
 			Name: "remove_role_member", Kind: lang.Func,
-			Sig: "remove_role_member(role, operator[, opts])",
-			Doc: `Take operator out of role. The last CsAdministrator cannot be removed.`,
+			Cmdlets:    []string{"Remove-ADGroupMember"},
+			PowerShell: `Remove-ADGroupMember -Identity CsHelpDesk -Members bob -> remove_role_member("CsHelpDesk", "bob")`,
+			Sig:        "remove_role_member(role, operator[, opts])",
+			Doc:        `Take operator out of role. The last CsAdministrator cannot be removed.`,
 			Call: sh.roleChange("remove_role_member", 2, func(sh *Shell, env *lang.Env, a []string) (tengo.Object, error) {
 				return nil, sh.cfg.Store.RemoveRoleMember(env.Context(), sh.op(), a[0], a[1])
 			}),

@@ -20,7 +20,9 @@ func (sh *Shell) setPinBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
 			Name: "set_pin", Kind: lang.Stage, Targets: true, SecretArgs: true, Bind: setPinBind, Options: setPinOptionKeys,
-			Sig: "set_pin(target[, pin][, opts]) | set_pin([opts])",
+			Cmdlets:    []string{"Set-CsClientPin"},
+			PowerShell: `Set-CsClientPin -Identity X -Pin P -> set_pin("X", read_pin()); without -Pin -> set_pin("X"), which generates a PIN and shows it once`,
+			Sig:        "set_pin(target[, pin][, opts]) | set_pin([opts])",
 			Doc: `Set-CsClientPin: set the PIN of each target user. With a pin (a string of
 digits; leading zeros count), it must meet the user's effective PIN policy:
 minimum length, digits only, and, unless the policy allows common
@@ -81,7 +83,9 @@ Use read_pin() to keep the PIN out of your history.`,
 		},
 		{
 			Name: "read_pin", Kind: lang.Func,
-			Sig: "read_pin([prompt])",
+			Cmdlets:    []string{"Read-Host"},
+			PowerShell: "Read-Host -AsSecureString -> read_pin()",
+			Sig:        "read_pin([prompt])",
 			Doc: `Read a PIN from the terminal without echoing it, so that it is never
 typed into a script or the prompt's history:
 set_pin("kenmyer@litwareinc.com", read_pin()). The value prints as

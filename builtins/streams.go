@@ -42,9 +42,11 @@ func streamBuiltins() []lang.Builtin {
 func streamTable(schemas *streamCache[*lang.Schema], regexps *streamCache[*regexp.Regexp]) []lang.Builtin {
 	return []lang.Builtin{
 		{
-			Name: "where",
-			Kind: lang.Stage,
-			Sig:  "where(pred[, opts])",
+			Name:       "where",
+			Cmdlets:    []string{"Where-Object"},
+			PowerShell: "Where-Object {$_.IsPinSet -eq $True} -> where({is_pin_set: true}) or where(func(p) { return p.is_pin_set })",
+			Kind:       lang.Stage,
+			Sig:        "where(pred[, opts])",
 			Doc: `Where-Object: keep the items for which pred holds.
 pred is a function of one item whose truthy result keeps it, or a map of
 field: value pairs that an item's fields must all equal (checked without
@@ -70,9 +72,11 @@ its input only as far as its consumer asks.`,
 			Run: streamWhere,
 		},
 		{
-			Name: "select",
-			Kind: lang.Stage,
-			Sig:  "select(field...)",
+			Name:       "select",
+			Cmdlets:    []string{"Select-Object"},
+			PowerShell: `Select-Object Identity, IsLockedOut -> select("identity", "is_locked_out"); Select-Object -First N -> first(N)`,
+			Kind:       lang.Stage,
+			Sig:        "select(field...)",
 			Doc: `Select-Object -Property: narrow records to the named fields.
 Each record or map becomes a record of the fields in the order given. A
 field that a record's type does not have is an error naming the closest
@@ -89,9 +93,11 @@ mutable copy. Lazy.`,
 			},
 		},
 		{
-			Name: "sort_by",
-			Kind: lang.Stage,
-			Sig:  `sort_by(field[, "desc"])`,
+			Name:       "sort_by",
+			Cmdlets:    []string{"Sort-Object"},
+			PowerShell: `Sort-Object DisplayName -Descending -> sort_by("display_name", "desc")`,
+			Kind:       lang.Stage,
+			Sig:        `sort_by(field[, "desc"])`,
 			Doc: `Sort-Object: sort items by a field or a key function.
 Ascending, or descending with "desc" ("asc" is the default). field is a
 field name or a key function of one item. The sort is stable: items with
@@ -126,9 +132,11 @@ reads only the first chunk of the directory.`,
 			Run: streamFirst,
 		},
 		{
-			Name: "count",
-			Kind: lang.Sink,
-			Sig:  "count",
+			Name:       "count",
+			Cmdlets:    []string{"Measure-Object"},
+			PowerShell: "(... | Measure-Object).Count -> ... | count",
+			Kind:       lang.Sink,
+			Sig:        "count",
 			Doc: `Measure-Object: the number of items.
 It reads its input to the end and returns the number of items.`,
 			Examples: []lang.Example{
@@ -152,9 +160,11 @@ keep its records, to index them or to read them twice.`,
 			Run: streamCollect,
 		},
 		{
-			Name: "each",
-			Kind: lang.Sink,
-			Sig:  "each(fn)",
+			Name:       "each",
+			Cmdlets:    []string{"ForEach-Object"},
+			PowerShell: "ForEach-Object { $_.Identity } -> each(func(x) { ... x.identity ... })",
+			Kind:       lang.Sink,
+			Sig:        "each(fn)",
 			Doc: `ForEach-Object: call fn(item) for every item.
 It returns undefined, so a pipeline ending in each prints nothing of its
 own. An error in fn stops the pipeline.`,
@@ -164,9 +174,10 @@ own. An error in fn stops the pipeline.`,
 			Run: streamEach,
 		},
 		{
-			Name: "contains",
-			Kind: lang.Func,
-			Sig:  "contains(container, x)",
+			Name:       "contains",
+			PowerShell: "$a -contains $x -> contains(a, x)",
+			Kind:       lang.Func,
+			Sig:        "contains(container, x)",
 			Doc: `-contains: whether container holds x.
 True for an array with an element equal to x, a map or record with a field
 named x, or a string with x as a substring (case-sensitive). An undefined
@@ -184,9 +195,10 @@ ask whether a record has a field: reading one its type lacks is an error.`,
 			},
 		},
 		{
-			Name: "matches",
-			Kind: lang.Func,
-			Sig:  "matches(string, regexp)",
+			Name:       "matches",
+			PowerShell: `$s -match 're' -> matches(s, "re")`,
+			Kind:       lang.Func,
+			Sig:        "matches(string, regexp)",
 			Doc: `-match: whether a regular expression matches string.
 The syntax is Go's RE2 (https://golang.org/s/re2syntax); a match anywhere
 counts: anchor with ^ and $ to match the whole string, and start with (?i)

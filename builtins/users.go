@@ -26,7 +26,9 @@ func (sh *Shell) userBuiltins() []lang.Builtin {
 	return []lang.Builtin{
 		{
 			Name: "get_users", Kind: lang.Source,
-			Sig: "get_users([identity | {identity, ou, filter, result_size, error_action}])",
+			Cmdlets:    []string{"Get-CsUser"},
+			PowerShell: `Get-CsUser -Identity X -Filter {...} -ResultSize N -> get_users("X"), get_users({filter: {...}, result_size: N})`,
+			Sig:        "get_users([identity | {identity, ou, filter, result_size, error_action}])",
 			Doc: `Get-CsUser: a stream of user records. With no argument, every user. With an
 identity in any form (SIP address, UPN, domain\logon, display name,
 distinguished name; case-insensitive) the users it names; the display-name
@@ -55,7 +57,9 @@ enterprise_voice_enabled, site, pin_policy.`,
 		},
 		{
 			Name: "new_user", Kind: lang.Func,
-			Sig: "new_user(fields[, opts])",
+			Cmdlets:    []string{"Enable-CsUser"},
+			PowerShell: `Enable-CsUser -Identity X -SipAddress sip:S -RegistrarPool P -> new_user({sip_address: "sip:S", registrar_pool: "P", ...})`,
+			Sig:        "new_user(fields[, opts])",
 			Doc: `Enable-CsUser: add a user to the directory and return its record. fields is
 a map of user fields; sip_address is required, and user_principal_name,
 sam_account_name and domain default from it. SIP address, UPN,
@@ -70,7 +74,9 @@ force, error_action}; a user that already exists is a per-item error.`,
 		},
 		{
 			Name: "remove_user", Kind: lang.Sink, Targets: true, Bind: digitsBind("remove_user", 0), Options: mutationOptionKeys,
-			Sig: "remove_user([opts]) | remove_user(target[, opts])",
+			Cmdlets:    []string{"Disable-CsUser"},
+			PowerShell: `Disable-CsUser -Identity X -> remove_user("X")`,
+			Sig:        "remove_user([opts]) | remove_user(target[, opts])",
 			Doc: `Remove each target user from the directory, with its PIN state. Returns a
 summary. opts: {whatif, confirm, force, error_action}.`,
 			Examples: []lang.Example{

@@ -82,6 +82,18 @@ type Builtin struct {
 	Doc      string    // what it does, for help
 	Examples []Example // executed by the builtins' tests
 
+	// Cmdlets are the PowerShell commands this builtin stands for, spelt
+	// as PowerShell documents them: {"Lock-CsClientPin"} for lock_pin. A
+	// cmdlet names at most one builtin of a session; help, the "did you
+	// mean" of an unknown name and a PowerShell front end find the builtin
+	// by it with ByCmdlet, ignoring case as PowerShell does.
+	Cmdlets []string
+
+	// PowerShell says, in a line, how the cmdlet's call maps onto the
+	// builtin's (its parameters, -WhatIf, the pipeline), for help:
+	// "Lock-CsClientPin -Identity X -WhatIf: lock_pin(\"X\", {whatif: true})".
+	PowerShell string
+
 	// MinArgs is, for a Stage or Sink, how many arguments besides its input
 	// it always takes. A call with no more arguments than that is a bound
 	// stage even when its first argument looks like an input, so that
@@ -150,7 +162,41 @@ func (b *Builtin) check() error {
 	default:
 		return fmt.Errorf("builtin %s: unknown kind %d", b.Name, b.Kind)
 	}
+	for _, c := range b.Cmdlets {
+		if !isCmdletName(c) {
+			return fmt.Errorf("builtin %s: cmdlet %q is not a Verb-Noun name", b.Name, c)
+		}
+	}
 	return nil
+}
+
+// ByCmdlet returns the builtin of list that stands for the PowerShell
+// command name (see Builtin.Cmdlets), compared ignoring case, or nil.
+func ByCmdlet(list []*Builtin, name string) *Builtin {
+	for _, b := range list {
+		for _, c := range b.Cmdlets {
+			if strings.EqualFold(c, name) {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+// isCmdletName reports whether s has the Verb-Noun form of a PowerShell
+// command name: letters, one hyphen between two words.
+func isCmdletName(s string) bool {
+	verb, noun, ok := strings.Cut(s, "-")
+	return ok && isLetters(verb) && isLetters(noun)
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isIdent(s string) bool {

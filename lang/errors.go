@@ -9,6 +9,8 @@ import (
 
 	"github.com/d5/tengo/v2"
 	"github.com/d5/tengo/v2/parser"
+
+	"github.com/pinsh/pinsh/internal/suggest"
 )
 
 // ErrorKind classifies an *Error, so that the CLI can choose an exit status.
@@ -227,9 +229,57 @@ func (s *Session) compileError(err error) *Error {
 		e.Pos, e.Line = s.at(first.Pos.Filename, first.Pos.Line, first.Pos.Column)
 		return e
 	case errors.As(err, &ce):
-		return s.newError(CompileError, ce.Node.Pos(), ce.Err.Error(), nil)
+		e := s.newError(CompileError, ce.Node.Pos(), ce.Err.Error(), nil)
+		if id, ok := ce.Node.(*parser.Ident); ok && strings.HasPrefix(e.Msg, "unresolved reference") {
+			e.Msg += s.unresolvedHint(id.Name, e.Line, e.Pos.Col)
+		}
+		return e
 	}
 	return &Error{Kind: CompileError, Msg: err.Error(), Err: err}
+}
+
+// unresolvedHint is what follows the message of the unresolved name at
+// column col of line: for a PowerShell command typed as it is (Get-CsUser,
+// which Tengo reads as Get - CsUser), the builtin that stands for it; else
+// the closest names a script can use, if any is close.
+func (s *Session) unresolvedHint(name, line string, col int) string {
+	if cmd := cmdletAt(line, col); cmd != "" {
+		if b := ByCmdlet(s.opts.Builtins, cmd); b != nil {
+			return fmt.Sprintf("; %s is a PowerShell command: pinsh's builtin for it is %s (help(%q) shows how its form maps)", cmd, b.Name, b.Name)
+		}
+		var cmdlets []string
+		for _, b := range s.opts.Builtins {
+			cmdlets = append(cmdlets, b.Cmdlets...)
+		}
+		if near := suggest.Suggest(cmd, cmdlets); len(near) > 0 {
+			b := ByCmdlet(s.opts.Builtins, near[0])
+			return fmt.Sprintf("; %s looks like a PowerShell command: did you mean %s (pinsh's %s)?", cmd, near[0], b.Name)
+		}
+		return fmt.Sprintf("; %s looks like a PowerShell command, which pinsh does not run: help() lists the builtins and the commands they stand for", cmd)
+	}
+	if near := suggest.Suggest(name, s.Names()); len(near) > 0 {
+		return "; did you mean " + suggest.OrList(near) + "?"
+	}
+	return ""
+}
+
+// cmdletAt returns the Verb-Noun command name (Get-CsUser) that starts at
+// column col (from 1, in bytes) of line, or "".
+func cmdletAt(line string, col int) string {
+	if col < 1 || col > len(line) {
+		return ""
+	}
+	rest := line[col-1:]
+	end := strings.IndexFunc(rest, func(r rune) bool {
+		return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	})
+	if end >= 0 {
+		rest = rest[:end]
+	}
+	if !isCmdletName(rest) {
+		return ""
+	}
+	return rest
 }
 
 const runtimePrefix = "Runtime Error: "

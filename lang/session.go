@@ -239,7 +239,7 @@ func NewSession(opts Options) (*Session, error) {
 	}
 	s.define("args", &tengo.ImmutableArray{Value: args})
 
-	for _, b := range opts.Builtins {
+	for i, b := range opts.Builtins {
 		if err := b.check(); err != nil {
 			return nil, err
 		}
@@ -248,6 +248,11 @@ func NewSession(opts Options) (*Session, error) {
 		}
 		if token.Lookup(b.Name) != token.Ident {
 			return nil, fmt.Errorf("builtin %s: the name is a keyword", b.Name)
+		}
+		for _, c := range b.Cmdlets {
+			if other := ByCmdlet(opts.Builtins[:i], c); other != nil {
+				return nil, fmt.Errorf("builtin %s: cmdlet %s already stands for %s", b.Name, c, other.Name)
+			}
 		}
 		s.define(b.Name, &builtinObj{def: b, env: s.env})
 	}

@@ -159,6 +159,12 @@ func TestNewSessionRejectsBadBuiltins(t *testing.T) {
 		{"stage with call", []*Builtin{{Name: "f", Kind: Stage, Call: call}}, "sets Run"},
 		{"targets func", []*Builtin{{Name: "f", Kind: Source, Targets: true, Call: call}}, "Targets"},
 		{"unknown kind", []*Builtin{{Name: "f", Kind: 9, Call: call}}, "unknown kind"},
+		{"cmdlet not Verb-Noun", []*Builtin{{Name: "f", Kind: Func, Cmdlets: []string{"GetUser"}, Call: call}}, "not a Verb-Noun name"},
+		{"cmdlet with a digit", []*Builtin{{Name: "f", Kind: Func, Cmdlets: []string{"Get-User2"}, Call: call}}, "not a Verb-Noun name"},
+		{"cmdlet twice", []*Builtin{
+			{Name: "f", Kind: Func, Cmdlets: []string{"Get-Thing"}, Call: call},
+			{Name: "g", Kind: Func, Cmdlets: []string{"get-thing"}, Call: call},
+		}, "cmdlet get-thing already stands for f"},
 	} {
 		_, err := NewSession(Options{Builtins: tc.b})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -279,5 +285,53 @@ func TestLimitsOnSource(t *testing.T) {
 	// Deep but legal nesting still works.
 	if _, err := h.run("x := " + strings.Repeat("[", 100) + strings.Repeat("]", 100)); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestByCmdlet(t *testing.T) {
+	call := func(env *Env, args []tengo.Object) (tengo.Object, error) { return nil, nil }
+	list := []*Builtin{
+		{Name: "get_things", Kind: Func, Cmdlets: []string{"Get-Thing", "Get-Things"}, Call: call},
+		{Name: "lock_thing", Kind: Func, Cmdlets: []string{"Lock-Thing"}, Call: call},
+	}
+	for _, tc := range []struct{ name, want string }{
+		{"Get-Thing", "get_things"}, {"get-things", "get_things"}, {"LOCK-THING", "lock_thing"},
+		{"Lock-Things", ""}, {"lock_thing", ""}, {"", ""},
+	} {
+		got := ""
+		if b := ByCmdlet(list, tc.name); b != nil {
+			got = b.Name
+		}
+		if got != tc.want {
+			t.Errorf("ByCmdlet(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestUnresolvedHint checks what an unknown name's compile error adds: the
+// builtin a PowerShell command stands for, the closest command or names, or
+// nothing when nothing is close.
+func TestUnresolvedHint(t *testing.T) {
+	call := func(env *Env, args []tengo.Object) (tengo.Object, error) { return nil, nil }
+	s, err := NewSession(Options{Builtins: []*Builtin{
+		{Name: "get_things", Kind: Func, Cmdlets: []string{"Get-CsThing"}, Call: call},
+		{Name: "lock_thing", Kind: Func, Cmdlets: []string{"Lock-CsThing"}, Call: call},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"get_thing()", "t:1:1: unresolved reference 'get_thing'; did you mean get_things?"},
+		{"x := 1\ny := lock_thng", "t:2:6: unresolved reference 'lock_thng'; did you mean lock_thing?"},
+		{"Get-CsThing", "t:1:1: unresolved reference 'Get'; Get-CsThing is a PowerShell command: pinsh's builtin for it is get_things (help(\"get_things\") shows how its form maps)"},
+		{"get_things() | lock-csthing", "t:1:16: unresolved reference 'lock'; lock-csthing is a PowerShell command: pinsh's builtin for it is lock_thing (help(\"lock_thing\") shows how its form maps)"},
+		{"Lock-CsThng", "t:1:1: unresolved reference 'Lock'; Lock-CsThng looks like a PowerShell command: did you mean Lock-CsThing (pinsh's lock_thing)?"},
+		{"Get-Qqq", "t:1:1: unresolved reference 'Get'; Get-Qqq looks like a PowerShell command, which pinsh does not run: help() lists the builtins and the commands they stand for"},
+		{"zzqq", "t:1:1: unresolved reference 'zzqq'"},
+	} {
+		err := s.Eval(context.Background(), "t", []byte(tc.src))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%q: got %v\nwant %s", tc.src, err, tc.want)
+		}
 	}
 }

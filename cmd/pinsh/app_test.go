@@ -88,17 +88,19 @@ func TestErrorText(t *testing.T) {
 
 func TestPromptCommand(t *testing.T) {
 	tests := map[string]string{
-		"help":                "help()",
-		"  help  ":            "help()",
-		"help lock_pin":       `help("lock_pin")`,
-		"help(\"count\")":     "help(\"count\")",
-		"help lock_pin extra": "help lock_pin extra",
-		"helpme":              "helpme",
-		"x := help":           "x := help",
-		"exit":                "exit()",
-		" quit ":              "exit()",
-		"exit(3)":             "exit(3)",
-		"exit 3":              "exit 3",
+		"help":                  "help()",
+		"  help  ":              "help()",
+		"help lock_pin":         `help("lock_pin")`,
+		"help Lock-CsClientPin": `help("Lock-CsClientPin")`,
+		"help Get-CsUser x":     "help Get-CsUser x",
+		"help(\"count\")":       "help(\"count\")",
+		"help lock_pin extra":   "help lock_pin extra",
+		"helpme":                "helpme",
+		"x := help":             "x := help",
+		"exit":                  "exit()",
+		" quit ":                "exit()",
+		"exit(3)":               "exit(3)",
+		"exit 3":                "exit 3",
 	}
 	for in, want := range tests {
 		if got := promptCommand(in); got != want {

@@ -241,7 +241,7 @@ func (r *repl) remember(entry string) {
 }
 
 var (
-	helpLine = regexp.MustCompile(`^\s*help(?:\s+([A-Za-z_][A-Za-z0-9_]*))?\s*$`)
+	helpLine = regexp.MustCompile(`^\s*help(?:\s+([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z]+)?))?\s*$`)
 	exitLine = regexp.MustCompile(`^\s*(?:exit|quit)\s*$`)
 )
 
