@@ -47,6 +47,12 @@ func (a *app) run(args []string) int {
 	case modeTest:
 		return a.runTests(cfg)
 	}
+	if code := a.connectDB(cfg); code != exitOK {
+		return code
+	}
+	if cfg.remote != nil {
+		defer cfg.remote.Close()
+	}
 	if err := cfg.resolvePaths(a.getenv); err != nil {
 		fmt.Fprintln(a.stderr, "pinsh:", err)
 		return exitUsage
@@ -429,6 +435,7 @@ func (a *app) controllingTerminal() *os.File {
 // same --as is right for a CsAdministrator, and with --demo and pinsh test.
 type actingError struct {
 	source, account, path string
+	remote                bool // the account is the remote database's user, not the OS account
 }
 
 func (e *actingError) Error() string {
@@ -436,9 +443,13 @@ func (e *actingError) Error() string {
 	if !strings.HasPrefix(e.source, "--as") {
 		drop = "unset PINSH_OPERATOR"
 	}
-	return fmt.Sprintf("%s: acting for another operator needs the CsAdministrator role, and %s (the OS account running pinsh) does not have it in %s; nothing was run. "+
+	who := "the OS account running pinsh"
+	if e.remote {
+		who = "the user the database authenticated"
+	}
+	return fmt.Sprintf("%s: acting for another operator needs the CsAdministrator role, and %s (%s) does not have it in %s; nothing was run. "+
 		"To act as yourself, %s; to try another operator's view, use --demo or pinsh test; or ask a CsAdministrator to run add_role_member(\"CsAdministrator\", %q)",
-		e.source, e.account, e.path, drop, e.account)
+		e.source, e.account, who, e.path, drop, e.account)
 }
 
 // authorizeActing lets the account act for the operator --as (or
@@ -453,7 +464,7 @@ func authorizeActing(cfg *config, db *database, clock *builtins.Clock) error {
 	if ok, err := hasRole(ctx, db.conn, cfg.actedBy, store.CsAdministrator); ok || err != nil {
 		return err
 	}
-	refused := &actingError{source: cfg.asSource, account: cfg.actedBy, path: db.path}
+	refused := &actingError{source: cfg.asSource, account: cfg.actedBy, path: db.path, remote: cfg.remote != nil}
 	if err := db.conn.Audit(ctx, store.Op{Operator: cfg.actedBy, Now: clock.Now()}, store.AuditEntry{
 		Action: "act_as", Target: cfg.as, Outcome: "denied", Detail: "not a CsAdministrator",
 	}); err != nil {

@@ -51,22 +51,27 @@ type config struct {
 	asGiven  bool   // --as was on the command line (pinsh test ignores PINSH_OPERATOR)
 	asSource string // how an operator was asked for, for messages: `--as "x"`, or `PINSH_OPERATOR="x" (environment)`
 	// account is who runs pinsh as the database backend knows it: on a
-	// file database the OS account (boltstore.Operator).
+	// file database the OS account (boltstore.Operator); on a remote one,
+	// whom it authenticated (remoteDB.Account).
 	account string
 	// actedBy is the account when it acts for another operator (as): it
 	// must be a CsAdministrator (see app.authorizeActing), and the audit
 	// log records both.
 	actedBy   string
-	dbDefault bool      // the database path is the default one, not --db or PINSH_DB
-	now       time.Time // zero: the wall clock
-	whatIf    bool
-	output    string // "" (choose by terminal), table, json, jsonl, csv
-	timeout   time.Duration
-	code      string   // -c
-	file      string   // script, import file
-	args      []string // script arguments, test paths
-	count     int      // generate N
-	junit     string   // test --junit FILE
+	dbDefault bool // the database path is the default one, not --db or PINSH_DB
+	// remote is the connection to the database when --db is a URL
+	// (etcd://...), made before the operator is known; nil for a file.
+	remote  remoteDB
+	now     time.Time // zero: the wall clock
+	whatIf  bool
+	output  string // "" (choose by terminal), table, json, jsonl, csv
+	timeout time.Duration
+	code    string   // -c
+	file    string   // script, import file
+	args    []string // script arguments, test paths
+	count   int      // generate N
+	junit   string   // test --junit FILE
+	cluster string   // test --cluster URL: run the tests on that remote database
 
 	// ignoredWithDemo lists the flags --demo makes pointless (--db, --key),
 	// for a warning.
@@ -85,8 +90,11 @@ Usage:
   pinsh [flags] FILE.tengo [ARG...]  run a script; ARGs are in the global args
   pinsh [flags] -c CODE              run CODE
   pinsh [flags] -                    run the script read from standard input
-  pinsh [flags] test [--junit FILE] [PATH...]
-                                     run *_test.tengo files (default: scripts/)
+  pinsh [flags] test [--junit FILE] [--cluster URL] [PATH...]
+                                     run *_test.tengo files (default: scripts/),
+                                     each on a fresh sample directory: a temporary
+                                     file, or a new directory of the cluster at URL
+                                     (env PINSH_TEST_CLUSTER)
   pinsh [flags] import FILE          import users (CSV, JSON Lines, LDIF)
   pinsh [flags] generate N           add N synthetic users
   pinsh [flags] reset-key            after a lost key file: a new key, every PIN cleared
@@ -195,8 +203,12 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 		tfs := flag.NewFlagSet("pinsh test", flag.ContinueOnError)
 		tfs.SetOutput(io.Discard)
 		tfs.StringVar(&c.junit, "junit", "", "write JUnit XML to `FILE`")
+		tfs.StringVar(&c.cluster, "cluster", getenv("PINSH_TEST_CLUSTER"), "run each test on a new directory of the database at `URL` (etcd://...), removed afterwards")
 		if err := tfs.Parse(rest[1:]); err != nil {
-			return nil, &usageError{fmt.Sprintf("test: %v\nusage: pinsh test [--junit FILE] [PATH...]", err)}
+			return nil, &usageError{fmt.Sprintf("test: %v\nusage: pinsh test [--junit FILE] [--cluster URL] [PATH...]", err)}
+		}
+		if c.cluster != "" && remoteScheme(c.cluster) == "" {
+			return nil, &usageError{fmt.Sprintf("test --cluster %s: want a database URL such as etcd://HOST:PORT,.../NAME", cut.Quote(c.cluster))}
 		}
 		c.mode, c.args = modeTest, tfs.Args()
 		if len(c.args) == 0 {
@@ -256,9 +268,14 @@ func (c *config) resolveOperator(account string) {
 
 // resolvePaths fills in the operator (see resolveOperator) and, unless
 // --demo makes them temporary, the default database and key paths (XDG
-// base directories).
+// base directories). A remote database (c.remote) has no default path but
+// needs the key file all the same.
 func (c *config) resolvePaths(getenv func(string) string) error {
-	c.resolveOperator(boltstore.Operator())
+	account := boltstore.Operator()
+	if c.remote != nil {
+		account, _ = c.remote.Account()
+	}
+	c.resolveOperator(account)
 	if c.demo {
 		return nil
 	}

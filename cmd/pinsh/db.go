@@ -36,6 +36,16 @@ func (a *app) openDatabase(ctx context.Context, cfg *config, clock *builtins.Clo
 	if isTerminal(a.stderr) {
 		shown = a.stderr
 	}
+	if cfg.remote != nil {
+		opts := boltstore.Options{KeyFile: cfg.keyPath, Creator: cfg.account, Now: clock.Now}
+		conn := newDBConn(cfg.remote.URL(), opts)
+		conn.remote = cfg.remote
+		conn.progress = newProgress(shown)
+		conn.created = func(url string) {
+			fmt.Fprintf(a.stderr, "pinsh: created a new directory %s; %s is its CsAdministrator\n", url, cfg.account)
+		}
+		return &database{conn: conn, path: cfg.remote.URL(), label: cfg.remote.URL()}, nil
+	}
 	if !cfg.demo {
 		// The account creating a database is its first CsAdministrator,
 		// whoever it acts for. The default path's directories are made; a
@@ -129,6 +139,12 @@ type dbConn struct {
 	created func(path string)
 	cache   *checkCache // keeps checked between runs; nil: none
 
+	// remote, when not nil, is the database instead of the file path:
+	// opened into rst on first use, and closed (its session, not the
+	// connection) by Close, as the file is.
+	remote remoteDB
+	rst    store.Store
+
 	mu       sync.Mutex
 	st       *boltstore.Store
 	writable bool                // st was opened for writing
@@ -155,6 +171,9 @@ func (c *dbConn) write() (store.Store, error) { return c.open(true, 0) }
 func (c *dbConn) open(write bool, wait time.Duration) (store.Store, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.remote != nil {
+		return c.openRemote()
+	}
 	if c.st != nil && (c.writable || !write) {
 		return c.st, nil
 	}
@@ -182,6 +201,22 @@ func (c *dbConn) open(write bool, wait time.Duration) (store.Store, error) {
 		c.created(c.path)
 	}
 	return c.st, nil
+}
+
+// openRemote returns the remote store, opening it if needed; c.mu is held.
+// A remote database has no read-only mode and no lock to wait for.
+func (c *dbConn) openRemote() (store.Store, error) {
+	if c.rst == nil {
+		st, created, err := c.remote.Open(context.Background(), c.opts)
+		if err != nil {
+			return nil, &openError{err}
+		}
+		c.rst = st
+		if created && c.created != nil {
+			c.created(c.remote.URL())
+		}
+	}
+	return c.rst, nil
 }
 
 // tryOpen opens the store for reading with a lock timeout of wait instead
@@ -218,6 +253,11 @@ func (c *dbConn) Close() error {
 }
 
 func (c *dbConn) closeLocked() error {
+	if c.rst != nil {
+		err := c.rst.Close()
+		c.rst = nil
+		return err
+	}
 	if c.st == nil {
 		return nil
 	}

@@ -70,12 +70,22 @@ func (a *app) runTests(cfg *config) int {
 	}
 	ctx, stop := interruptible(context.Background(), nil)
 	defer stop()
+	var cluster remoteDB
+	if cfg.cluster != "" {
+		r, err := connectRemote(ctx, cfg.cluster, a.getenv)
+		if err != nil {
+			fmt.Fprintln(a.stderr, "pinsh test: --cluster:", strings.TrimPrefix(err.Error(), "--db "))
+			return exitDatabase
+		}
+		defer r.Close()
+		cluster = r
+	}
 
 	start := time.Now()
 	var results []testResult
 	failed := 0
 	for _, f := range files {
-		r := runTestFile(ctx, f, op, timeout)
+		r := runTestFile(ctx, f, op, timeout, cluster)
 		if ctx.Err() != nil {
 			fmt.Fprintln(a.stderr, "pinsh test: interrupted")
 			return exitInterrupted
@@ -141,8 +151,9 @@ func testFiles(paths []string) ([]string, error) {
 }
 
 // runTestFile runs one test file on a fresh temporary database seeded with
-// the sample directory.
-func runTestFile(ctx context.Context, file, operator string, timeout time.Duration) testResult {
+// the sample directory: a file, or with cluster not nil a new directory
+// there, removed afterwards.
+func runTestFile(ctx context.Context, file, operator string, timeout time.Duration, cluster remoteDB) testResult {
 	start := time.Now()
 	r := testResult{file: file}
 	var out bytes.Buffer
@@ -160,10 +171,26 @@ func runTestFile(ctx context.Context, file, operator string, timeout time.Durati
 		path := filepath.Join(dir, "pinsh.db")
 		admin := sample.Administrator(operator, testOperator)
 		opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: admin, Now: clock.Now}
-		if err := seedSample(ctx, path, opts, store.Op{Operator: admin, Now: clock.Now()}); err != nil {
+		seedOp := store.Op{Operator: admin, Now: clock.Now()}
+		conn := newDBConn(path, opts)
+		if cluster != nil {
+			scratch, remove, err := cluster.Scratch(ctx)
+			if err != nil {
+				return err
+			}
+			defer remove()
+			conn = newDBConn(scratch.URL(), opts)
+			conn.remote = scratch
+			st, err := conn.write()
+			if err != nil {
+				return err
+			}
+			if err := sample.Seed(ctx, st, seedOp); err != nil {
+				return fmt.Errorf("seed the sample directory in %s: %w", scratch.URL(), err)
+			}
+		} else if err := seedSample(ctx, path, opts, seedOp); err != nil {
 			return err
 		}
-		conn := newDBConn(path, opts)
 		defer conn.Close()
 		sh := builtins.New(builtins.Config{Store: conn, Clock: clock, Operator: operator})
 		runner := &scriptRunner{sh: sh, clock: clock, base: filepath.Dir(file)}

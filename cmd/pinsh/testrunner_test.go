@@ -30,7 +30,7 @@ func TestRunScriptAbsolutePath(t *testing.T) {
 	write(test, "assert_eq(run_script("+strconv.Quote(lib)+`, "ken"), "hello ken\n")`+"\n"+
 		`assert_eq(run_script("rel.tengo"), "rel\n")`+"\n"+
 		"run_script("+strconv.Quote(filepath.Join(dir, "nosuch.tengo"))+")\n")
-	r := runTestFile(context.Background(), test, testOperator, time.Minute)
+	r := runTestFile(context.Background(), test, testOperator, time.Minute, nil)
 	want := test + ":3: run_script: open " + filepath.Join(dir, "nosuch.tengo") + ": no such file or directory"
 	if r.failure != want {
 		t.Errorf("failure %q, want %q\n%s", r.failure, want, r.output)
