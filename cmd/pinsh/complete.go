@@ -57,7 +57,7 @@ type completer struct {
 
 // Do implements readline.AutoCompleter.
 func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
-	cands, n := c.complete(string(line[:pos]))
+	cands, n := c.complete(fromBuffer(string(line[:pos])))
 	out := make([][]rune, len(cands))
 	for i, s := range cands {
 		out[i] = []rune(s)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/hinshun/vt10x"
 	"golang.org/x/sys/unix"
 
 	"github.com/pinsh/pinsh/store/boltstore"
@@ -39,8 +40,9 @@ type ptyPinsh struct {
 	done chan error // the process's exit
 
 	mu   sync.Mutex
-	out  bytes.Buffer // everything written to the terminal
-	seen int          // offset in the cleaned output up to the last match
+	out  bytes.Buffer   // everything written to the terminal
+	seen int            // offset in the cleaned output up to the last match
+	vt   vt10x.Terminal // what a terminal shows of out (see screen_test.go)
 }
 
 // pinshEnv returns the environment of a pinsh run in dir: its own HOME and
@@ -75,11 +77,18 @@ func pinshCmd(t *testing.T, env []string, args ...string) *exec.Cmd {
 // startPty starts pinsh with args on a 120x40 terminal.
 func startPty(t *testing.T, env []string, args ...string) *ptyPinsh {
 	t.Helper()
+	return startPtySize(t, 120, 40, env, args...)
+}
+
+// startPtySize starts pinsh with args on a terminal of cols x rows.
+func startPtySize(t *testing.T, cols, rows int, env []string, args ...string) *ptyPinsh {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("pty tests start processes; skipped with -short")
 	}
-	p := &ptyPinsh{t: t, cmd: pinshCmd(t, env, args...), done: make(chan error, 1)}
-	tty, err := pty.StartWithSize(p.cmd, &pty.Winsize{Rows: 40, Cols: 120})
+	p := &ptyPinsh{t: t, cmd: pinshCmd(t, env, args...), done: make(chan error, 1),
+		vt: vt10x.New(vt10x.WithSize(cols, rows))}
+	tty, err := pty.StartWithSize(p.cmd, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +99,7 @@ func startPty(t *testing.T, env []string, args ...string) *ptyPinsh {
 			n, err := tty.Read(buf)
 			p.mu.Lock()
 			p.out.Write(buf[:n])
+			p.vt.Write(buf[:n])
 			p.mu.Unlock()
 			if err != nil {
 				return

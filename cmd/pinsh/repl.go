@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,12 +75,17 @@ func (a *app) repl(cfg *config) int {
 		fmt.Fprintln(a.stderr, "pinsh:", err)
 		return exitFailure
 	}
+	search := &searchCancel{}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:                 r.prompt,
 		HistoryLimit:           historyLimit,
 		DisableAutoSaveHistory: true, // entries are saved whole, and never a PIN
 		HistorySearchFold:      true,
 		AutoComplete:           &completer{r: r},
+		Painter:                lineBreakPainter{},
+		Stdin:                  readline.NewCancelableStdin(&keyReader{r: readline.Stdin}),
+		FuncFilterInputRune:    search.filter,
+		Listener:               search,
 		InterruptPrompt:        "^C",
 		EOFPrompt:              "\n",
 		Stdout:                 r.term,
@@ -202,13 +208,51 @@ func (r *repl) readEntry() (string, error) {
 		if err != nil {
 			return "", err
 		}
-		lines = append(lines, line)
+		lines = append(lines, fromBuffer(line))
 		entry := strings.Join(lines, "\n")
 		if !lang.Incomplete([]byte(entry)) {
 			return entry, nil
 		}
 		r.rl.SetPrompt(r.cont)
 	}
+}
+
+// A multi-line entry recalled from the history is edited in readline's
+// buffer, which models what it draws as one logical line: it counts the
+// rows it takes from the widths of its runes (wrapping at the terminal's
+// width) and moves the cursor back with \b, row by row. A newline in the
+// buffer breaks that model: the terminal starts a row readline does not
+// count, so each redraw clears too few rows (stale rows stay above the
+// entry) and its cursor moves land on the wrong row (a partial copy per
+// key). So the buffer never holds a newline: a line break of an entry is
+// lineBreak there, one cell wide, shown as lineBreakGlyph, and turned back
+// into a newline when readline returns the line.
+const (
+	lineBreak      = '\uE00A' // a private-use character, which nobody types
+	lineBreakGlyph = '↵'
+)
+
+// toBuffer returns entry as readline's buffer holds it.
+func toBuffer(entry string) string { return strings.ReplaceAll(entry, "\n", string(lineBreak)) }
+
+// fromBuffer returns the entry a line of readline's buffer holds.
+func fromBuffer(line string) string { return strings.ReplaceAll(line, string(lineBreak), "\n") }
+
+// lineBreakPainter shows the line breaks of a recalled multi-line entry.
+type lineBreakPainter struct{}
+
+// Paint implements readline.Painter; it keeps every rune's width.
+func (lineBreakPainter) Paint(line []rune, _ int) []rune {
+	out := line
+	for i, c := range line {
+		if c == lineBreak {
+			if &out[0] == &line[0] {
+				out = slices.Clone(line)
+			}
+			out[i] = lineBreakGlyph
+		}
+	}
+	return out
 }
 
 // loadHistory fills readline's history from the history file.
@@ -221,7 +265,7 @@ func (r *repl) loadHistory() {
 		fmt.Fprintln(r.a.stderr, "pinsh:", err)
 	}
 	for _, e := range entries {
-		r.rl.SaveHistory(e)
+		r.rl.SaveHistory(toBuffer(e))
 	}
 }
 
@@ -231,7 +275,7 @@ func (r *repl) remember(entry string) {
 	if historyIgnored(entry) || mayHoldPin(entry) {
 		return
 	}
-	r.rl.SaveHistory(entry)
+	r.rl.SaveHistory(toBuffer(entry))
 	if r.hist != nil {
 		if err := r.hist.add(entry); err != nil {
 			fmt.Fprintln(r.a.stderr, "pinsh:", err)
