@@ -21,10 +21,11 @@ var allowedModules = []string{"base64", "enum", "fmt", "hex", "json", "math", "r
 //   - a | b becomes :pipe(a, b, P, O), since Tengo's | is integer OR only;
 //     x |= b becomes x = :pipe(x, b, P, O), where P is the position of a and
 //     O that of the operator (see pipeOp);
-//   - every expression statement s becomes :show(s, all), which prints a
-//     stream, or any value in the REPL (all is true outside functions),
-//     except that a call of a script function in tail position keeps
-//     Tengo's tail-call optimisation (see tailCall);
+//   - every expression statement s becomes
+//     if :show_some == s { :show() } (:show_all outside functions in the
+//     REPL), which prints a stream, or any value in the REPL (see
+//     showTest), except that a call of a script function in tail position
+//     keeps Tengo's tail-call optimisation (see tailCall);
 //   - at top level, x := v for a global defined by an earlier input becomes
 //     x = v, so that the REPL can redefine names; redefining a builtin is an
 //     error;
@@ -104,15 +105,14 @@ func (s *Session) pipeOp(args ...tengo.Object) (tengo.Object, error) {
 func (r *rewriter) stmt(st parser.Stmt, inFunc, tail bool) parser.Stmt {
 	switch st := st.(type) {
 	case *parser.ExprStmt:
-		p := st.Pos()
-		all := &parser.BoolLit{Value: r.s.opts.Interactive && !inFunc, ValuePos: p}
+		all := r.s.opts.Interactive && !inFunc
 		st.Expr = r.expr(st.Expr, inFunc)
 		if call, ok := st.Expr.(*parser.CallExpr); ok && tail && inFunc {
 			if t := r.tailCall(call, all); t != nil {
 				return t
 			}
 		}
-		st.Expr = r.call(showName, p, st.Expr, all)
+		return r.shown(st.Expr, all)
 	case *parser.BlockStmt:
 		r.block(st, inFunc, tail)
 	case *parser.IfStmt:
@@ -132,6 +132,23 @@ func (r *rewriter) stmt(st parser.Stmt, inFunc, tail bool) parser.Stmt {
 	return st
 }
 
+// shown is the statement that shows the value of e as its statement would
+// (see showTest): if :show_some == e { :show() }, or :show_all when every
+// value is shown. The comparison runs inside the VM; only a value to be
+// shown costs a call of Go.
+func (r *rewriter) shown(e parser.Expr, all bool) parser.Stmt {
+	p := e.Pos()
+	test := showSomeName
+	if all {
+		test = showAllName
+	}
+	return &parser.IfStmt{
+		IfPos: p,
+		Cond:  &parser.BinaryExpr{LHS: &parser.Ident{Name: test, NamePos: p}, RHS: e, Token: token.Equal, TokenPos: p},
+		Body:  &parser.BlockStmt{Stmts: []parser.Stmt{&parser.ExprStmt{Expr: r.call(showName, p)}}, LBrace: p, RBrace: p},
+	}
+}
+
 // tailCall keeps Tengo's tail-call optimisation for a call statement f(...)
 // in tail position, that is, directly followed by the function's return.
 // Tengo's VM runs a call of the running function itself that is followed by
@@ -147,7 +164,7 @@ func (r *rewriter) stmt(st parser.Stmt, inFunc, tail bool) parser.Stmt {
 // of the innermost call becomes the value of the outermost one, which its
 // own caller shows (or uses). So the statement becomes
 //
-//	if :not_self(f, P) { :show(f(...), all) } else { f(...) }
+//	if :not_self(f, P) { <f(...) shown> } else { f(...) }
 //
 // where :not_self (notSelf) is false only when f is, at run time, a script
 // function whose code is that of the function literal containing P, the
@@ -156,7 +173,7 @@ func (r *rewriter) stmt(st parser.Stmt, inFunc, tail bool) parser.Stmt {
 // the if, which the function's return follows, so Tengo's VM sees
 // CALL; POP; RETURN. Only a call by name is considered: another callee
 // expression would be evaluated twice.
-func (r *rewriter) tailCall(call *parser.CallExpr, all *parser.BoolLit) parser.Stmt {
+func (r *rewriter) tailCall(call *parser.CallExpr, all bool) parser.Stmt {
 	id, ok := call.Func.(*parser.Ident)
 	if !ok {
 		return nil
@@ -171,7 +188,7 @@ func (r *rewriter) tailCall(call *parser.CallExpr, all *parser.BoolLit) parser.S
 	return &parser.IfStmt{
 		IfPos: p,
 		Cond:  test,
-		Body:  &parser.BlockStmt{Stmts: []parser.Stmt{&parser.ExprStmt{Expr: r.call(showName, p, &shown, all)}}, LBrace: p, RBrace: p},
+		Body:  &parser.BlockStmt{Stmts: []parser.Stmt{r.shown(&shown, all)}, LBrace: p, RBrace: p},
 		Else:  &parser.BlockStmt{Stmts: []parser.Stmt{&parser.ExprStmt{Expr: call}}, LBrace: p, RBrace: p},
 	}
 }

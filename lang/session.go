@@ -110,10 +110,13 @@ const (
 	maxInvokeArgs = 16
 	slotRet       = slotArg0 + maxInvokeArgs // Invoke: its result
 	pipeName      = ":pipe"                  // the | operator
-	showName      = ":show"                  // expression statements
+	showSomeName  = ":show_some"             // expression statements (rewrite.go)
+	showAllName   = ":show_all"              // the same, showing every value
+	showName      = ":show"                  // ... whose value is to be shown
 	notSelfName   = ":not_self"              // tail calls (rewrite.go)
 	undefinedName = ":undefined"             // a literal undefined argument (rewrite.go)
 	globalsLen    = 1 << 16                  // every index an instruction can encode
+	globalsFirst  = 1 << 10                  // globals a session starts with, as Tengo's VMs
 	maxConstants  = 1 << 16
 )
 
@@ -149,7 +152,7 @@ type Session struct {
 	files     []sourceFile
 	modules   *tengo.ModuleMap
 	constants []tengo.Object
-	globals   []tengo.Object // never reallocated: VMs hold it
+	globals   []tengo.Object // grown only between runs (see define): VMs hold it
 	names     []string       // global index -> name
 	index     map[string]int // global name -> index
 	protected int            // globals [0, protected) are predefined and read-only
@@ -165,6 +168,11 @@ type Session struct {
 
 	selfCode map[parser.Pos]selfSeen // tail calls (rewrite.go)
 
+	// the value of an expression statement to show, and whether every
+	// value is shown (see showTest)
+	toShow    tengo.Object
+	toShowAll bool
+
 	// precious streams of this input (see Precious): made by it, and
 	// pulled during it
 	made, pulled []*Stream
@@ -179,7 +187,7 @@ func NewSession(opts Options) (*Session, error) {
 		opts:    opts,
 		limits:  opts.Limits,
 		fileSet: parser.NewFileSet(),
-		globals: make([]tengo.Object, globalsLen),
+		globals: make([]tengo.Object, globalsFirst),
 		index:   make(map[string]int),
 
 		selfCode: make(map[parser.Pos]selfSeen),
@@ -219,7 +227,9 @@ func NewSession(opts Options) (*Session, error) {
 	// The rewriter calls show with exactly two arguments, and the
 	// functions of rewrite.go as they say.
 	s.define(pipeName, &tengo.UserFunction{Name: "|", Value: s.pipeOp})
-	s.define(showName, &tengo.UserFunction{Name: "show", Value: s.show})
+	s.define(showSomeName, &showTest{s: s})
+	s.define(showAllName, &showTest{s: s, all: true})
+	s.define(showName, &tengo.UserFunction{Name: "show", Value: s.showPending})
 	s.define(notSelfName, &tengo.UserFunction{Name: "not_self", Value: s.notSelf})
 	s.define(undefinedName, &tengo.UserFunction{Name: "undefined", Value: writtenUndefinedFor})
 	// Tengo's builtin functions become read-only globals, some replaced
@@ -282,7 +292,20 @@ func (s *Session) lineDone() error {
 	return nil
 }
 
+// define adds the global name with value v. The globals grow as names are
+// defined, doubling up to globalsLen, rather than being made that big at the
+// start: every collection of the garbage collector marks the whole array,
+// and a session that uses a few hundred globals would pay for 65,536 (1 MiB)
+// on each. The array is replaced only here, when no VM runs (Eval compiles
+// before it runs and refuses to run during a run), and the idle call VMs,
+// which hold the old one, are dropped.
 func (s *Session) define(name string, v tengo.Object) {
+	if len(s.names) == len(s.globals) {
+		g := make([]tengo.Object, min(2*len(s.globals), globalsLen))
+		copy(g, s.globals)
+		s.globals = g
+		s.dropCallVMs()
+	}
 	s.index[name] = len(s.names)
 	s.globals[len(s.names)] = v
 	s.names = append(s.names, name)
@@ -432,6 +455,7 @@ func (s *Session) run(parent context.Context, bc *tengo.Bytecode) error {
 	defer cancel(nil)
 	s.ctx = ctx
 	s.stop.Store(nil)
+	s.toShow = nil // an aborted run can leave one
 	defer func() { s.ctx = nil }()
 	quit := make(chan struct{})
 	done := make(chan struct{})
@@ -560,22 +584,53 @@ func (s *Session) runVM(vm *tengo.VM) (err error) {
 	return nil
 }
 
-// show is the function every expression statement's value goes through:
-// show(value, all) prints a stream and a precious value (see Precious)
-// always, and any other value but undefined when all is true (REPL
-// statements outside functions).
-func (s *Session) show(args ...tengo.Object) (tengo.Object, error) {
-	v := args[0]
-	if st, ok := v.(*stage); ok && args[1] != tengo.TrueValue {
+// showTest is the left operand of the comparison every expression
+// statement becomes (see rewriter.shown): Tengo's == calls its Equals with
+// the statement's value. Equals reports whether the value is to be shown,
+// and if so keeps it for the :show call that follows at once. A value that
+// is not shown (most values in a script) so costs an interface call inside
+// the VM, where a call of a Go function would cost an allocation of its
+// arguments and the VM's allocation count.
+type showTest struct {
+	tengo.ObjectImpl
+	s   *Session
+	all bool // REPL statements outside functions: show every value
+}
+
+func (t *showTest) TypeName() string { return "show" }
+func (t *showTest) String() string   { return "show" }
+
+// Equals reports whether v is to be shown: a stream, a precious value (see
+// Precious) or a stage (an error: see showPending) always, and any other
+// value but undefined when all is set.
+func (t *showTest) Equals(v tengo.Object) bool {
+	switch v.(type) {
+	case *Stream, *stage:
+	default:
+		if !isPreciousValue(v) && !(t.all && v != tengo.UndefinedValue) {
+			return false
+		}
+	}
+	t.s.toShow, t.s.toShowAll = v, t.all
+	return true
+}
+
+// showPending is :show(), which showTest.Equals has just given a value to
+// show: it prints it, or fails for a stage made and dropped unless all is
+// set.
+func (s *Session) showPending(...tengo.Object) (tengo.Object, error) {
+	v, all := s.toShow, s.toShowAll
+	s.toShow = nil
+	if v == nil {
+		return tengo.UndefinedValue, nil
+	}
+	if st, ok := v.(*stage); ok && !all {
 		// A statement that makes a stage and drops it ran nothing: say
 		// so, rather than let a script end as if it had acted.
 		return nil, st.notValue()
 	}
-	_, isStream := v.(*Stream)
-	if isStream || isPreciousValue(v) || args[1] == tengo.TrueValue && v != tengo.UndefinedValue {
-		if err := s.print(s.env.Context(), v); err != nil {
-			return nil, err
-		}
+	if err := s.print(s.env.Context(), v); err != nil {
+		return nil, err
 	}
 	return tengo.UndefinedValue, nil
 }

@@ -2,6 +2,7 @@ package lang
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -333,5 +334,63 @@ func TestUnresolvedHint(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%q: got %v\nwant %s", tc.src, err, tc.want)
 		}
+	}
+}
+
+// TestGlobalsGrow defines more globals than a session starts with, in one
+// input and over several, and checks that values, closures made before the
+// array grew, and call VMs (a script predicate called from Go) all see the
+// same globals afterwards.
+func TestGlobalsGrow(t *testing.T) {
+	h := newHarness(t, Options{Interactive: true})
+	h.must(`k := 3; keep := func(x) { return x % k == 0 }`)
+	if got := h.must(`[1, 2, 3, 6, 7] | where(keep) | count`); got != "2\n" {
+		t.Fatalf("before growing: %q", got)
+	}
+	var src strings.Builder
+	for i := range 3 * globalsFirst {
+		fmt.Fprintf(&src, "g%d := %d\n", i, i)
+	}
+	h.must(src.String())
+	if len(h.s.globals) < len(h.s.names) || len(h.s.globals) > globalsLen {
+		t.Fatalf("%d globals for %d names", len(h.s.globals), len(h.s.names))
+	}
+	last := fmt.Sprintf("g%d", 3*globalsFirst-1)
+	if got, want := h.must(`g0 + g1 + `+last), fmt.Sprintf("%d\n", 3*globalsFirst); got != want {
+		t.Errorf("sum of globals = %q, want %q", got, want)
+	}
+	// One by one, each input growing the table by one.
+	for i := range globalsFirst + 1 {
+		h.must(fmt.Sprintf("h%d := %d", i, i))
+	}
+	h.must(`k := 2`) // the closure reads the global k, not a copy
+	if got := h.must(`[1, 2, 3, 6, 7] | where(keep) | count`); got != "2\n" {
+		t.Errorf("after growing, a closure from before: %q", got)
+	}
+	if got := h.must(fmt.Sprintf("h%d", globalsFirst)); got != fmt.Sprintf("%d\n", globalsFirst) {
+		t.Errorf("last global: %q", got)
+	}
+}
+
+// TestShowComparisonIsHidden: the comparison every expression statement
+// becomes leaves no trace a script can see: each value prints as it did,
+// and no shown value is kept afterwards.
+func TestShowComparisonIsHidden(t *testing.T) {
+	h := newHarness(t, Options{Interactive: true})
+	for _, tc := range []struct{ src, want string }{
+		{`1 == 1`, "true\n"},
+		{`undefined`, ""},
+		{`x := undefined; x`, ""},
+		{`[undefined]`, "[<undefined>]\n"},
+		{`func() { 1 }()`, ""},
+		{`f := func() { return [1, 2] | where(func(x) { return x > 1 }) }; f()`, "2\n"},
+		{`func() { [3] | where(func(x) { return true }) }()`, "3\n"},
+	} {
+		if got := h.must(tc.src); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.src, got, tc.want)
+		}
+	}
+	if h.s.toShow != nil {
+		t.Errorf("a shown value is still kept: %v", h.s.toShow)
 	}
 }
