@@ -36,18 +36,20 @@ var allowedModules = []string{"base64", "enum", "fmt", "hex", "json", "math", "r
 //   - expressions nested deeper than maxExprDepth are errors (the compiler
 //     recurses per level).
 type rewriter struct {
-	s     *Session
-	err   error
-	depth int
+	s       *Session
+	err     error
+	depth   int
+	imports bool // the input imports a module
 }
 
-func (s *Session) rewrite(f *parser.File) error {
+// rewrite rewrites f in place and reports whether it imports a module.
+func (s *Session) rewrite(f *parser.File) (imports bool, err error) {
 	r := &rewriter{s: s}
 	for i, st := range f.Stmts {
 		if id, ok := definedIdent(st); ok {
 			if idx, exists := s.index[id.Name]; exists {
 				if idx < s.protected {
-					return s.newError(CompileError, id.Pos(),
+					return false, s.newError(CompileError, id.Pos(),
 						fmt.Sprintf("cannot redefine %s: it is a builtin; choose another name", id.Name), nil)
 				}
 				st.(*parser.AssignStmt).Token = token.Assign
@@ -55,10 +57,10 @@ func (s *Session) rewrite(f *parser.File) error {
 		}
 		f.Stmts[i] = r.stmt(st, false, false)
 		if r.err != nil {
-			return r.err
+			return false, r.err
 		}
 	}
-	return nil
+	return r.imports, nil
 }
 
 // definedIdent returns x of a statement x := v.
@@ -356,6 +358,7 @@ func (r *rewriter) expr(e parser.Expr, inFunc bool) parser.Expr {
 	case *parser.FuncLit:
 		r.block(e.Body, true, true) // RETURN ends every function
 	case *parser.ImportExpr:
+		r.imports = true
 		if !allowedModule(e.ModuleName) {
 			r.fail(e.Pos(), fmt.Sprintf("module %q is not available in pinsh; the modules are %s",
 				e.ModuleName, strings.Join(allowedModules, ", ")))

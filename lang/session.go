@@ -150,7 +150,7 @@ type Session struct {
 
 	fileSet   *parser.SourceFileSet
 	files     []sourceFile
-	modules   *tengo.ModuleMap
+	modules   *tengo.ModuleMap // nil until an input imports a module
 	constants []tengo.Object
 	globals   []tengo.Object // grown only between runs (see define): VMs hold it
 	names     []string       // global index -> name
@@ -267,7 +267,6 @@ func NewSession(opts Options) (*Session, error) {
 		s.define(b.Name, &builtinObj{def: b, env: s.env})
 	}
 	s.protected = len(s.names)
-	s.modules = s.moduleMap()
 	return s, nil
 }
 
@@ -363,11 +362,21 @@ func (s *Session) compile(filename string, src []byte) (bc *tengo.Bytecode, err 
 	if err != nil {
 		return nil, s.compileError(err)
 	}
-	if err := s.rewrite(ast); err != nil {
+	imports, err := s.rewrite(ast)
+	if err != nil {
 		return nil, err
 	}
+	// The modules are made for the first input that imports one: most
+	// runs (pinsh -c '...') import none.
+	var modules tengo.ModuleGetter // a nil *ModuleMap in it would not be nil
+	if imports {
+		if s.modules == nil {
+			s.modules = s.moduleMap()
+		}
+		modules = s.modules
+	}
 	st := tengo.NewSymbolTable()
-	c := tengo.NewCompiler(file, st, s.constants, s.modules, nil)
+	c := tengo.NewCompiler(file, st, s.constants, modules, nil)
 	for _, name := range s.names { // after NewCompiler, so that they shadow its builtins
 		st.Define(name)
 	}

@@ -284,19 +284,23 @@ func (r *repl) remember(entry string) {
 	}
 }
 
+// The prompt's commands, compiled when the prompt first needs them rather
+// than at the start of every pinsh process.
 var (
-	helpLine = regexp.MustCompile(`^\s*help(?:\s+([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z]+)?))?\s*$`)
-	exitLine = regexp.MustCompile(`^\s*(?:exit|quit)\s*$`)
+	helpLine = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\s*help(?:\s+([A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z]+)?))?\s*$`)
+	})
+	exitLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(?:exit|quit)\s*$`) })
 )
 
 // promptCommand turns the prompt's commands into calls: "help" and
 // "help NAME" into help(), "exit" and "quit" into exit(). Any other entry is
 // returned as it is.
 func promptCommand(entry string) string {
-	if exitLine.MatchString(entry) {
+	if exitLine().MatchString(entry) {
 		return "exit()"
 	}
-	m := helpLine.FindStringSubmatch(entry)
+	m := helpLine().FindStringSubmatch(entry)
 	switch {
 	case m == nil:
 		return entry
