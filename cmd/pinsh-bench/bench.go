@@ -16,7 +16,7 @@ import (
 )
 
 // benchNames are the benchmarks, in the order they run.
-var benchNames = []string{"startup", "verify_pin", "count", "count-map", "lock", "lock-map", "unlock", "set_pin", "import", "compute", "memory"}
+var benchNames = []string{"startup", "verify_pin", "count", "count-map", "lock", "lock-map", "unlock", "set_pin", "import", "compute", "gcpolicy", "memory"}
 
 // The pipelines, as a user types them.
 const (
@@ -141,6 +141,7 @@ func (b *bench) runAll() error {
 		{"set_pin", b.setPIN},
 		{"import", b.importCSV},
 		{"compute", b.compute},
+		{"gcpolicy", b.gcPolicy},
 		{"memory", b.memory},
 	}
 	started := false
@@ -544,6 +545,32 @@ func removeAll(db string) error {
 		if err := os.Remove(m); err != nil && !os.IsNotExist(err) {
 			return err
 		}
+	}
+	return nil
+}
+
+// gcPolicy runs pinsh under its garbage collector policy
+// (cmd/pinsh/gcpolicy.go) against the runtime's default (GOGC=100, which
+// leaves the runtime's settings alone), on a pipeline that keeps little
+// alive and one that keeps every record.
+func (b *bench) gcPolicy() error {
+	big := b.dirs[b.o.big]
+	b.explain("gcpolicy: pinsh under its GC policy against the same command with GOGC=100 (the runtime's default)")
+	for _, tc := range []struct{ name, code string }{
+		{"count", pinInfo + closure + " | count"},
+		{"collect", "len(get_users() | pin_info | collect)"},
+	} {
+		p := b.pinshCmd("pinsh", big, tc.code)
+		d := b.pinshCmd("GOGC=100", big, tc.code)
+		d.Env = append(append([]string(nil), b.env...), "GOGC=100")
+		res, err := b.alternate(0, p, d)
+		if err != nil {
+			return err
+		}
+		if err := sameCount(res[0][0].Stdout, res[1][0].Stdout); err != nil {
+			return err
+		}
+		b.row("gcpolicy: "+tc.name, res[0], "GOGC=100", res[1])
 	}
 	return nil
 }
