@@ -55,7 +55,6 @@ func (a *app) openDatabase(ctx context.Context, cfg *config, clock *builtins.Clo
 		conn := newDBConn(cfg.dbPath, opts)
 		conn.progress = newProgress(shown)
 		conn.cache = newCheckCache(a.getenv)
-		conn.checked = conn.cache.get(cfg.dbPath)
 		conn.created = func(path string) {
 			fmt.Fprintf(a.stderr, "pinsh: created a new database %s; %s is its CsAdministrator\n", path, cfg.account)
 		}
@@ -138,6 +137,10 @@ type dbConn struct {
 	// created is told when opening the file created a new database.
 	created func(path string)
 	cache   *checkCache // keeps checked between runs; nil: none
+	// cacheRead is set once checked has been read from cache, when the
+	// file is first opened: a run that never opens it (pinsh -c 1) does
+	// not read the cache.
+	cacheRead bool
 
 	// remote, when not nil, is the database instead of the file path:
 	// opened into rst on first use, and closed (its session, not the
@@ -178,6 +181,9 @@ func (c *dbConn) open(write bool, wait time.Duration) (store.Store, error) {
 		return c.st, nil
 	}
 	c.closeLocked()
+	if !c.cacheRead {
+		c.checked, c.cacheRead = c.cache.get(c.path), true
+	}
 	opts := c.opts
 	opts.Checked = c.checked
 	if wait > 0 {
