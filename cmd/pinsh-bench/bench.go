@@ -71,7 +71,9 @@ func (b *bench) build() error {
 	bin := b.path("bin")
 	b.pinsh, b.tengo, b.hello = filepath.Join(bin, "pinsh"), filepath.Join(bin, "tengo"), filepath.Join(bin, "hello")
 	b.say("building pinsh, tengo and hello into %s", bin)
-	if err := goBuild(root, b.pinsh, "./cmd/pinsh"); err != nil {
+	if b.o.pinsh != "" {
+		b.pinsh = b.o.pinsh
+	} else if err := goBuild(root, b.pinsh, "./cmd/pinsh"); err != nil {
 		return err
 	}
 	// Plain Tengo: the command of the Tengo module pinsh depends on, at the

@@ -66,6 +66,7 @@ type options struct {
 	verbose  bool
 	compute  computeSizes
 	noSQLite bool
+	pinsh    string // a pinsh binary to use instead of building one
 }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -82,6 +83,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	verbose := fs.Bool("v", false, "log each run")
 	quick := fs.Bool("quick", false, "a quick try: -sizes 1k,10k -setpin 100 -runs 3, smaller compute scripts")
 	noSQLite := fs.Bool("nosqlite", false, "leave sqlite3 out even if it is on the PATH")
+	pinsh := fs.String("pinsh", "", "use the pinsh `BINARY` instead of building ./cmd/pinsh (to measure another version)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -89,6 +91,16 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("unexpected argument %q; flags only (see -h)", fs.Arg(0))
 	}
 	o := &options{runs: *runs, warmup: *warmup, work: *work, fresh: *fresh, verbose: *verbose, noSQLite: *noSQLite, compute: fullCompute}
+	if *pinsh != "" {
+		abs, err := filepath.Abs(*pinsh)
+		if err != nil {
+			return nil, fmt.Errorf("-pinsh: %w", err)
+		}
+		if st, err := os.Stat(abs); err != nil || st.IsDir() {
+			return nil, fmt.Errorf("-pinsh %s: not a program (%v)", *pinsh, err)
+		}
+		o.pinsh = abs
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *quick {

@@ -103,6 +103,8 @@ func TestParseOptions(t *testing.T) {
 		{"-runs", "0"},
 		{"-warmup", "-1"},
 		{"-only", "("},
+		{"-pinsh", "/nonexistent/pinsh"},
+		{"-pinsh", "."},
 		{"extra"},
 	} {
 		if _, err := parseOptions(args, io.Discard); err == nil {
