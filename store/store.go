@@ -75,6 +75,48 @@ type UserQuery struct {
 	// Filter, when not nil, keeps only the users for which it returns true.
 	// It runs inside a read transaction and must not call the store.
 	Filter func(User) bool
+	// Pin, when not zero, keeps only the users whose PIN state it matches
+	// (PinQuery.Match; a user without PIN state matches as a PinInfo with
+	// no PIN): where({is_pin_set: true}) after get_users() | pin_info,
+	// evaluated in the scan.
+	Pin PinQuery
+}
+
+// Want is a wanted truth value in a PinQuery: WantAny sets no condition.
+type Want uint8
+
+const (
+	WantAny Want = iota
+	WantTrue
+	WantFalse
+)
+
+// holds reports whether v is wanted.
+func (w Want) holds(v bool) bool { return w == WantAny || (w == WantTrue) == v }
+
+// PinQuery selects users by their PIN state, as a field map selects
+// pin_info records: each field that is set must hold, the rest are free.
+// The zero value selects everyone. A backend evaluates it with Match, so
+// the pushed-down form selects exactly what the field map would; its
+// contract is storetest.RunPinQuery.
+type PinQuery struct {
+	IsSet       Want       // is_pin_set
+	IsLockedOut Want       // is_locked_out (locked by an admin or the system)
+	IsExpired   Want       // is_pin_expired at Now (see PinInfo.IsExpired)
+	LockedBy    LockSource // locked_by: when not NotLocked, locked by this source
+	Now         time.Time  // the time IsExpired is judged at
+}
+
+// IsZero reports whether q selects everyone.
+func (q PinQuery) IsZero() bool {
+	return q.IsSet == WantAny && q.IsLockedOut == WantAny && q.IsExpired == WantAny && q.LockedBy == NotLocked
+}
+
+// Match reports whether the PIN state of p is selected by q.
+func (q PinQuery) Match(p *PinInfo) bool {
+	return q.IsSet.holds(p.IsSet) && q.IsLockedOut.holds(p.IsLockedOut()) &&
+		(q.IsExpired == WantAny || q.IsExpired.holds(p.IsExpired(q.Now))) &&
+		(q.LockedBy == NotLocked || p.LockedBy == q.LockedBy)
 }
 
 // ImportRow is one parsed input row for ImportUsers. Its fields match
@@ -349,4 +391,23 @@ type Store interface {
 	// afterSeq, oldest first. next is the afterSeq of the following chunk, or
 	// 0 when the log has been read to its end.
 	ScanAudit(ctx context.Context, q AuditQuery, afterSeq uint64, limit int) (entries []AuditEntry, next uint64, err error)
+}
+
+// PinInfoAppender is implemented by a Store that can read a chunk of
+// ScanPinInfos into the caller's slice: a scan of a million users then
+// reuses one slice instead of making one per chunk.
+type PinInfoAppender interface {
+	// AppendPinInfos appends to dst what ScanPinInfos(ctx, q, after,
+	// limit) returns, and returns the extended slice and next.
+	AppendPinInfos(ctx context.Context, dst []PinInfo, q UserQuery, after UserID, limit int) (infos []PinInfo, next UserID, err error)
+}
+
+// AppendPinInfos appends a chunk of s.ScanPinInfos to dst, without a slice
+// of its own when s is a PinInfoAppender.
+func AppendPinInfos(ctx context.Context, s Store, dst []PinInfo, q UserQuery, after UserID, limit int) ([]PinInfo, UserID, error) {
+	if a, ok := s.(PinInfoAppender); ok {
+		return a.AppendPinInfos(ctx, dst, q, after, limit)
+	}
+	infos, next, err := s.ScanPinInfos(ctx, q, after, limit)
+	return append(dst, infos...), next, err
 }

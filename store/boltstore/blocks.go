@@ -36,29 +36,18 @@ func corrupt(format string, args ...any) {
 
 // blockReader decodes the entries of one block in order. key is rebuilt in
 // a buffer owned by the reader (valid until the next call to next); val
-// points into the block.
+// points into the block. Decoders copy out of val only what they return:
+// a string sliced from a copy of the whole block would keep the block
+// alive as long as any record made from it.
 type blockReader struct {
-	data  []byte
-	pos   int
-	key   []byte
-	val   []byte
-	voff  int    // offset of val in data
-	str   string // data as a string, made on demand by valString
-	strOK bool
+	data []byte
+	pos  int
+	key  []byte
+	val  []byte
 }
 
 func (r *blockReader) reset(data []byte) {
-	r.data, r.pos, r.key, r.val, r.strOK = data, 0, r.key[:0], nil, false
-}
-
-// valString returns the current value as a string. The whole block is
-// converted once and values are sliced from it: decoding the records of a
-// block then costs one allocation instead of one per record.
-func (r *blockReader) valString() string {
-	if !r.strOK {
-		r.str, r.strOK = string(r.data), true
-	}
-	return r.str[r.voff : r.voff+len(r.val)]
+	r.data, r.pos, r.key, r.val = data, 0, r.key[:0], nil
 }
 
 // next decodes the next entry; it returns false at the end of the block.
@@ -83,7 +72,6 @@ func (r *blockReader) next() bool {
 		corrupt("bad block entry value at %d", r.pos)
 	}
 	r.pos += n3
-	r.voff = r.pos
 	r.val = r.data[r.pos : r.pos+int(vlen) : r.pos+int(vlen)]
 	r.pos += int(vlen)
 	return true
@@ -163,9 +151,8 @@ func (it *blockIter) nextEntry() bool {
 
 func (it *blockIter) next() { it.nextEntry() }
 
-func (it *blockIter) key() []byte       { return it.r.key }
-func (it *blockIter) val() []byte       { return it.r.val }
-func (it *blockIter) valString() string { return it.r.valString() }
+func (it *blockIter) key() []byte { return it.r.key }
+func (it *blockIter) val() []byte { return it.r.val }
 
 // advanceTo moves forward to the first entry with key >= key, given that the
 // iterator is not past it. It decodes forward within the current block and

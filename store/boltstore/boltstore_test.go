@@ -33,3 +33,7 @@ func openTest(t testing.TB) *Store {
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t) })
 }
+
+func TestPinQueryContract(t *testing.T) {
+	storetest.RunPinQuery(t, func(t *testing.T) store.Store { return openTest(t) })
+}

@@ -82,7 +82,7 @@ func checkBlocks(b *bolt.Bucket, name string) {
 			prev = append(prev[:0], r.key...)
 			switch name {
 			case bucketUsers:
-				decodeUserStr(keyUID(r.key), r.valString())
+				decodeUser(keyUID(r.key), r.val)
 			case bucketPins:
 				keyUID(r.key)
 				decodePin(r.val, &pin)

@@ -205,13 +205,24 @@ func decodeSIP(id store.UserID, v []byte) string {
 }
 
 // decodeUserHead decodes only what PIN info needs: the SIP address, the
-// display name and the enabled flag.
-func decodeUserHead(id store.UserID, v string) (sip, display string, enabled bool) {
+// display name and the enabled flag. The two strings share one copy of
+// their bytes (they are adjacent in the record), so a PIN info costs one
+// allocation for its text.
+func decodeUserHead(id store.UserID, v []byte) (sip, display string, enabled bool) {
+	field := func(pos int) (start, end int) {
+		n, w := binary.Uvarint(v[min(pos, len(v)):])
+		if w <= 0 || n > uint64(len(v)-pos-w) {
+			corrupt("bad user record %d", id)
+		}
+		return pos + w, pos + w + int(n)
+	}
 	if len(v) == 0 {
 		corrupt("empty user record %d", id)
 	}
-	r := strReader{s: v, pos: 1}
-	return r.str(), r.str(), v[0]&userEnabled != 0
+	s0, e0 := field(1)
+	s1, e1 := field(e0)
+	head := string(v[s0:e1])
+	return head[:e0-s0], head[s1-s0:], v[0]&userEnabled != 0
 }
 
 // PIN state record (no hashes; those live in the hashes bucket so that

@@ -20,7 +20,7 @@ func TestUserCodec(t *testing.T) {
 		if !got.Equal(u) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, u)
 		}
-		sip, disp, en := decodeUserHead(u.ID, string(encodeUser(nil, &u)))
+		sip, disp, en := decodeUserHead(u.ID, encodeUser(nil, &u))
 		if sip != u.SipAddress || disp != u.DisplayName || en != u.Enabled {
 			t.Errorf("head = %q %q %v", sip, disp, en)
 		}
@@ -54,7 +54,7 @@ func TestUserCodecAttributes(t *testing.T) {
 		if got := decodeUser(u.ID, rec); !got.Equal(u) {
 			t.Errorf("round trip:\n got %+v\nwant %+v", got, u)
 		}
-		if sip, disp, en := decodeUserHead(u.ID, string(rec)); sip != u.SipAddress || disp != u.DisplayName || en != u.Enabled {
+		if sip, disp, en := decodeUserHead(u.ID, rec); sip != u.SipAddress || disp != u.DisplayName || en != u.Enabled {
 			t.Errorf("head = %q %q %v", sip, disp, en)
 		}
 		if sip := decodeSIP(u.ID, rec); sip != u.SipAddress {

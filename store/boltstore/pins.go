@@ -30,7 +30,7 @@ func (s *Store) PinInfos(ctx context.Context, ids []store.UserID) ([]store.PinIn
 			if _, ok := iterGet(users, n == 0, key); !ok {
 				continue
 			}
-			p.Identity, p.DisplayName, p.Enabled = decodeUserHead(id, users.valString())
+			p.Identity, p.DisplayName, p.Enabled = decodeUserHead(id, users.val())
 			if v, ok := iterGet(pins, n == 0, key); ok {
 				decodePin(v, &st)
 				p.IsSet, p.LockedBy, p.LastChange, p.Expires = st.IsSet, st.LockedBy, st.LastChange, st.Expires

@@ -383,7 +383,7 @@ func (s *Store) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserID
 // says it is the first lookup (the iterator is not positioned yet).
 func iterUser(it *blockIter, first bool, id store.UserID) (store.User, bool) {
 	if _, ok := iterGet(it, first, uidKey(id)); ok {
-		return decodeUserStr(id, it.valString()), true
+		return decodeUser(id, it.val()), true
 	}
 	return store.User{}, false
 }
@@ -493,13 +493,12 @@ func (s *Store) ScanUsers(ctx context.Context, q store.UserQuery, after store.Us
 		limit = 1024
 	}
 	out := make([]store.User, 0, min(limit, 4096))
-	next, err := s.scan(ctx, q, after, limit, func(tx *bolt.Tx, id store.UserID, rec string, u *store.User) bool {
+	next, err := s.scan(ctx, q, after, limit, false, func(id store.UserID, rec []byte, u *store.User, _ *store.PinInfo) {
 		if u == nil {
-			v := decodeUserStr(id, rec)
+			v := decodeUser(id, rec)
 			u = &v
 		}
 		out = append(out, *u)
-		return true
 	})
 	if err != nil {
 		return nil, 0, err
@@ -513,37 +512,48 @@ func (s *Store) ScanPinInfos(ctx context.Context, q store.UserQuery, after store
 	if limit <= 0 {
 		limit = 1024
 	}
-	out := make([]store.PinInfo, 0, min(limit, 4096))
-	var pins *blockIter
-	var st store.PinState
-	next, err := s.scan(ctx, q, after, limit, func(tx *bolt.Tx, id store.UserID, rec string, _ *store.User) bool {
-		p := store.PinInfo{ID: id}
+	return s.AppendPinInfos(ctx, make([]store.PinInfo, 0, min(limit, 4096)), q, after, limit)
+}
+
+// AppendPinInfos is ScanPinInfos appending to dst (store.PinInfoAppender).
+func (s *Store) AppendPinInfos(ctx context.Context, dst []store.PinInfo, q store.UserQuery, after store.UserID, limit int) ([]store.PinInfo, store.UserID, error) {
+	if limit <= 0 {
+		limit = 1024
+	}
+	next, err := s.scan(ctx, q, after, limit, true, func(id store.UserID, rec []byte, _ *store.User, p *store.PinInfo) {
 		p.Identity, p.DisplayName, p.Enabled = decodeUserHead(id, rec)
-		first := pins == nil
-		if first {
-			pins = newIter(bucket(tx, bucketPins))
-		}
-		if v, ok := iterGet(pins, first, uidKey(id)); ok {
-			decodePin(v, &st)
-			p.IsSet, p.LockedBy, p.LastChange, p.Expires = st.IsSet, st.LockedBy, st.LastChange, st.Expires
-			p.LocalFailures, p.GlobalFailures, p.TempLockUntil = st.LocalFailures, st.GlobalFailures, st.TempLockUntil
-		}
-		out = append(out, p)
-		return true
+		dst = append(dst, *p)
 	})
 	if err != nil {
-		return nil, 0, err
+		return dst, 0, err
 	}
-	return out, next, nil
+	return dst, next, nil
+}
+
+// pinInfoOf sets the PIN fields of p from a PIN state record (nil: none).
+func pinInfoOf(p *store.PinInfo, v []byte) {
+	var st store.PinState
+	if v != nil {
+		decodePin(v, &st)
+	}
+	p.IsSet, p.LockedBy, p.LastChange, p.Expires = st.IsSet, st.LockedBy, st.LastChange, st.Expires
+	p.LocalFailures, p.GlobalFailures, p.TempLockUntil = st.LocalFailures, st.GlobalFailures, st.TempLockUntil
 }
 
 // scan visits, in one read transaction, up to limit users selected by q
-// with ID > after, in ID order, passing each record as a string (and the
-// decoded user when q.Filter needed it). It returns the resume point (0:
-// done). At most max(64*limit, 65536) users are examined per call, so a
-// selective filter does not hold one transaction over the whole directory.
-func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID, limit int,
-	visit func(tx *bolt.Tx, id store.UserID, rec string, u *store.User) bool) (store.UserID, error) {
+// with ID > after, in ID order, passing each user record (valid during the
+// call), the decoded user when q.Filter needed it, and, when withPins or
+// q.Pin asks for it, a PinInfo with the user's PIN state (ID and PIN
+// fields only; the visitor may complete and keep it). It returns the
+// resume point (0: done). At most max(64*limit, 65536) users are examined
+// per call, so a selective query does not hold one transaction over the
+// whole directory.
+//
+// A q.Pin that a user without PIN state cannot match (is_pin_set: true,
+// is_locked_out: true, ...) is answered by walking the PIN states and
+// reading the users that match: the users without a PIN are never read.
+func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID, limit int, withPins bool,
+	visit func(id store.UserID, rec []byte, u *store.User, p *store.PinInfo)) (store.UserID, error) {
 	var ouPath string
 	if q.OU != "" {
 		p, err := store.OUPathKey(q.OU)
@@ -552,21 +562,37 @@ func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID,
 		}
 		ouPath = p
 	}
+	pinQuery := !q.Pin.IsZero()
+	withPins = withPins || pinQuery
 	var next store.UserID
 	budget := max(limit*64, 1<<16)
 	kept := 0
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		keep := func(id store.UserID, rec string) bool {
+		var pins *blockIter
+		if withPins {
+			pins = newIter(bucket(tx, bucketPins))
+		}
+		var info store.PinInfo
+		first := true // pins is not positioned yet
+		// keep judges one user; ready says info already holds its PIN
+		// state, else it is looked up here when needed.
+		keep := func(id store.UserID, rec []byte, ready bool) bool {
 			budget--
-			var u *store.User
-			if q.Filter != nil {
-				v := decodeUserStr(id, rec)
-				u = &v
+			if withPins && !ready {
+				v, _ := iterGet(pins, first, uidKey(id))
+				first = false
+				info = store.PinInfo{ID: id}
+				pinInfoOf(&info, v)
 			}
-			if u == nil || q.Filter(*u) {
-				kept++
-				if !visit(tx, id, rec, u) {
-					return false
+			if !pinQuery || q.Pin.Match(&info) {
+				var u *store.User
+				if q.Filter != nil {
+					v := decodeUser(id, rec)
+					u = &v
+				}
+				if u == nil || q.Filter(*u) {
+					kept++
+					visit(id, rec, u, &info)
 				}
 			}
 			if kept >= limit || budget <= 0 {
@@ -575,10 +601,40 @@ func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID,
 			}
 			return true
 		}
+		if q.OU == "" && pinQuery && !q.Pin.Match(&store.PinInfo{}) {
+			// Only users with PIN state can match: walk it, and read
+			// the users it selects.
+			users := newIter(bucket(tx, bucketUsers))
+			n := 0
+			for pins.seek(uidKey(after + 1)); pins.valid; pins.next() {
+				id := keyUID(pins.key())
+				info = store.PinInfo{ID: id}
+				pinInfoOf(&info, pins.val())
+				if !q.Pin.Match(&info) {
+					if budget--; budget <= 0 {
+						next = id
+						return nil
+					}
+					continue
+				}
+				rec, ok := iterGet(users, n == 0, uidKey(id))
+				n++
+				if !ok {
+					// PIN state left by a removed user: the users
+					// walk would not see it either.
+					budget--
+					continue
+				}
+				if !keep(id, rec, true) {
+					return nil
+				}
+			}
+			return nil
+		}
 		if q.OU == "" {
 			it := newIter(bucket(tx, bucketUsers))
 			for it.seek(uidKey(after + 1)); it.valid; it.next() {
-				if !keep(keyUID(it.key()), it.valString()) {
+				if !keep(keyUID(it.key()), it.val(), false) {
 					break
 				}
 			}
@@ -591,10 +647,11 @@ func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID,
 			if !ok {
 				return nil
 			}
-			if _, ok := iterGet(users, n == 0, uidKey(id)); !ok {
+			rec, ok := iterGet(users, n == 0, uidKey(id))
+			if !ok {
 				corrupt("OU index names missing user %d", id)
 			}
-			if !keep(id, users.valString()) {
+			if !keep(id, rec, false) {
 				return nil
 			}
 		}

@@ -575,6 +575,120 @@ func testScanPinInfos(t *testing.T, s store.Store) {
 	}
 }
 
+// RunPinQuery runs the contract of UserQuery.Pin (testScanPinQuery) on a
+// new, empty store from open. It joins Run once every backend evaluates
+// the query; until then a backend that does calls it besides Run.
+func RunPinQuery(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	defer s.Close()
+	testScanPinQuery(t, s)
+}
+
+// testScanPinQuery checks that a query's Pin selects, in ScanPinInfos and
+// ScanUsers, exactly the users whose PIN info PinQuery.Match keeps: every
+// combination of conditions, over users without a PIN, with a PIN that
+// never expires, has expired or will, locked by an admin or the system, or
+// cleared (a change time but no PIN), in chunks of every size.
+func testScanPinQuery(t *testing.T, s store.Store) {
+	const n = 60
+	rows := func(yield func(store.LoadRow) bool) {
+		for i := range n {
+			r := store.LoadRow{Line: i + 1, User: litware(fmt.Sprintf("pq%02d", i), fmt.Sprintf("Pq %02d", i))}
+			r.User.DistinguishedName = fmt.Sprintf("CN=Pq %02d,OU=Team%d,OU=Redmond,DC=litwareinc,DC=com", i, i%2)
+			r.User.Enabled = i%7 != 0
+			if i%5 != 0 {
+				r.Pin = "48151"
+				r.State.LastChange = T0().AddDate(0, 0, -40)
+				switch i % 3 {
+				case 1:
+					r.State.Expires = T0().AddDate(0, 0, -1)
+				case 2:
+					r.State.Expires = T0().AddDate(0, 0, 1)
+				}
+				r.State.LockedBy = store.LockSource(i % 4 % 3)
+			} else if i%10 == 5 {
+				r.State.LastChange = T0() // a cleared PIN
+			}
+			if !yield(r) {
+				return
+			}
+		}
+	}
+	if rep, err := s.LoadUsers(ctx, op(T0()), rows, nil); err != nil || rep.Imported != n {
+		t.Fatalf("LoadUsers = %+v, %v", rep, err)
+	}
+	scan := func(q store.UserQuery, limit int) (infos []store.PinInfo, users []store.UserID) {
+		t.Helper()
+		for after := store.UserID(0); ; {
+			ps, next, err := s.ScanPinInfos(ctx, q, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			infos = append(infos, ps...)
+			if next == 0 {
+				break
+			}
+			after = next
+		}
+		for after := store.UserID(0); ; {
+			us, next, err := s.ScanUsers(ctx, q, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range us {
+				users = append(users, u.ID)
+			}
+			if next == 0 {
+				break
+			}
+			after = next
+		}
+		return infos, users
+	}
+	wants := []store.Want{store.WantAny, store.WantTrue, store.WantFalse}
+	sources := []store.LockSource{store.NotLocked, store.LockedByAdmin, store.LockedBySystem}
+	for _, base := range []store.UserQuery{{}, {OU: "OU=Team1,OU=Redmond,DC=litwareinc,DC=com", Filter: func(u store.User) bool { return u.Enabled }}} {
+		all, _ := scan(base, 100)
+		for _, isSet := range wants {
+			for _, locked := range wants {
+				for _, expired := range wants {
+					for _, by := range sources {
+						pq := store.PinQuery{IsSet: isSet, IsLockedOut: locked, IsExpired: expired, LockedBy: by, Now: T0()}
+						var want []store.PinInfo
+						var wantIDs []store.UserID
+						for i := range all {
+							if pq.Match(&all[i]) {
+								want = append(want, all[i])
+								wantIDs = append(wantIDs, all[i].ID)
+							}
+						}
+						q := base
+						q.Pin = pq
+						for _, limit := range []int{1, 4, 100} {
+							got, users := scan(q, limit)
+							if !slices.Equal(got, want) || !slices.Equal(users, wantIDs) {
+								t.Errorf("OU %q, %+v, limit %d: ScanPinInfos gave %d, ScanUsers %d, want %d",
+									base.OU, pq, limit, len(got), len(users), len(want))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	// The query picks users of each kind: the table above is not empty.
+	for _, pq := range []store.PinQuery{
+		{IsSet: store.WantTrue, IsExpired: store.WantTrue, Now: T0()},
+		{IsSet: store.WantTrue, IsExpired: store.WantFalse, IsLockedOut: store.WantFalse, Now: T0()},
+		{LockedBy: store.LockedBySystem},
+		{IsSet: store.WantFalse},
+	} {
+		if got, _ := scan(store.UserQuery{Pin: pq}, 100); len(got) == 0 {
+			t.Errorf("%+v selects nobody", pq)
+		}
+	}
+}
+
 func testSetPins(t *testing.T, s store.Store) {
 	ken := create(t, s, litware("kenmyer", "Ken Myer"))
 	pilar := create(t, s, litware("pilar", "Pilar Ackerman"))
