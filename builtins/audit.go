@@ -92,7 +92,7 @@ func (sh *Shell) auditLog(env *lang.Env, args []tengo.Object) (tengo.Object, err
 	if err := sh.authorize(ctx, "audit_log"); err != nil {
 		return nil, err
 	}
-	return env.Source(chunks(func(ctx context.Context, after uint64) ([]store.AuditEntry, uint64, error) {
+	return env.Source(chunks(func(ctx context.Context, _ []store.AuditEntry, after uint64) ([]store.AuditEntry, uint64, error) {
 		return sh.cfg.Store.ScanAudit(ctx, q, after, scanChunk)
-	}, auditRecord)), nil
+	}, oneByOne(auditRecord))), nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/d5/tengo/v2"
 	"github.com/pinsh/pinsh/lang"
@@ -107,9 +109,7 @@ func (sh *Shell) pinInfo(env *lang.Env, in *lang.Stream, args []tengo.Object) (t
 		return nil, err
 	}
 	if o, ok := in.Origin().(userScanOrigin); ok {
-		return env.Source(chunks(func(ctx context.Context, after store.UserID) ([]store.PinInfo, store.UserID, error) {
-			return sh.cfg.Store.ScanPinInfos(ctx, o.q, after, scanChunk)
-		}, func(p store.PinInfo) *lang.Record { return pinInfoRecord(p, sh.cfg.Clock.Now()) })), nil
+		return sh.pinScan(env, o.q), nil
 	}
 	rep := sh.reporter(env, "pin_info", opts)
 	return env.Batch(in, lookupBatch, func(ctx context.Context, batch []tengo.Object) ([]tengo.Object, error) {
@@ -124,6 +124,88 @@ func (sh *Shell) pinInfo(env *lang.Env, in *lang.Stream, args []tengo.Object) (t
 		}
 		return sh.pinInfoRecords(ctx, targets, rep)
 	}), nil
+}
+
+// pinScan is get_users() | pin_info as one scan of the store: the PIN
+// info of the users q selects. The clock is read once per chunk, and the
+// chunk's records and q.Pin's expiry are judged at that time. Its stream
+// is marked with a pinScanOrigin, so a where that the store can evaluate
+// joins the scan.
+func (sh *Shell) pinScan(env *lang.Env, q store.UserQuery) *lang.Stream {
+	var now time.Time
+	return env.Source(chunks(func(ctx context.Context, buf []store.PinInfo, after store.UserID) ([]store.PinInfo, store.UserID, error) {
+		now = sh.cfg.Clock.Now()
+		q.Pin.Now = now
+		return store.AppendPinInfos(ctx, sh.cfg.Store, buf, q, after, scanChunk)
+	}, func(infos []store.PinInfo, out []tengo.Object) []tengo.Object {
+		for i := range infos {
+			// Matched again: cheap, and right on a backend that does
+			// not evaluate q.Pin.
+			if q.Pin.Match(&infos[i]) {
+				out = append(out, pinInfoRecord(infos[i], now))
+			}
+		}
+		return out
+	})).WithOrigin(pinScanOrigin{sh, q})
+}
+
+// pinScanOrigin marks the stream of pinScan, for where to join.
+type pinScanOrigin struct {
+	sh *Shell
+	q  store.UserQuery
+}
+
+// fuseWhere returns the scan of o that also applies the field map want, as
+// where(want, opts) after it would, or nil when the map has a field or
+// value the store cannot evaluate (where then filters the records itself,
+// with its own messages). Only fields whose values can never make the map
+// predicate fail qualify: bools for the flags, "admin" or "system" for
+// locked_by.
+func (o pinScanOrigin) fuseWhere(env *lang.Env, want map[string]tengo.Object, opts lang.MatchOptions) *lang.Stream {
+	pq := o.q.Pin
+	set := func(w *store.Want, v tengo.Object) bool {
+		b, ok := v.(*tengo.Bool)
+		if !ok {
+			return false
+		}
+		x := store.WantFalse
+		if !b.IsFalsy() {
+			x = store.WantTrue
+		}
+		if *w != store.WantAny && *w != x {
+			return false // where(...) | where(...) asking for both: leave it to the filter
+		}
+		*w = x
+		return true
+	}
+	for k, v := range want {
+		ok := false
+		switch k {
+		case "is_pin_set":
+			ok = set(&pq.IsSet, v)
+		case "is_locked_out":
+			ok = set(&pq.IsLockedOut, v)
+		case "is_pin_expired":
+			ok = set(&pq.IsExpired, v)
+		case "locked_by":
+			var by store.LockSource
+			if s, isStr := v.(*tengo.String); isStr {
+				for _, l := range []store.LockSource{store.LockedByAdmin, store.LockedBySystem} {
+					if s.Value == l.String() || !opts.CaseSensitive && strings.EqualFold(s.Value, l.String()) {
+						by = l
+					}
+				}
+			}
+			ok = by != store.NotLocked && (pq.LockedBy == store.NotLocked || pq.LockedBy == by)
+			pq.LockedBy = by
+		}
+		if !ok {
+			return nil
+		}
+	}
+	q := o.q
+	q.Pin = pq
+	return o.sh.pinScan(env, q)
 }
 
 func (sh *Shell) pinInfoRecords(ctx context.Context, targets []target, rep *reporter) ([]tengo.Object, error) {

@@ -78,79 +78,99 @@ func strings2array(ss []string) tengo.Object {
 	return &tengo.ImmutableArray{Value: arr}
 }
 
-// userRecord is u as a record; its payload is a userRef, so a builtin
-// given the record needs no identity lookup. Its fields are made
-// when first read: a pipeline over a million users reads few of them.
+// userRecord is u as a record; its payload is its userFields, a userSource,
+// so a builtin given the record needs no identity lookup. Its fields are
+// made when first read: a pipeline over a million users reads few of them.
 func userRecord(u store.User) *lang.Record {
-	return lang.NewLazyRecord(userSchema, userRef{u.ID, u.SipAddress}, func(i int) tengo.Object {
-		switch i {
-		case 0:
-			return str(u.Identity())
-		case 1:
-			return str(u.SipAddress)
-		case 2:
-			return optStr(u.DisplayName)
-		case 3:
-			return optStr(u.UserPrincipalName)
-		case 4:
-			return optStr(u.SamAccountName)
-		case 5:
-			return optStr(u.Domain)
-		case 6:
-			return optStr(u.DistinguishedName)
-		case 7:
-			return boolean(u.Enabled)
-		case 8:
-			return optStr(u.RegistrarPool)
-		case 9:
-			return optStr(u.LineURI)
-		case 10:
-			return boolean(u.EnterpriseVoiceEnabled)
-		case 11:
-			return optStr(u.Site)
-		case 12:
-			return optStr(u.PinPolicy)
-		}
-		return nil
-	})
+	return lang.NewFieldsRecord(userSchema, userFields{u})
+}
+
+// userFields makes the fields of a user record.
+type userFields struct{ u store.User }
+
+func (f *userFields) ref() userRef { return userRef{f.u.ID, f.u.SipAddress} }
+
+func (f *userFields) Field(i int) tengo.Object {
+	u := &f.u
+	switch i {
+	case 0:
+		return str(u.Identity())
+	case 1:
+		return str(u.SipAddress)
+	case 2:
+		return optStr(u.DisplayName)
+	case 3:
+		return optStr(u.UserPrincipalName)
+	case 4:
+		return optStr(u.SamAccountName)
+	case 5:
+		return optStr(u.Domain)
+	case 6:
+		return optStr(u.DistinguishedName)
+	case 7:
+		return boolean(u.Enabled)
+	case 8:
+		return optStr(u.RegistrarPool)
+	case 9:
+		return optStr(u.LineURI)
+	case 10:
+		return boolean(u.EnterpriseVoiceEnabled)
+	case 11:
+		return optStr(u.Site)
+	case 12:
+		return optStr(u.PinPolicy)
+	}
+	return nil
 }
 
 // pinInfoRecord is p as a record at time now, its fields made when first
-// read. pin_expiration_time is never (prints empty, is after every time)
-// for a PIN that never expires and for a user without a PIN, so that
-// comparing it with a time never fails a pipeline and never counts such a
-// user as expired (facts §9.8).
+// read; its payload is its pinInfoFields, a userSource.
+// pin_expiration_time is never (prints empty, is after every time) for a
+// PIN that never expires and for a user without a PIN, so that comparing
+// it with a time never fails a pipeline and never counts such a user as
+// expired (facts §9.8).
 func pinInfoRecord(p store.PinInfo, now time.Time) *lang.Record {
-	return lang.NewLazyRecord(pinInfoSchema, userRef{p.ID, p.Identity}, func(i int) tengo.Object {
-		switch i {
-		case 0:
-			return str(p.Identity)
-		case 1:
-			return optStr(p.DisplayName)
-		case 2:
-			return boolean(p.IsSet)
-		case 3:
-			return boolean(p.IsLockedOut())
-		case 4:
-			return optStr(p.LockedBy.String())
-		case 5:
-			return boolean(p.IsExpired(now))
-		case 6:
-			return timeOrUndefined(p.LastChange)
-		case 7:
-			if p.IsSet && !p.Expires.IsZero() {
-				return lang.NewTime(p.Expires)
-			}
-			return lang.Never()
-		case 8:
-			return integer(p.GlobalFailures)
-		case 9:
-			if p.TempLockUntil.After(now) {
-				return lang.NewTime(p.TempLockUntil)
-			}
+	return lang.NewFieldsRecord(pinInfoSchema, pinInfoFields{p, now})
+}
+
+// pinInfoFields makes the fields of a pin_info record.
+type pinInfoFields struct {
+	p   store.PinInfo
+	now time.Time // is_pin_expired and temporarily_locked_until are judged at now
+}
+
+func (f *pinInfoFields) ref() userRef { return userRef{f.p.ID, f.p.Identity} }
+
+func (f *pinInfoFields) Field(i int) tengo.Object {
+	p := &f.p
+	switch i {
+	case 0:
+		return str(p.Identity)
+	case 1:
+		return optStr(p.DisplayName)
+	case 2:
+		return boolean(p.IsSet)
+	case 3:
+		return boolean(p.IsLockedOut())
+	case 4:
+		return optStr(p.LockedBy.String())
+	case 5:
+		return boolean(p.IsExpired(f.now))
+	case 6:
+		return timeOrUndefined(p.LastChange)
+	case 7:
+		if p.IsSet && !p.Expires.IsZero() {
+			return lang.NewTime(p.Expires)
 		}
-		return nil
-	})
+		return lang.Never()
+	case 8:
+		return integer(p.GlobalFailures)
+	case 9:
+		if p.TempLockUntil.After(f.now) {
+			return lang.NewTime(p.TempLockUntil)
+		}
+	}
+	return nil
 }
 
 func policyRecord(p store.Policy) *lang.Record {

@@ -37,7 +37,7 @@ func TestRecordFieldOrder(t *testing.T) {
 			t.Errorf("pin_info.%s = %s, want %s", f, got, wantPin[f])
 		}
 	}
-	if ref, ok := p.Payload().(userRef); !ok || ref.id != 7 || ref.identity != "sip:a@x.com" {
+	if ref, ok := refOf(p.Payload()); !ok || ref.id != 7 || ref.identity != "sip:a@x.com" {
 		t.Errorf("payload %v", p.Payload())
 	}
 }

@@ -258,7 +258,22 @@ func streamWhere(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Obj
 	if err != nil {
 		return nil, fmt.Errorf("pred: %w", err)
 	}
+	if f, ok := in.Origin().(whereFuser); ok {
+		if m, isMap := mapValue(args[0]); isMap {
+			if s := f.fuseWhere(env, m, o); s != nil {
+				return s, nil
+			}
+		}
+	}
 	return env.Filter(in, keep), nil
+}
+
+// whereFuser is the origin of a stream that can apply a field map itself,
+// faster than where can: a store scan that evaluates it (pinScanOrigin).
+// fuseWhere returns the stream that replaces in | where(want, opts), with
+// the same records, or nil to leave it to where.
+type whereFuser interface {
+	fuseWhere(env *lang.Env, want map[string]tengo.Object, opts lang.MatchOptions) *lang.Stream
 }
 
 // selectLayout is the output layout of select for one input schema: where each

@@ -29,6 +29,22 @@ type userRef struct {
 	identity string
 }
 
+// userSource is the payload of a user or pin_info record: the Go data its
+// fields are made from, which names the user.
+type userSource interface{ ref() userRef }
+
+// refOf returns the user a record's payload names, if it names one.
+func refOf(payload any) (userRef, bool) {
+	var ref userRef
+	switch p := payload.(type) {
+	case userRef:
+		ref = p
+	case userSource:
+		ref = p.ref()
+	}
+	return ref, ref.id != 0
+}
+
 // errNoSuchUser is a per-item error: the input names no user.
 var errNoSuchUser = errors.New("no such user")
 
@@ -78,7 +94,7 @@ func (sh *Shell) resolve(ctx context.Context, name string, items []tengo.Object)
 	}
 	for _, item := range items {
 		if r, ok := item.(*lang.Record); ok {
-			if ref, ok := r.Payload().(userRef); ok && ref.id != 0 {
+			if ref, ok := refOf(r.Payload()); ok {
 				targets = append(targets, target{id: ref.id, identity: ref.identity})
 				continue
 			}
@@ -154,7 +170,7 @@ func checkTargets(name string, items []tengo.Object) error {
 
 func checkTarget(name string, item tengo.Object) error {
 	if r, ok := item.(*lang.Record); ok {
-		if ref, ok := r.Payload().(userRef); ok && ref.id != 0 {
+		if _, ok := refOf(r.Payload()); ok {
 			return nil // made by pinsh for a user
 		}
 	}
@@ -259,7 +275,7 @@ func exactTargets(name string, items []tengo.Object) error {
 // wildcardOf returns the identity of item when it contains the * wildcard.
 func wildcardOf(item tengo.Object) (string, bool) {
 	if r, ok := item.(*lang.Record); ok {
-		if ref, ok := r.Payload().(userRef); ok && ref.id != 0 {
+		if _, ok := refOf(r.Payload()); ok {
 			return "", false
 		}
 	}

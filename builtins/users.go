@@ -339,32 +339,48 @@ type userScanOrigin struct{ q store.UserQuery }
 
 // userScan returns the chunk function of a scan over every user q selects.
 func (sh *Shell) userScan(q store.UserQuery) func(ctx context.Context) ([]tengo.Object, error) {
-	return chunks(func(ctx context.Context, after store.UserID) ([]store.User, store.UserID, error) {
+	return chunks(func(ctx context.Context, _ []store.User, after store.UserID) ([]store.User, store.UserID, error) {
 		return sh.cfg.Store.ScanUsers(ctx, q, after, scanChunk)
-	}, userRecord)
+	}, oneByOne(userRecord))
+}
+
+// oneByOne is the records function of chunks that makes a record of each
+// item with record.
+func oneByOne[T any, R tengo.Object](record func(T) R) func(items []T, out []tengo.Object) []tengo.Object {
+	return func(items []T, out []tengo.Object) []tengo.Object {
+		for _, it := range items {
+			out = append(out, record(it))
+		}
+		return out
+	}
 }
 
 // chunks turns a resumable store scan into the pull function of a
-// lang.Source: read returns the items after a key and the key to resume
-// from (zero at the end); an empty chunk before the end (a filter rejected
-// a whole chunk) is skipped.
-func chunks[T any, K comparable, R tengo.Object](read func(ctx context.Context, after K) ([]T, K, error), record func(T) R) func(ctx context.Context) ([]tengo.Object, error) {
+// lang.Source: read appends to its buffer (or returns a slice of its own)
+// the items after a key and returns the key to resume from (zero at the
+// end); records appends their records to out. An empty chunk before the
+// end (a filter rejected a whole chunk) is skipped. The item buffer and the
+// chunk of records are reused from chunk to chunk: a Source asks for the
+// next chunk only when the last one was consumed, and records copies what
+// it keeps of an item.
+func chunks[T any, K comparable](read func(ctx context.Context, buf []T, after K) ([]T, K, error),
+	records func(items []T, out []tengo.Object) []tengo.Object) func(ctx context.Context) ([]tengo.Object, error) {
 	var after, zero K
+	var buf []T
+	var out []tengo.Object
 	done := false
 	return func(ctx context.Context) ([]tengo.Object, error) {
 		for !done {
-			items, next, err := read(ctx, after)
+			items, next, err := read(ctx, buf[:0], after)
 			if err != nil {
 				return nil, err
 			}
+			buf = items
 			after, done = next, next == zero
 			if len(items) == 0 {
 				continue
 			}
-			out := make([]tengo.Object, len(items))
-			for i, it := range items {
-				out[i] = record(it)
-			}
+			out = records(items, out[:0])
 			return out, nil
 		}
 		return nil, nil

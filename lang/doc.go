@@ -202,8 +202,9 @@
 // constructors (Source, Iter, Items, Filter, Map, Batch) or, for a sink, its
 // result. Env.Invoke calls script functions; Env.Predicate turns a where()
 // argument into a Go predicate (a map predicate never enters the VM).
-// Records are made with NewSchema and NewRecord, or NewLazyRecord when
-// each field is made on first read; times with NewTime and Never. A
+// Records are made with NewSchema and NewRecord, or NewLazyRecord and
+// NewFieldsRecord (one allocation per record) when each field is made on
+// first read; times with NewTime and Never. A
 // target-taking builtin (Targets) also takes an identity string or an
 // identity-carrying record as its input; MinArgs says how many arguments
 // it always takes, so that a call with no more (a trailing options map, one

@@ -175,6 +175,50 @@ func TestLazyRecord(t *testing.T) {
 	}
 }
 
+// countedFields is the Go side of a test record: its fields and how often
+// each was made.
+type countedFields struct {
+	vals []tengo.Object
+	made map[int]int
+}
+
+func (c *countedFields) Field(i int) tengo.Object { c.made[i]++; return c.vals[i] }
+
+// TestFieldsRecord: a record made by NewFieldsRecord makes a field that must
+// be kept once, asks again for shared values (true, false, undefined)
+// without allocating, carries a pointer to its own copy of the source as its
+// payload, and behaves like a full record.
+func TestFieldsRecord(t *testing.T) {
+	vals := []tengo.Object{str("sip:a@x.com"), tengo.UndefinedValue, tengo.TrueValue}
+	src := countedFields{vals: vals, made: map[int]int{}}
+	r := NewFieldsRecord(userSchema, src)
+	p, ok := r.Payload().(*countedFields)
+	if !ok || p.made == nil {
+		t.Fatalf("payload %T, want *countedFields", r.Payload())
+	}
+	r.Get("identity")
+	r.Get("identity")
+	r.Get("enabled")
+	r.Get("enabled")
+	if p.made[0] != 1 || p.made[2] != 2 {
+		t.Errorf("fields made %v, want identity once and enabled (shared) twice", p.made)
+	}
+	if n := testing.AllocsPerRun(100, func() { r.Get("enabled"); r.Get("display_name") }); n != 0 {
+		t.Errorf("reading shared values allocates %v times", n)
+	}
+	full := NewRecord(userSchema, []tengo.Object{str("sip:a@x.com"), nil, tengo.TrueValue}, nil)
+	if !r.Equals(full) || !full.Equals(r) || r.String() != full.String() || len(r.ToMap().Value) != 3 {
+		t.Errorf("record %s differs from full %s", r, full)
+	}
+	var keys []string
+	for it := r.Iterate(); it.Next(); {
+		keys = append(keys, it.Key().String()+"="+it.Value().String())
+	}
+	if got := strings.Join(keys, " "); got != `"identity"="sip:a@x.com" "display_name"=<undefined> "enabled"=true` {
+		t.Errorf("iterated %s", got)
+	}
+}
+
 func TestTargetBinding(t *testing.T) {
 	h := newHarness(t, Options{Builtins: fusionBuiltins()})
 	// An all-digit string is never an identity, so it stays an argument.

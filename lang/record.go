@@ -108,11 +108,28 @@ func (s *Schema) Index(field string) int {
 // store's key of the user it describes).
 type Record struct {
 	tengo.ObjectImpl
-	schema  *Schema
-	values  []tengo.Object           // nil entries of a lazy record are not made yet
-	fill    func(i int) tengo.Object // makes field i of a lazy record
+	schema *Schema
+	// values holds the fields made so far: all of them for NewRecord; for
+	// a lazy record nil until a field whose value must be kept is read.
+	values  []tengo.Object
+	fields  Fields // makes the fields of a lazy record; nil for NewRecord
 	payload any
 }
+
+// Fields makes the fields of a lazy record (see NewFieldsRecord).
+type Fields interface {
+	// Field returns the value of field i (nil reads as undefined). It
+	// must return the same value for the same field whenever it is
+	// called. It is called at most once per field, except for a field
+	// whose value is true, false or undefined: those are shared values,
+	// kept nowhere and asked for again.
+	Field(i int) tengo.Object
+}
+
+// fillFunc is a function as Fields (NewLazyRecord).
+type fillFunc func(i int) tengo.Object
+
+func (f fillFunc) Field(i int) tengo.Object { return f(i) }
 
 // NewRecord returns a record of schema s holding values, one per field in
 // schema order; nil values read as undefined. The record keeps values: the
@@ -134,13 +151,33 @@ func NewRecord(s *Schema, values []tengo.Object, payload any) *Record {
 }
 
 // NewLazyRecord returns a record of schema s whose field i is made by
-// fill(i) when it is first read (a nil result reads as undefined), so that a
-// pipeline that looks at two fields of a record pays for two. fill must
-// return the same value for the same field whenever it is called, and is
-// called at most once per field, from the session that reads the record.
-// payload is as for NewRecord.
+// fill(i) when it is first read, under the rules of Fields.Field, so that
+// a pipeline that looks at two fields of a record pays for two. fill is
+// called from the session that reads the record. payload is as for
+// NewRecord.
 func NewLazyRecord(s *Schema, payload any, fill func(i int) tengo.Object) *Record {
-	return &Record{schema: s, values: make([]tengo.Object, len(s.fields)), fill: fill, payload: payload}
+	return &Record{schema: s, fields: fillFunc(fill), payload: payload}
+}
+
+// fieldsRecord is a lazy record and its Fields in one allocation.
+type fieldsRecord[T any] struct {
+	rec Record
+	src T
+}
+
+// NewFieldsRecord returns a lazy record of schema s whose fields are made
+// by a copy of src (under the rules of Fields.Field) that lives in the
+// record's own allocation: a scan that makes a record per user costs one
+// allocation per user, plus the values its readers ask for. The record's
+// payload is the pointer to that copy.
+func NewFieldsRecord[T any, P interface {
+	*T
+	Fields
+}](s *Schema, src T) *Record {
+	b := &fieldsRecord[T]{src: src}
+	p := P(&b.src)
+	b.rec = Record{schema: s, fields: p, payload: p}
+	return &b.rec
 }
 
 // Schema returns the record's schema.
@@ -169,21 +206,39 @@ func (r *Record) Lookup(field string) (tengo.Object, error) {
 
 // Value returns the value of the i-th field (see Schema.Index).
 func (r *Record) Value(i int) tengo.Object {
-	v := r.values[i]
-	if v == nil {
-		if v = r.fill(i); v == nil {
-			v = tengo.UndefinedValue
+	if r.values != nil {
+		if v := r.values[i]; v != nil {
+			return v
 		}
-		r.values[i] = v
 	}
+	v := r.fields.Field(i)
+	if v == nil {
+		v = tengo.UndefinedValue
+	}
+	if shared(v) {
+		return v // nothing to keep: a predicate reading flags allocates nothing
+	}
+	if r.values == nil {
+		r.values = make([]tengo.Object, len(r.schema.fields))
+	}
+	r.values[i] = v
 	return v
+}
+
+// shared reports whether v is one of the values Tengo shares (true, false,
+// undefined), which a lazy record need not keep.
+func shared(v tengo.Object) bool {
+	return v == tengo.TrueValue || v == tengo.FalseValue || v == tengo.UndefinedValue
 }
 
 // all returns every value, making those of a lazy record not made yet.
 func (r *Record) all() []tengo.Object {
-	if r.fill != nil {
+	if r.fields != nil {
+		if r.values == nil {
+			r.values = make([]tengo.Object, len(r.schema.fields))
+		}
 		for i := range r.values {
-			r.Value(i)
+			r.values[i] = r.Value(i)
 		}
 	}
 	return r.values
@@ -197,7 +252,7 @@ func (r *Record) Payload() any { return r.payload }
 // Schema.Secret).
 func (r *Record) ToMap() *tengo.Map {
 	r.deliver()
-	m := make(map[string]tengo.Object, len(r.values))
+	m := make(map[string]tengo.Object, len(r.schema.fields))
 	for i, f := range r.schema.fields {
 		m[f] = r.Value(i)
 	}
@@ -290,7 +345,7 @@ func (it *recordIterator) TypeName() string { return "record-iterator" }
 func (it *recordIterator) String() string   { return "<record-iterator>" }
 func (it *recordIterator) Next() bool {
 	it.i++
-	return it.i < len(it.r.values)
+	return it.i < len(it.r.schema.fields)
 }
 func (it *recordIterator) Key() tengo.Object {
 	return &tengo.String{Value: it.r.schema.fields[it.i]}
