@@ -115,8 +115,16 @@ func (r *reporter) result(res store.ItemResult) error {
 	return r.handle(resultError(res), res.Outcome != store.Skipped)
 }
 
-// applyFunc commits one batch of a mutation.
-type applyFunc func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error)
+// applyFunc commits one batch of a mutation: how many targets changed, and
+// the result of each other target in batch order.
+type applyFunc func(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error)
+
+// reportAll is the applyFunc of a store method that reports every item.
+func reportAll(f func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error)) applyFunc {
+	return func(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error) {
+		return store.Lean(f(ctx, op, ids))
+	}
+}
 
 // targetWalk is one pass of a target-taking builtin over its input: what
 // to call it in WhatIf and Confirm texts, its options, how many targets to
@@ -247,16 +255,14 @@ func (sh *Shell) mutate(env *lang.Env, in *lang.Stream, name string, opts option
 			for i, t := range batch {
 				ids[i] = t.id
 			}
-			results, err := apply(ctx, sh.op(), ids)
+			ch, err := apply(ctx, sh.op(), ids)
 			if err != nil {
 				return err
 			}
+			sum.changed += ch.Changed
 			var named map[store.UserID]string // made only if a result lost its user
-			for _, r := range results {
+			for _, r := range ch.Others {
 				switch r.Outcome {
-				case store.Changed:
-					sum.changed++
-					continue
 				case store.Skipped:
 					sum.skipped++
 					if r.Err == nil {

@@ -60,7 +60,7 @@ get_users("* Smith") | lock_pin. force hides the messages, as Lync's
 				{Code: `get_users() | pin_info | where(func(p) { return p.is_pin_set && !p.is_locked_out }) | lock_pin`},
 			},
 			Run: func(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
-				return sh.runMutation(env, in, "lock_pin", args, sh.cfg.Store.LockPins)
+				return sh.runMutation(env, in, "lock_pin", args, sh.lockPins)
 			},
 		},
 		{
@@ -77,10 +77,26 @@ opts: {whatif, confirm, force, error_action}.`,
 				{Code: `get_users() | pin_info | where({locked_by: "system"}) | unlock_pin`},
 			},
 			Run: func(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
-				return sh.runMutation(env, in, "unlock_pin", args, sh.cfg.Store.UnlockPins)
+				return sh.runMutation(env, in, "unlock_pin", args, sh.unlockPins)
 			},
 		},
 	}
+}
+
+// lockPins locks a batch, leanly when the store can (store.LeanChanger).
+func (sh *Shell) lockPins(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error) {
+	if l, ok := sh.cfg.Store.(store.LeanChanger); ok {
+		return l.LockPinsLean(ctx, op, ids)
+	}
+	return reportAll(sh.cfg.Store.LockPins)(ctx, op, ids)
+}
+
+// unlockPins unlocks a batch, leanly when the store can.
+func (sh *Shell) unlockPins(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error) {
+	if l, ok := sh.cfg.Store.(store.LeanChanger); ok {
+		return l.UnlockPinsLean(ctx, op, ids)
+	}
+	return reportAll(sh.cfg.Store.UnlockPins)(ctx, op, ids)
 }
 
 // runMutation parses the options of a lock-style builtin and runs it.

@@ -604,15 +604,20 @@ func (sh *Shell) grantPinPolicy(env *lang.Env, in *lang.Stream, args []tengo.Obj
 			return nil, fmt.Errorf("policy %s: no such per-user policy; create it with new_pin_policy(%s, {...})", cut.Quote(name), cut.Quote(name))
 		}
 	}
-	return sh.mutate(env, in, "grant_pin_policy", opts, func(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-		results, err := sh.cfg.Store.GrantPolicy(ctx, op, ids, name)
-		for i, r := range results {
+	return sh.mutate(env, in, "grant_pin_policy", opts, func(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error) {
+		var ch store.Changes
+		if l, ok := sh.cfg.Store.(store.LeanChanger); ok {
+			ch, err = l.GrantPolicyLean(ctx, op, ids, name)
+		} else {
+			ch, err = store.Lean(sh.cfg.Store.GrantPolicy(ctx, op, ids, name))
+		}
+		for i, r := range ch.Others {
 			// Granting what a user already has is a no-op, as in Lync:
 			// counted as skipped, not shown as an error.
 			if r.Outcome == store.Skipped && errors.Is(r.Err, store.ErrDuplicate) {
-				results[i].Err = nil
+				ch.Others[i].Err = nil
 			}
 		}
-		return results, err
+		return ch, err
 	})
 }

@@ -83,7 +83,7 @@ summary. opts: {whatif, confirm, force, error_action}.`,
 				{Code: `remove_user("jeffhay@litwareinc.com", {whatif: true}).changed`, Output: "What if: Performing the operation \"remove_user\" on target \"sip:jeffhay@litwareinc.com\".\n1\n"},
 			},
 			Run: func(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
-				return sh.runMutation(env, in, "remove_user", args, sh.cfg.Store.RemoveUsers)
+				return sh.runMutation(env, in, "remove_user", args, reportAll(sh.cfg.Store.RemoveUsers))
 			},
 		},
 		{

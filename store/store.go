@@ -411,3 +411,36 @@ func AppendPinInfos(ctx context.Context, s Store, dst []PinInfo, q UserQuery, af
 	infos, next, err := s.ScanPinInfos(ctx, q, after, limit)
 	return append(dst, infos...), next, err
 }
+
+// Changes is the lean report of a batched change (LeanChanger): how many
+// items changed, and the result of each other item, in the order of the
+// ids.
+type Changes struct {
+	Changed int
+	Others  []ItemResult
+}
+
+// LeanChanger is implemented by a Store whose bulk changes can report
+// leanly: LockPins, UnlockPins and GrantPolicy with a count of the items
+// that changed and a result only for the others, so that a batch of
+// 65,536 locks builds no result for the locks that simply happened. The
+// changes, their audit entries and the other results are those of the
+// full methods.
+type LeanChanger interface {
+	LockPinsLean(ctx context.Context, op Op, ids []UserID) (Changes, error)
+	UnlockPinsLean(ctx context.Context, op Op, ids []UserID) (Changes, error)
+	GrantPolicyLean(ctx context.Context, op Op, ids []UserID, name string) (Changes, error)
+}
+
+// Lean returns the results of a full batched method as Changes.
+func Lean(res []ItemResult, err error) (Changes, error) {
+	var c Changes
+	for _, r := range res {
+		if r.Outcome == Changed {
+			c.Changed++
+		} else {
+			c.Others = append(c.Others, r)
+		}
+	}
+	return c, err
+}

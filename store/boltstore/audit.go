@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -37,6 +36,13 @@ const (
 const auditTarget = 4096
 
 func appendAuditEntry(b []byte, prev, e *store.AuditEntry) []byte {
+	return appendAuditTarget(b, prev, e, prev.Target, e.Target)
+}
+
+// appendAuditTarget is appendAuditEntry with the targets of prev and e
+// given apart, as strings or bytes (their Target fields are not read): a
+// bulk change audits the SIP address as it lies in the user record.
+func appendAuditTarget[T, U string | []byte](b []byte, prev, e *store.AuditEntry, prevTarget T, target U) []byte {
 	var m byte
 	if !e.Time.Equal(prev.Time) {
 		m |= audTime
@@ -70,10 +76,12 @@ func appendAuditEntry(b []byte, prev, e *store.AuditEntry) []byte {
 	if m&audAction != 0 {
 		b = appendStr(b, e.Action)
 	}
-	pre, suf := sharedEnds(prev.Target, e.Target)
+	pre, suf := sharedEnds(prevTarget, target)
 	b = binary.AppendUvarint(b, uint64(pre))
 	b = binary.AppendUvarint(b, uint64(suf))
-	b = appendStr(b, e.Target[pre:len(e.Target)-suf])
+	mid := target[pre : len(target)-suf]
+	b = binary.AppendUvarint(b, uint64(len(mid)))
+	b = append(b, mid...)
 	if m&audOutcome != 0 {
 		b = appendStr(b, e.Outcome)
 	}
@@ -88,7 +96,7 @@ func appendAuditEntry(b []byte, prev, e *store.AuditEntry) []byte {
 
 // sharedEnds returns the lengths of the common prefix of a and b and of
 // their common suffix in what follows it.
-func sharedEnds(a, b string) (pre, suf int) {
+func sharedEnds[T, U string | []byte](a T, b U) (pre, suf int) {
 	n := min(len(a), len(b))
 	for pre < n && a[pre] == b[pre] {
 		pre++
@@ -102,9 +110,29 @@ func sharedEnds(a, b string) (pre, suf int) {
 // decodeAuditBlock calls fn for each entry of the block whose first entry
 // has sequence first, until fn returns false.
 func decodeAuditBlock(first uint64, v []byte, fn func(e *store.AuditEntry) bool) {
+	walkAuditBlock(first, v, true, fn)
+}
+
+// walkAuditBlock is decodeAuditBlock; without text it checks the strings
+// of each entry but does not make them (fn sees Seq and Time only), for
+// the whole-file check, which reads every entry of the log.
+func walkAuditBlock(first uint64, v []byte, text bool, fn func(e *store.AuditEntry) bool) {
 	r := byteReader{b: v}
 	var prev store.AuditEntry
 	var tns int64
+	prevLen := 0 // of prev's target
+	str := func(dst *string) int {
+		if text {
+			*dst = r.str()
+			return len(*dst)
+		}
+		n := r.uvarint()
+		if n > uint64(len(r.b)-r.pos) {
+			corrupt("bad string in record")
+		}
+		r.pos += int(n)
+		return int(n)
+	}
 	for seq := first; !r.done(); seq++ {
 		m := r.byte()
 		e := store.AuditEntry{Seq: seq, Time: prev.Time, Operator: prev.Operator, Action: prev.Action, Outcome: prev.Outcome}
@@ -118,24 +146,29 @@ func decodeAuditBlock(first uint64, v []byte, fn func(e *store.AuditEntry) bool)
 			e.Time = time.Unix(0, tns).UTC()
 		}
 		if m&audOperator != 0 {
-			e.Operator = r.str()
+			str(&e.Operator)
 		}
 		if m&audAction != 0 {
-			e.Action = r.str()
+			str(&e.Action)
 		}
 		pre, suf := r.uvarint(), r.uvarint()
-		if pre+suf > uint64(len(prev.Target)) {
+		if pre+suf > uint64(prevLen) {
 			corrupt("bad audit entry %d", seq)
 		}
-		e.Target = prev.Target[:pre] + r.str() + prev.Target[uint64(len(prev.Target))-suf:]
+		var mid string
+		n := str(&mid)
+		if text {
+			e.Target = prev.Target[:pre] + mid + prev.Target[uint64(len(prev.Target))-suf:]
+		}
+		prevLen = int(pre) + n + int(suf)
 		if m&audOutcome != 0 {
-			e.Outcome = r.str()
+			str(&e.Outcome)
 		}
 		if m&audDetail != 0 {
-			e.Detail = r.str()
+			str(&e.Detail)
 		}
 		if m&audActedBy != 0 {
-			e.ActedBy = r.str()
+			str(&e.ActedBy)
 		}
 		if m >= audActedBy<<1 {
 			corrupt("bad audit entry %d", seq)
@@ -147,70 +180,102 @@ func decodeAuditBlock(first uint64, v []byte, fn func(e *store.AuditEntry) bool)
 	}
 }
 
-// auditLog collects the entries of one write transaction; flush appends
-// them to the audit bucket in the same transaction.
+// auditLog appends the entries of one write transaction to the audit log
+// in that transaction. Each entry is encoded into its block as it is
+// added, so a bulk change of 65,536 users holds a few bytes per entry
+// rather than an AuditEntry of strings; flush writes the blocks.
 type auditLog struct {
-	op      store.Op
-	entries []store.AuditEntry
+	op     store.Op
+	tx     *bolt.Tx
+	opened bool
+	seq    uint64 // sequence of the last entry added
+	buf    []byte // the blocks being written, one after another
+	blocks []auditBlock
+	prev   store.AuditEntry // the entry added last; its target is in target
+	target []byte
 }
 
+// auditBlock is a block of auditLog.buf: its key and where it starts.
+type auditBlock struct {
+	key   uint64
+	start int
+}
+
+// add records an entry of the log's operator at its time.
 func (l *auditLog) add(action, target, outcome, detail string) {
-	l.entries = append(l.entries, store.AuditEntry{
-		Time: l.op.Now, Operator: l.op.Operator, ActedBy: l.op.ActedBy, Action: action, Target: target, Outcome: outcome, Detail: detail,
-	})
+	addAudit(l, l.entry(action, outcome, detail), target)
 }
 
-// grow makes room for n more entries.
-func (l *auditLog) grow(n int) { l.entries = slices.Grow(l.entries, n) }
+// addTarget is add with the target as bytes, which need live only for the
+// call.
+func (l *auditLog) addTarget(action string, target []byte, outcome, detail string) {
+	addAudit(l, l.entry(action, outcome, detail), target)
+}
 
-func (l *auditLog) flush(tx *bolt.Tx, a *arena) error {
-	if len(l.entries) == 0 {
+func (l *auditLog) entry(action, outcome, detail string) store.AuditEntry {
+	return store.AuditEntry{Time: l.op.Now, Operator: l.op.Operator, ActedBy: l.op.ActedBy, Action: action, Outcome: outcome, Detail: detail}
+}
+
+// addAudit encodes e (its Target given apart) after the entries before it.
+// The first entry of a transaction continues the log's last block while
+// it is below auditTarget, so auditing one change rewrites at most one
+// block.
+func addAudit[T string | []byte](l *auditLog, e store.AuditEntry, target T) {
+	if !l.opened {
+		l.opened = true
+		b := bucket(l.tx, bucketAudit)
+		l.seq = b.Sequence()
+		if lk, lv := b.Cursor().Last(); lk != nil && len(lv) < auditTarget {
+			l.blocks = append(l.blocks, auditBlock{key: binary.BigEndian.Uint64(lk)})
+			decodeAuditBlock(l.blocks[0].key, lv, func(e *store.AuditEntry) bool { l.prev = *e; return true })
+			l.target = append(l.target[:0], l.prev.Target...)
+			l.buf = append(l.buf, lv...)
+		} else {
+			l.blocks = append(l.blocks, auditBlock{key: l.seq + 1})
+		}
+	}
+	l.seq++
+	if len(l.buf)-l.blocks[len(l.blocks)-1].start >= auditTarget {
+		l.blocks = append(l.blocks, auditBlock{key: l.seq, start: len(l.buf)})
+		l.prev, l.target = store.AuditEntry{}, l.target[:0]
+	}
+	l.buf = appendAuditTarget(l.buf, &l.prev, &e, l.target, target)
+	l.prev = e
+	l.target = append(l.target[:0], target...)
+}
+
+// flush writes the blocks of the entries added, and the log's sequence.
+// The blocks are handed to bbolt as they lie in buf, which the log no
+// longer changes.
+func (l *auditLog) flush() error {
+	if !l.opened {
 		return nil
 	}
-	err := appendAudit(tx, a, l.entries)
-	l.entries = l.entries[:0]
-	return err
+	b := bucket(l.tx, bucketAudit)
+	for i, blk := range l.blocks {
+		end := len(l.buf)
+		if i+1 < len(l.blocks) {
+			end = l.blocks[i+1].start
+		}
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], blk.key)
+		if err := b.Put(k[:], l.buf[blk.start:end:end]); err != nil {
+			return err
+		}
+	}
+	l.opened = false
+	return b.SetSequence(l.seq)
 }
 
 // appendAudit appends entries to the audit log, assigning their sequence
-// numbers. It extends the last block while it is below auditTarget, so
-// appending one entry rewrites at most one block.
-func appendAudit(tx *bolt.Tx, a *arena, entries []store.AuditEntry) error {
-	b := bucket(tx, bucketAudit)
-	seq := b.Sequence()
-	var buf []byte
-	var blockKey uint64
-	var prev store.AuditEntry
-	c := b.Cursor()
-	if lk, lv := c.Last(); lk != nil && len(lv) < auditTarget {
-		blockKey = binary.BigEndian.Uint64(lk)
-		decodeAuditBlock(blockKey, lv, func(e *store.AuditEntry) bool { prev = *e; return true })
-		buf = append(buf, lv...)
-	} else {
-		blockKey = seq + 1
-	}
-	put := func() error {
-		var k [8]byte
-		binary.BigEndian.PutUint64(k[:], blockKey)
-		return b.Put(k[:], a.copy(buf))
-	}
+// numbers.
+func appendAudit(tx *bolt.Tx, entries []store.AuditEntry) error {
+	l := auditLog{tx: tx}
 	for i := range entries {
-		e := &entries[i]
-		seq++
-		e.Seq = seq
-		if len(buf) >= auditTarget {
-			if err := put(); err != nil {
-				return err
-			}
-			buf, blockKey, prev = buf[:0], seq, store.AuditEntry{}
-		}
-		buf = appendAuditEntry(buf, &prev, e)
-		prev = *e
+		e := entries[i]
+		addAudit(&l, e, e.Target)
 	}
-	if err := put(); err != nil {
-		return err
-	}
-	return b.SetSequence(seq)
+	return l.flush()
 }
 
 // Audit records an event that changes nothing else.

@@ -606,8 +606,7 @@ func (s *Store) initSchema(tx *bolt.Tx, version int) error {
 			return err
 		}
 	}
-	var a arena
-	return appendAudit(tx, &a, []store.AuditEntry{{
+	return appendAudit(tx, []store.AuditEntry{{
 		Time: now, Operator: s.opts.Creator, Action: "create_database", Target: s.path, Outcome: "ok",
 		Detail: s.opts.Creator + " is CsAdministrator",
 	}})
@@ -679,11 +678,11 @@ func (s *Store) update(ctx context.Context, op store.Op, fn func(tx *bolt.Tx, w 
 		return err
 	}
 	err := s.mapErr(checkTx(s.db, s.path, func(tx *bolt.Tx) error {
-		w := &txw{tx: tx, log: auditLog{op: op}, writers: map[string]*blockWriter{}}
+		w := &txw{tx: tx, log: auditLog{op: op, tx: tx}, writers: map[string]*blockWriter{}}
 		if err := fn(tx, w); err != nil {
 			return err
 		}
-		if err := w.log.flush(tx, &w.arena); err != nil {
+		if err := w.log.flush(); err != nil {
 			return err
 		}
 		if testHookBeforeCommit != nil {

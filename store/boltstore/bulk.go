@@ -294,7 +294,6 @@ func (lw *loadWriter) write(ctx context.Context, b *loadBatch) (int, []store.Row
 		if err := lw.writeOUs(tx, w, rows, uids); err != nil {
 			return err
 		}
-		w.log.grow(added)
 		for i := range rows {
 			if uids[i] != 0 {
 				w.log.add(lw.action, rows[i].user.SipAddress, "ok", "")

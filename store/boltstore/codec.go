@@ -196,12 +196,15 @@ func decodeUserStr(id store.UserID, v string) store.User {
 }
 
 // decodeSIP returns just the SIP address of a user record.
-func decodeSIP(id store.UserID, v []byte) string {
+func decodeSIP(id store.UserID, v []byte) string { return string(userSIP(id, v)) }
+
+// userSIP returns the SIP address of a user record as it lies in it.
+func userSIP(id store.UserID, v []byte) []byte {
 	n, w := binary.Uvarint(v[min(1, len(v)):])
 	if len(v) == 0 || w <= 0 || n > uint64(len(v)-1-w) {
 		corrupt("bad user record %d", id)
 	}
-	return string(v[1+w : 1+w+int(n)])
+	return v[1+w : 1+w+int(n)]
 }
 
 // decodeUserHead decodes only what PIN info needs: the SIP address, the

@@ -138,6 +138,24 @@ func TestAuditCodec(t *testing.T) {
 	if !reflect.DeepEqual(got, entries) {
 		t.Errorf("audit round trip:\n got %+v\nwant %+v", got, entries)
 	}
+	// The check's walk, which makes no strings, finds what decoding finds:
+	// every cut of the block, and every byte changed, fails both or
+	// neither.
+	fails := func(text bool, v []byte) (failed bool) {
+		defer func() { failed = recover() != nil }()
+		n := 0
+		walkAuditBlock(10, v, text, func(e *store.AuditEntry) bool { n++; return true })
+		return false
+	}
+	for i := range len(b) {
+		bad := append([]byte(nil), b...)
+		bad[i] ^= 0x81
+		for _, v := range [][]byte{b[:i], bad} {
+			if fails(true, v) != fails(false, v) {
+				t.Errorf("%x: decoding fails %v, the check's walk %v", v, fails(true, v), fails(false, v))
+			}
+		}
+	}
 	// A bulk change costs a few bytes per entry.
 	b, prev = nil, store.AuditEntry{}
 	for i := range 1000 {

@@ -2,9 +2,11 @@ package boltstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -276,43 +278,101 @@ func (s *Store) reused(key pinhash.Key, st store.PinState, count int, pin string
 
 // LockPins locks PINs as an admin.
 func (s *Store) LockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-	return s.changePins(ctx, op, ids, "lock_pin", func(st *store.PinState) error {
-		switch {
-		case !st.IsSet:
-			return store.ErrNoPin
-		case st.LockedBy != store.NotLocked:
-			return store.ErrAlreadyLocked
-		}
-		st.LockedBy = store.LockedByAdmin
-		return nil
-	})
+	r, err := s.changePins(ctx, op, ids, "lock_pin", lockPin, false)
+	return r.all, err
 }
+
+// LockPinsLean is LockPins reporting leanly (store.LeanChanger).
+func (s *Store) LockPinsLean(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error) {
+	r, err := s.changePins(ctx, op, ids, "lock_pin", lockPin, true)
+	return r.lean, err
+}
+
+func lockPin(_ store.Op, st *store.PinState) error { return pinrule.AdminLock(st) }
 
 // UnlockPins lifts locks and resets the failure counters.
 func (s *Store) UnlockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-	return s.changePins(ctx, op, ids, "unlock_pin", func(st *store.PinState) error {
-		if st.LockedBy == store.NotLocked && !op.Now.Before(st.TempLockUntil) {
-			return store.ErrNotLocked
+	r, err := s.changePins(ctx, op, ids, "unlock_pin", unlockPin, false)
+	return r.all, err
+}
+
+// UnlockPinsLean is UnlockPins reporting leanly (store.LeanChanger).
+func (s *Store) UnlockPinsLean(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error) {
+	r, err := s.changePins(ctx, op, ids, "unlock_pin", unlockPin, true)
+	return r.lean, err
+}
+
+func unlockPin(op store.Op, st *store.PinState) error { return pinrule.AdminUnlock(st, op.Now) }
+
+// itemResults gathers the results of a batched change: every result in
+// ids order (all), or, lean, a count of the changed items and the others.
+type itemResults struct {
+	all  []store.ItemResult
+	lean store.Changes
+	at   []int // lean: the index in ids of each of lean.Others
+	full bool
+}
+
+func newResults(n int, lean bool) *itemResults {
+	if lean {
+		return &itemResults{}
+	}
+	return &itemResults{all: make([]store.ItemResult, n), full: true}
+}
+
+// changed records that ids[i] changed; identity is asked for only when
+// the result is kept.
+func (r *itemResults) changed(i int, id store.UserID, identity []byte) {
+	if r.full {
+		r.all[i] = store.ItemResult{ID: id, Identity: string(identity), Outcome: store.Changed}
+		return
+	}
+	r.lean.Changed++
+}
+
+// other records the result of ids[i], which did not change.
+func (r *itemResults) other(i int, res store.ItemResult) {
+	if r.full {
+		r.all[i] = res
+		return
+	}
+	r.lean.Others = append(r.lean.Others, res)
+	r.at = append(r.at, i)
+}
+
+// done puts the other results in ids order: they were found in ID order.
+func (r *itemResults) done() *itemResults {
+	if !r.full && !slices.IsSorted(r.at) {
+		order := make([]int, len(r.at))
+		for k := range order {
+			order[k] = k
 		}
-		*st = pinrule.Unlock(*st)
-		return nil
-	})
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(r.at[a], r.at[b]) })
+		others := make([]store.ItemResult, len(order))
+		for k, o := range order {
+			others[k] = r.lean.Others[o]
+		}
+		r.lean.Others = others
+	}
+	return r
 }
 
 // changePins applies change to the PIN state of each user in one write
 // transaction: a merge walk over the users and pins blocks in ID order,
 // then one rewrite of each touched block. change returns a reason to skip.
-func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID, action string, change func(*store.PinState) error) ([]store.ItemResult, error) {
+// Each change's audit entry is encoded with its target as it lies in the
+// user record.
+func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID, action string,
+	change func(store.Op, *store.PinState) error, lean bool) (*itemResults, error) {
 	if err := op.Check(); err != nil {
-		return nil, err
+		return &itemResults{}, err
 	}
-	res := make([]store.ItemResult, len(ids))
+	res := newResults(len(ids), lean)
 	err := s.update(ctx, op, func(tx *bolt.Tx, w *txw) error {
 		users := newIter(bucket(tx, bucketUsers))
 		pins := newIter(bucket(tx, bucketPins))
 		ms := make([]mutation, 0, len(ids))
 		buf := make([]byte, 0, 1<<16)
-		w.log.grow(len(ids))
 		var st store.PinState
 		var prev store.UserID
 		for n, i := range sortedOrder(ids) {
@@ -320,25 +380,25 @@ func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID,
 				return ctx.Err()
 			}
 			id := ids[i]
-			r := &res[i]
-			r.ID = id
 			key := uidKey(id)
 			uv, ok := iterGet(users, n == 0, key)
 			if !ok || (n > 0 && id == prev) {
-				r.Outcome, r.Err = store.Failed, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
+				r := store.ItemResult{ID: id, Outcome: store.Failed, Err: fmt.Errorf("user %d: %w", id, store.ErrNotFound)}
 				if ok {
 					r.Err = fmt.Errorf("user %d listed twice: %w", id, store.ErrDuplicate)
 				}
+				res.other(i, r)
 				continue
 			}
 			prev = id
-			r.Identity = decodeSIP(id, uv)
+			sip := userSIP(id, uv)
 			st = store.PinState{}
 			if pv, ok := iterGet(pins, n == 0, key); ok {
 				decodePin(pv, &st)
 			}
-			if err := change(&st); err != nil {
-				r.Outcome, r.Err = store.Skipped, fmt.Errorf("%s: %w", r.Identity, err)
+			if err := change(op, &st); err != nil {
+				identity := string(sip)
+				res.other(i, store.ItemResult{ID: id, Identity: identity, Outcome: store.Skipped, Err: fmt.Errorf("%s: %w", identity, err)})
 				continue
 			}
 			if cap(buf)-len(buf) < 256 {
@@ -349,15 +409,15 @@ func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID,
 			v0 := len(buf)
 			buf = encodePin(buf, &st)
 			ms = append(ms, mutation{key: buf[k0:v0:v0], val: buf[v0:len(buf):len(buf)]})
-			r.Outcome = store.Changed
-			w.log.add(action, r.Identity, "ok", "")
+			res.changed(i, id, sip)
+			w.log.addTarget(action, sip, "ok", "")
 		}
 		return w.blocks(bucketPins).apply(ms)
 	})
 	if err != nil {
-		return nil, err
+		return &itemResults{}, err
 	}
-	return res, nil
+	return res.done(), nil
 }
 
 // VerifyPin makes one PIN logon attempt.

@@ -157,10 +157,21 @@ func (s *Store) RemovePolicy(ctx context.Context, op store.Op, identity string) 
 
 // GrantPolicy grants a tag policy to users ("" unassigns).
 func (s *Store) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserID, name string) ([]store.ItemResult, error) {
+	r, err := s.grantPolicy(ctx, op, ids, name, false)
+	return r.all, err
+}
+
+// GrantPolicyLean is GrantPolicy reporting leanly (store.LeanChanger).
+func (s *Store) GrantPolicyLean(ctx context.Context, op store.Op, ids []store.UserID, name string) (store.Changes, error) {
+	r, err := s.grantPolicy(ctx, op, ids, name, true)
+	return r.lean, err
+}
+
+func (s *Store) grantPolicy(ctx context.Context, op store.Op, ids []store.UserID, name string, lean bool) (*itemResults, error) {
 	if err := op.Check(); err != nil {
-		return nil, err
+		return &itemResults{}, err
 	}
-	res := make([]store.ItemResult, len(ids))
+	res := newResults(len(ids), lean)
 	err := s.update(ctx, op, func(tx *bolt.Tx, w *txw) error {
 		tag, detail := "", "unassigned"
 		if strings.TrimSpace(name) != "" {
@@ -175,30 +186,29 @@ func (s *Store) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserID
 		var prev store.UserID
 		for n, i := range sortedOrder(ids) {
 			id := ids[i]
-			r := &res[i]
-			r.ID = id
-			u, ok := iterUser(users, n == 0, id)
+			uv, ok := iterGet(users, n == 0, uidKey(id))
 			if !ok || (n > 0 && id == prev) {
-				r.Outcome, r.Err = store.Failed, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
+				res.other(i, store.ItemResult{ID: id, Outcome: store.Failed, Err: fmt.Errorf("user %d: %w", id, store.ErrNotFound)})
 				continue
 			}
 			prev = id
-			r.Identity = u.SipAddress
+			u := decodeUser(id, uv)
 			if strings.EqualFold(u.PinPolicy, tag) {
-				r.Outcome, r.Err = store.Skipped, fmt.Errorf("%s already has policy %q: %w", u.SipAddress, detail, store.ErrDuplicate)
+				res.other(i, store.ItemResult{ID: id, Identity: u.SipAddress, Outcome: store.Skipped,
+					Err: fmt.Errorf("%s already has policy %q: %w", u.SipAddress, detail, store.ErrDuplicate)})
 				continue
 			}
 			u.PinPolicy = tag
 			ms = append(ms, mutation{key: uidKey(id), val: encodeUser(nil, &u)})
-			r.Outcome = store.Changed
+			res.changed(i, id, userSIP(id, uv))
 			w.log.add("grant_pin_policy", u.SipAddress, "ok", detail)
 		}
 		return w.blocks(bucketUsers).apply(ms)
 	})
 	if err != nil {
-		return nil, err
+		return &itemResults{}, err
 	}
-	return res, nil
+	return res.done(), nil
 }
 
 // EffectivePolicy returns the policy that applies to a user.

@@ -133,3 +133,29 @@ func Unlock(st store.PinState) store.PinState {
 	st.GlobalFailures = 0
 	return st
 }
+
+// AdminLock locks st as an admin lock does (Lock-CsClientPin), or says why
+// there is nothing to lock: store.ErrNoPin without a PIN,
+// store.ErrAlreadyLocked when it is locked already. Every backend's
+// LockPins applies it.
+func AdminLock(st *store.PinState) error {
+	switch {
+	case !st.IsSet:
+		return store.ErrNoPin
+	case st.LockedBy != store.NotLocked:
+		return store.ErrAlreadyLocked
+	}
+	st.LockedBy = store.LockedByAdmin
+	return nil
+}
+
+// AdminUnlock unlocks st at now as Unlock does, or returns
+// store.ErrNotLocked when it is neither locked nor temporarily locked.
+// Every backend's UnlockPins applies it.
+func AdminUnlock(st *store.PinState, now time.Time) error {
+	if st.LockedBy == store.NotLocked && !now.Before(st.TempLockUntil) {
+		return store.ErrNotLocked
+	}
+	*st = Unlock(*st)
+	return nil
+}
