@@ -34,6 +34,12 @@ var errorActions = map[string]ErrorAction{
 	"ignore":            Ignore,
 }
 
+// ErrorActions returns the values error_action takes, sorted: for the
+// prompt's completion.
+func ErrorActions() []string {
+	return slices.Sorted(maps.Keys(errorActions))
+}
+
 // options are the trailing options map of a mutating builtin.
 type options struct {
 	whatIf         bool

@@ -121,12 +121,30 @@ func TestPrompts(t *testing.T) {
 		{config{as: "hd1", actedBy: "alice"}, "p.db", "alice as hd1@p.db> ", "              ...> "},
 	}
 	for _, tt := range tests {
-		p, c := prompts(&tt.cfg, &database{label: tt.label})
+		p := prompts(&tt.cfg, &database{label: tt.label})
+		c := continuation(p, "get_users() | pin_info | count\nx :=")
 		if p != tt.prompt || c != tt.cont {
 			t.Errorf("prompts = %q, %q; want %q, %q", p, c, tt.prompt, tt.cont)
 		}
 		if len(p) != len(c) {
 			t.Errorf("continuation %q is not as wide as %q", c, p)
+		}
+	}
+}
+
+func TestContinuation(t *testing.T) {
+	const prompt = "alice@pinsh.db> "
+	for _, tt := range []struct{ entry, want string }{
+		{"get_users() | where(func(u) {", "         ({...> "},
+		{"get_users() |", "          |...> "},
+		{"x := [1,\n  {a: 2,", "         [{...> "},
+		{"s := `two\nlines", "          `...> "},
+		{"f := func() {\n  if x {\n    g(", "        {{(...> "},
+		{"a(b(c(d(e(f(g(h(i(j(k(l(m(", "(((((((((((((...> "},
+	} {
+		got := continuation(prompt, tt.entry)
+		if got != tt.want || len(got) < len(prompt) {
+			t.Errorf("continuation(%q) = %q, want %q", tt.entry, got, tt.want)
 		}
 	}
 }

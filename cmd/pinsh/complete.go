@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -29,8 +30,24 @@ var identityBuiltins = map[string]bool{
 	"verify_pin": true, "remove_user": true, "grant_pin_policy": true,
 }
 
+// policyBuiltins take a policy identity as their first argument.
+var policyBuiltins = map[string]bool{"get_pin_policy": true, "set_pin_policy": true, "remove_pin_policy": true}
+
+// roleBuiltins take a role name as their first argument; memberBuiltins
+// take an operator as their second.
+var (
+	roleBuiltins   = map[string]bool{"admin_roles": true, "remove_admin_role": true, "add_role_member": true, "remove_role_member": true}
+	memberBuiltins = map[string]bool{"add_role_member": true, "remove_role_member": true}
+)
+
+// propsBuiltins take a map of policy fields.
+var propsBuiltins = map[string]bool{"new_pin_policy": true, "set_pin_policy": true}
+
+// whereOptions are the keys of where's options map.
+var whereOptions = []string{"case_sensitive"}
+
 // fieldArgBuiltins take field names as string arguments.
-var fieldArgBuiltins = map[string]bool{"select": true, "sort_by": true}
+var fieldArgBuiltins = map[string]bool{"select": true, "sort_by": true, "format_table": true}
 
 // sameRecords are the stages whose output records are their input records.
 var sameRecords = map[string]bool{"where": true, "first": true, "sort_by": true}
@@ -46,18 +63,42 @@ var keywords = []string{
 	"immutable", "import", "in", "return", "true", "undefined",
 }
 
-// completer is the prompt's tab completion: builtin and global names; record
-// fields after "." (of a variable holding a record, or of the parameter of a
-// function given to where, each, sort_by... in a pipeline); identities inside
-// the string argument of get_users, pin_info, lock_pin, unlock_pin, set_pin;
-// field names inside the string arguments of select and sort_by.
+// completer is the prompt's tab completion, by where the cursor is:
+//   - after "|", the stages and sinks; elsewhere builtin and global names;
+//   - record fields after "." (of a variable holding a record, or of the
+//     parameter of a function given to where, each, sort_by... in a
+//     pipeline), as the keys of where's field map, and inside the string
+//     arguments of select, sort_by and format_table: the fields of the
+//     records flowing there, as far as the source and the stages before
+//     it tell;
+//   - the keys of a trailing options map (whatif, confirm, force,
+//     error_action, and those a builtin's signature lists), and the values
+//     of error_action;
+//   - identities, in any form, inside the string argument of get_users,
+//     pin_info, lock_pin, ...; policy identities for the policy builtins;
+//     role names and operators for the role builtins.
+//
+// A list longer than maxCandidates is cut, and the prompt says how many
+// more there are.
 type completer struct {
 	r *repl
+	// note is what complete found worth saying about its list (that the
+	// directory was not read to the end), or "".
+	note string
 }
 
 // Do implements readline.AutoCompleter.
 func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 	cands, n := c.complete(fromBuffer(string(line[:pos])))
+	note := c.note
+	if more := len(cands) - maxCandidates; more > 0 {
+		cands = cands[:maxCandidates]
+		note = fmt.Sprintf("%d shown, %d more: type more letters to narrow the list", maxCandidates, more)
+	}
+	if note != "" && len(cands) > 1 && c.r.rl != nil {
+		// Written through readline, which redraws the line below it.
+		fmt.Fprintf(c.r.rl.Stdout(), "(%s)\n", note)
+	}
 	out := make([][]rune, len(cands))
 	for i, s := range cands {
 		out[i] = []rune(s)
@@ -66,30 +107,17 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 }
 
 // complete returns the suffixes that complete text (everything before the
-// cursor) and the length, in runes, of the part of text they complete.
+// cursor), sorted, and the length, in runes, of the part of text they
+// complete. It sets c.note.
 func (c *completer) complete(text string) (suffixes []string, n int) {
+	c.note = ""
 	if c.r.running() {
 		return nil, 0 // Tab at a Confirm prompt or read_pin
 	}
 	toks, open := lex(text)
 	defer c.r.db.conn.Close() // completion holds no lock once it has answered
 	if len(toks) > 0 && toks[len(toks)-1].kind == tOpenString {
-		s := toks[len(toks)-1]
-		call, arg, ok := enclosingCall(toks, open)
-		if !ok {
-			return nil, 0
-		}
-		name := toks[call-1].text
-		var cands []string
-		switch {
-		case identityBuiltins[name] && arg == 0 && s.quote == '"':
-			return c.identities(s.text)
-		case fieldArgBuiltins[name]:
-			cands = c.upstreamFields(toks, open, call)
-		case name == "help":
-			cands = c.r.sess.Names()
-		}
-		return withPrefix(cands, s.text, `"`), len([]rune(s.text))
+		return c.inString(toks, open)
 	}
 
 	word := ""
@@ -98,15 +126,209 @@ func (c *completer) complete(text string) (suffixes []string, n int) {
 		word = toks[end-1].text
 		end--
 	}
+	n = len([]rune(word))
 	if end >= 2 && toks[end-1].is(".") && toks[end-2].kind == tIdent && (end < 3 || !toks[end-3].is(".")) {
 		obj := end - 2
-		return withPrefix(c.objectFields(toks, open, obj), word, ""), len([]rune(word))
+		return withPrefix(c.objectFields(toks, open, obj), word, ""), n
 	}
 	if end >= 1 && toks[end-1].is(".") {
 		return nil, 0 // a field of something completion cannot know
 	}
+	if keys, ok := c.mapKeys(toks[:end], open); ok {
+		return withPrefix(keys, word, ": "), n
+	}
+	if end >= 1 && toks[end-1].is("|") {
+		return withPrefix(c.builtinNames(lang.Stage, lang.Sink), word, ""), n
+	}
 	names := append(c.r.sess.Names(), keywords...)
-	return withPrefix(names, word, ""), len([]rune(word))
+	return withPrefix(names, word, ""), n
+}
+
+// inString completes the string literal that the text ends in.
+func (c *completer) inString(toks []token, open []int) ([]string, int) {
+	s := toks[len(toks)-1]
+	n := len([]rune(s.text))
+	if k := len(toks); k >= 3 && toks[k-2].text == ":" && toks[k-3].text == "error_action" {
+		return withPrefix(builtins.ErrorActions(), s.text, `"`), n
+	}
+	call, arg, ok := enclosingCall(toks, open)
+	if !ok {
+		return nil, 0
+	}
+	name := toks[call-1].text
+	bound := call >= 2 && toks[call-2].is("|") // x | b(...): the input is not an argument
+	var cands []string
+	switch {
+	case name == "grant_pin_policy" && (arg == 1 || bound && arg == 0):
+		cands = c.policies(true)
+	case identityBuiltins[name] && arg == 0 && s.quote == '"' && !bound:
+		return c.identities(s.text)
+	case policyBuiltins[name] && arg == 0 && !bound:
+		cands = c.policies(false)
+	case roleBuiltins[name] && arg == 0:
+		cands = c.roles(false)
+	case name == "new_admin_role" && arg == 1:
+		cands = c.roles(true)
+	case memberBuiltins[name] && arg == 1:
+		cands = c.operators()
+	case fieldArgBuiltins[name]:
+		cands = c.upstreamFields(toks, open, call)
+	case name == "help":
+		cands = c.r.sess.Names()
+		for _, b := range c.r.builtins {
+			cands = append(cands, b.Cmdlets...)
+		}
+	}
+	return withPrefix(cands, s.text, `"`), n
+}
+
+// mapKeys returns the keys that can be typed next when toks end where a key
+// of a map literal goes (after its "{" or a ","), and that map is an
+// argument of a builtin's call: the fields of where's field map, of a
+// policy's props, or the keys of the options map.
+func (c *completer) mapKeys(toks []token, open []int) ([]string, bool) {
+	if len(open) < 2 || len(toks) == 0 || !toks[len(toks)-1].isAny("{", ",") {
+		return nil, false
+	}
+	brace := open[len(open)-1]
+	if !toks[brace].is("{") || toks[len(toks)-1].depth != toks[brace].depth+1 && !toks[len(toks)-1].is("{") {
+		return nil, false
+	}
+	call, arg, ok := enclosingCall(toks[:brace+1], open[:len(open)-1])
+	if !ok {
+		return nil, false
+	}
+	name := toks[call-1].text
+	b := c.builtin(name)
+	if b == nil {
+		return nil, false
+	}
+	switch {
+	case name == "where":
+		// The first map or function argument is the predicate; a map
+		// after it holds the options.
+		for k := call + 1; k < brace; k++ {
+			if toks[k].depth == toks[call].depth+1 && (toks[k].is("{") || toks[k].text == "func") {
+				return whereOptions, true
+			}
+		}
+		return c.upstreamFields(toks, open[:len(open)-1], call), true
+	case propsBuiltins[name] && (arg == 1 || call >= 2 && toks[call-2].is("|") && arg == 0):
+		fields := slices.DeleteFunc(builtins.RecordFields("get_pin_policy"), func(f string) bool { return f == "identity" })
+		return append(fields, optionKeys(b)...), true
+	}
+	return optionKeys(b), true
+}
+
+// optionKeys returns the keys of b's options map: those it declares, and
+// those its signature lists in braces ({since, until, ...}).
+func optionKeys(b *lang.Builtin) []string {
+	keys := slices.Clone(b.Options)
+	sig := b.Sig
+	for {
+		i := strings.IndexByte(sig, '{')
+		j := strings.IndexByte(sig, '}')
+		if i < 0 || j < i {
+			break
+		}
+		for _, k := range strings.Split(sig[i+1:j], ",") {
+			if k = strings.TrimSpace(k); isIdentifier(k) {
+				keys = append(keys, k)
+			}
+		}
+		sig = sig[j+1:]
+	}
+	return keys
+}
+
+func isIdentifier(s string) bool {
+	toks, _ := lex(s)
+	return len(toks) == 1 && toks[0].kind == tIdent && toks[0].text == s
+}
+
+// builtin returns the builtin named name, or nil.
+func (c *completer) builtin(name string) *lang.Builtin {
+	for _, b := range c.r.builtins {
+		if b.Name == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// builtinNames returns the names of the builtins of the given kinds.
+func (c *completer) builtinNames(kinds ...lang.Kind) []string {
+	var names []string
+	for _, b := range c.r.builtins {
+		if slices.Contains(kinds, b.Kind) {
+			names = append(names, b.Name)
+		}
+	}
+	return names
+}
+
+// policies returns the identities of the PIN policies; tags: of the
+// per-user ones only, which grant_pin_policy takes.
+func (c *completer) policies(tags bool) []string {
+	st, ctx, cancel, ok := c.open()
+	if !ok {
+		return nil
+	}
+	defer cancel()
+	ps, err := st.Policies(ctx)
+	if err != nil {
+		return nil
+	}
+	var ids []string
+	for _, p := range ps {
+		if !tags || strings.HasPrefix(p.Identity, "tag:") {
+			ids = append(ids, p.Identity)
+		}
+	}
+	return ids
+}
+
+// roles returns the names of the admin roles; standard: of the standard
+// ones only, the templates of a custom role.
+func (c *completer) roles(standard bool) []string {
+	rs := c.readRoles()
+	var ids []string
+	for _, r := range rs {
+		if !standard || r.IsStandardRole {
+			ids = append(ids, r.Identity)
+		}
+	}
+	return ids
+}
+
+// operators returns the members of the admin roles.
+func (c *completer) operators() []string {
+	var ops []string
+	for _, r := range c.readRoles() {
+		ops = append(ops, r.Members...)
+	}
+	return ops
+}
+
+func (c *completer) readRoles() []store.Role {
+	st, ctx, cancel, ok := c.open()
+	if !ok {
+		return nil
+	}
+	defer cancel()
+	rs, _ := st.Roles(ctx)
+	return rs
+}
+
+// open opens the database for a lookup of completion, giving up at once
+// when another process holds it.
+func (c *completer) open() (store.Store, context.Context, context.CancelFunc, bool) {
+	st, err := c.r.db.conn.tryOpen(completeLockWait)
+	if err != nil {
+		return nil, nil, nil, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
+	return st, ctx, cancel, true
 }
 
 // withPrefix returns the suffixes of the candidates that start with prefix,
@@ -119,11 +341,7 @@ func withPrefix(cands []string, prefix, tail string) []string {
 		}
 	}
 	sort.Strings(out)
-	out = slices.Compact(out)
-	if len(out) > maxCandidates {
-		out = out[:maxCandidates]
-	}
-	return out
+	return slices.Compact(out)
 }
 
 // objectFields returns the fields that can follow the identifier at toks[obj]
@@ -235,11 +453,10 @@ func firstElem(v tengo.Object) tengo.Object {
 // number of users for the other forms; it never reads the whole directory.
 func (c *completer) identities(raw string) ([]string, int) {
 	typed := unescapeString(raw)
-	st, err := c.r.db.conn.tryOpen(completeLockWait)
-	if err != nil {
+	st, ctx, cancel, ok := c.open()
+	if !ok {
 		return nil, 0
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), completeTimeout)
 	defer cancel()
 	lower := strings.ToLower(typed)
 	var users []store.User
@@ -255,19 +472,31 @@ func (c *completer) identities(raw string) ([]string, int) {
 		}
 		return false
 	}}, 0, completeUsers)
+	if len(found) == completeUsers {
+		c.note = fmt.Sprintf("the first %d users that match; more may: type more letters", completeUsers)
+	}
 	users = append(users, found...)
 
-	var cands []string
+	// The forms that start with what was typed, case and all; when none
+	// does, those that start with it ignoring case (what was typed is
+	// kept: identities match ignoring case).
+	var exact, folded []string
 	for _, u := range users {
 		for _, f := range identityForms(u) {
-			// Compared as typed, escapes and all; matching is
-			// case-insensitive, and what was typed is kept as it is.
-			if e := escapeString(f); len(e) >= len(raw) && strings.EqualFold(e[:len(raw)], raw) {
-				cands = append(cands, raw+e[len(raw):])
+			// Compared as typed, escapes and all.
+			e := escapeString(f)
+			switch {
+			case strings.HasPrefix(e, raw):
+				exact = append(exact, e)
+			case len(e) >= len(raw) && strings.EqualFold(e[:len(raw)], raw):
+				folded = append(folded, raw+e[len(raw):])
 			}
 		}
 	}
-	return withPrefix(cands, raw, `"`), len([]rune(raw))
+	if len(exact) == 0 {
+		exact = folded
+	}
+	return withPrefix(exact, raw, `"`), len([]rune(raw))
 }
 
 // identityForms returns the identity forms of u (facts §1).

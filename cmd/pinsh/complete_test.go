@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pinsh/pinsh/builtins"
+	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store/boltstore"
 	bolt "go.etcd.io/bbolt"
 )
@@ -88,17 +89,51 @@ func TestComplete(t *testing.T) {
 		{`get_users() | sort_by("display`, []string{`_name"`}, 7},
 		// Identities inside the string argument of the PIN builtins.
 		{`lock_pin("kenm`, []string{`yer@litwareinc.com"`}, 4},
-		{`unlock_pin("Pil`, []string{`ar Ackerman"`, `ar@litwareinc.com"`}, 3},
+		{`unlock_pin("Pil`, []string{`ar Ackerman"`}, 3}, // the forms that start as typed, case and all
+		{`unlock_pin("pil`, []string{`ar@litwareinc.com"`}, 3},
+		{`unlock_pin("PIL`, []string{`ar Ackerman"`, `ar@litwareinc.com"`}, 3}, // none does: ignoring case, keeping what was typed
 		{`pin_info("litwareinc\\ton`, []string{`ysmith"`}, 15},
 		{`set_pin("sip:lisa`, []string{`smith@litwareinc.com"`}, 8},
 		{`get_users("* Sm`, nil, 0},
-		{`get_users("tony`, []string{` Smith"`, `smith@litwareinc.com"`}, 4}, // case-insensitive
-		{`lock_pin("kenmyer@litwareinc.com", "ken`, nil, 0},                  // not the identity argument
+		{`get_users("tony`, []string{`smith@litwareinc.com"`}, 4}, // not Tonysmith@...: the case as stored
+		{`get_users("Tony`, []string{` Smith"`}, 4},
+		{`lock_pin("kenmyer@litwareinc.com", "ken`, nil, 0}, // not the identity argument
 		{`help("lock_`, []string{`pin"`}, 5},
+		{`help("Lock-Cs`, []string{`ClientPin"`}, 7},
+		// After |, the stages and sinks only.
+		{`get_users() | `, stageNames(r), 0},
+		{`get_users() | pin_info | lo`, []string{"ck_pin"}, 2},
+		{`get_users() | pin_info | where({is_pin_set: true}) | c`, []string{"ollect", "ount"}, 1},
+		// where's field map: the fields of the records flowing there.
+		{`get_users() | pin_info | where({is_l`, []string{"ocked_out: "}, 4},
+		{`get_users() | pin_info | where({is_pin_set: true, lock`, []string{"ed_by: "}, 4},
+		{`where(get_users(), {disp`, []string{"lay_name: "}, 4},
+		{`get_users() | where(func(u) { return true }, {ca`, []string{"se_sensitive: "}, 2},
+		// select, sort_by: fields after any stage that keeps records.
+		{`get_users() | pin_info | sort_by("is_pin_`, []string{`expired"`, `set"`}, 7},
+		{`get_users() | where({enabled: true}) | select("sam_`, []string{`account_name"`}, 4},
+		// The options map of a mutating builtin, and error_action's values.
+		{`lock_pin("ken", {wh`, []string{"atif: "}, 2},
+		{`get_users() | lock_pin({`, []string{"confirm: ", "error_action: ", "force: ", "whatif: "}, 0},
+		{`get_users() | unlock_pin({whatif: true, error_action: "s`, []string{`ilently_continue"`, `top"`}, 1},
+		{`get_users({res`, []string{"ult_size: "}, 3},
+		{`audit_log({ac`, []string{"tion: "}, 2},
+		{`set_pin_policy("global", {min_`, []string{"password_length: "}, 4},
+		// Policies and roles.
+		{`get_pin_policy("`, []string{`global"`, `site:Redmond"`, `tag:Expire30"`}, 0},
+		{`get_users() | grant_pin_policy("`, []string{`tag:Expire30"`}, 0},
+		{`grant_pin_policy("ken", "t`, []string{`ag:Expire30"`}, 1},
+		{`remove_pin_policy("gl`, []string{`obal"`}, 2},
+		{`admin_roles("CsH`, []string{`elpDesk"`}, 3},
+		{`new_admin_role("Mine", "CsV`, []string{`iewOnlyAdministrator"`}, 3},
+		{`add_role_member("CsHelpDesk", "adm`, []string{`in"`}, 3},
 		{`x := "ken`, nil, 0},
 	}
 	for _, tt := range tests {
 		got, n := c.complete(tt.text)
+		if tt.text == "get_users() | " && len(got) > 0 && (slices.Contains(got, "get_users") || slices.Contains(got, "len")) {
+			t.Errorf("after |: sources and functions offered: %q", got)
+		}
 		if !slices.Equal(got, tt.want) || (len(tt.want) > 0 && n != tt.n) {
 			t.Errorf("complete(%q) = %q, %d; want %q, %d", tt.text, got, n, tt.want, tt.n)
 		}
@@ -189,4 +224,16 @@ func TestLex(t *testing.T) {
 	if got := unescapeString(`a\\b\"c\n\`); got != "a\\b\"c\n" {
 		t.Errorf("unescapeString = %q", got)
 	}
+}
+
+// stageNames returns the names of the stage and sink builtins of r.
+func stageNames(r *repl) []string {
+	var names []string
+	for _, b := range r.builtins {
+		if b.Kind == lang.Stage || b.Kind == lang.Sink {
+			names = append(names, b.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }

@@ -185,7 +185,7 @@ func TestPromptMultiLineEntry(t *testing.T) {
 	p.send("get_users() | pin_info |" + keyEnter)
 	p.expect(`\.\.\.> `)
 	p.send("  where(func(p) {" + keyEnter)
-	p.expect(`\.\.\.> `)
+	p.expect(`\(\{\.\.\.> `) // what is still open
 	p.send("    return p.is_pin_set" + keyEnter)
 	p.expect(`\.\.\.> `)
 	p.send("  }) | count" + keyEnter)

@@ -29,10 +29,12 @@ type repl struct {
 	rl   *readline.Instance
 	sess *lang.Session
 	sh   *builtins.Shell
-	hist *history  // nil: no history file
-	term io.Writer // where the prompt, the banner and questions are shown
+	// builtins are the session's builtins, for completion.
+	builtins []*lang.Builtin
+	hist     *history  // nil: no history file
+	term     io.Writer // where the prompt, the banner and questions are shown
 
-	prompt, cont string // the prompt, and the prompt of a continued entry
+	prompt string // the prompt; see continuation for that of a continued entry
 
 	// pendingQuestion collects what builtins.LinePrompter writes of a
 	// Confirm question until promptReader asks for the answer.
@@ -145,7 +147,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	if !isTerminal(a.stdout) && isTerminal(a.stderr) {
 		r.term = a.stderr // results go to a file or a pipe; the dialogue stays on the terminal
 	}
-	r.prompt, r.cont = prompts(cfg, db)
+	r.prompt = prompts(cfg, db)
 	if p := historyPath(a.getenv); p != "" {
 		r.hist = &history{path: p}
 	}
@@ -156,6 +158,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 		Prompter: releasingPrompter(db.conn, builtins.NewLinePrompter(&promptReader{r: r}, &r.pendingQuestion)),
 		ReadPin:  releasingReadPin(db.conn, r.readPin),
 	})
+	r.builtins = r.sh.Builtins(shellBuiltins()...)
 	format, width, err := a.outputFormat(cfg)
 	if err != nil {
 		return nil, err
@@ -164,7 +167,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 		Stdout: db.conn.progress.writer(a.stdout), Stderr: db.conn.progress.writer(a.stderr),
 		Format: format, Width: width,
 		Interactive: true,
-		Builtins:    r.sh.Builtins(shellBuiltins()...),
+		Builtins:    r.builtins,
 		Now:         clock.Now,
 	})
 	if err != nil {
@@ -173,16 +176,35 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	return r, nil
 }
 
-// prompts returns the prompt, showing the operator and the database, and the
-// continuation prompt of a multi-line entry, as wide as the prompt.
-func prompts(cfg *config, db *database) (prompt, cont string) {
-	prompt = operatorText(cfg) + "@" + db.label
+// prompts returns the prompt, showing the operator and the database.
+func prompts(cfg *config, db *database) string {
+	prompt := operatorText(cfg) + "@" + db.label
 	if cfg.whatIf {
 		prompt += " whatif"
 	}
-	prompt += "> "
-	n := len([]rune(prompt))
-	return prompt, strings.Repeat(" ", max(n-len("...> "), 0)) + "...> "
+	return prompt + "> "
+}
+
+// continuation returns the prompt of the next line of entry, which does not
+// parse yet: what is still open in it (brackets, a string, a trailing |),
+// innermost last, then "...> ", as wide as prompt when it fits:
+// "     ({...> " after "get_users() | where(func(u) {".
+func continuation(prompt, entry string) string {
+	toks, open := lex(entry)
+	var b strings.Builder
+	for _, i := range open {
+		b.WriteString(toks[i].text)
+	}
+	if n := len(toks); n > 0 {
+		switch last := toks[n-1]; {
+		case last.kind == tOpenString:
+			b.WriteByte(last.quote)
+		case last.is("|"):
+			b.WriteByte('|')
+		}
+	}
+	s := b.String() + "...> "
+	return strings.Repeat(" ", max(len([]rune(prompt))-len([]rune(s)), 0)) + s
 }
 
 // where describes the database for the banner.
@@ -213,7 +235,7 @@ func (r *repl) readEntry() (string, error) {
 		if !lang.Incomplete([]byte(entry)) {
 			return entry, nil
 		}
-		r.rl.SetPrompt(r.cont)
+		r.rl.SetPrompt(continuation(r.prompt, entry))
 	}
 }
 

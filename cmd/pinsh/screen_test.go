@@ -223,3 +223,33 @@ func TestPromptSearchAndWordKeys(t *testing.T) {
 		p.expectLine("Ctrl-Right to "+word, cols, line, strings.Index(string(line), word))
 	}
 }
+
+// TestPromptCompletionInContext completes at a terminal in each context of
+// the completer, and checks that a cut list says how many more there are.
+func TestPromptCompletionInContext(t *testing.T) {
+	const cols = 120
+	p := startPtySize(t, cols, 30, pinshEnv(t.TempDir()), "--demo")
+	prompt := boltstore.Operator() + "@demo> "
+	p.expect(demoPrompt)
+	for _, tc := range []struct{ typed, shown string }{
+		{"get_users() | pin_info | lo", "get_users() | pin_info | lock_pin"},
+		{"get_users() | pin_info | where({is_l", "get_users() | pin_info | where({is_locked_out: "},
+		{`get_users() | pin_info | sort_by("pin_e`, `get_users() | pin_info | sort_by("pin_expiration_time"`},
+		{`lock_pin("ken", {wh`, `lock_pin("ken", {whatif: `},
+		{`lock_pin("ken", {error_action: "si`, `lock_pin("ken", {error_action: "silently_continue"`},
+		{`get_pin_policy("tag`, `get_pin_policy("tag:Expire30"`},
+		{`admin_roles("CsU`, `admin_roles("CsUserAdministrator"`},
+		{`pin_info("tonys`, `pin_info("tonysmith@litwareinc.com"`},
+		{`pin_info("Tony`, `pin_info("Tony Smith"`},
+	} {
+		p.clearScreen(prompt)
+		p.send(tc.typed + keyTab)
+		line := []rune(prompt + tc.shown)
+		p.expectLine("Tab after "+tc.typed, cols, line, len(line))
+		p.send("\x15") // Ctrl-U
+		p.expectLine("Ctrl-U", cols, []rune(prompt), len(prompt))
+	}
+	// Tab on an empty line offers every name: more than are shown.
+	p.send(keyTab)
+	p.expect(`\(50 shown, \d+ more: type more letters to narrow the list\)`)
+}
