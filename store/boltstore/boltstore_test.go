@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -36,4 +37,26 @@ func TestContract(t *testing.T) {
 
 func TestPinQueryContract(t *testing.T) {
 	storetest.RunPinQuery(t, func(t *testing.T) store.Store { return openTest(t) })
+}
+
+// TestHosts runs the contract tests of two instances on one database. The
+// bbolt file is locked by the process that opened it, so the second
+// instance is the same *Store used from other goroutines; a local commit
+// cannot lose its reply, so the ambiguous commit is a commit that fails.
+func TestHosts(t *testing.T) {
+	storetest.RunHosts(t, storetest.Hosts{
+		Open:  func(t *testing.T) store.Store { return openTest(t) },
+		Again: func(t *testing.T, s store.Store) store.Store { return s },
+		LoseReply: func(t *testing.T, s store.Store, committed bool) bool {
+			if committed {
+				return false
+			}
+			testHookBeforeCommit = func() error {
+				testHookBeforeCommit = nil
+				return errors.New("commit failed (injected)")
+			}
+			t.Cleanup(func() { testHookBeforeCommit = nil })
+			return true
+		},
+	})
 }

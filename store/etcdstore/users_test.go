@@ -28,6 +28,49 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestHosts runs the contract tests of two instances on one directory:
+// two Stores with a client each, as two admin hosts. A lost reply is
+// injected in the transaction layer: the commit is sent (or not) and the
+// store sees the error of a connection reset.
+func TestHosts(t *testing.T) {
+	storetest.RunHosts(t, storetest.Hosts{
+		Open: func(t *testing.T) store.Store {
+			opts := testOptions(t)
+			opts.Creator = storetest.Creator
+			return openTest(t, etcdtest.Client(t), etcdtest.Prefix(t), opts)
+		},
+		Again: func(t *testing.T, s store.Store) store.Store {
+			first := s.(*Store)
+			opts := first.opts
+			opts.Creator = ""
+			return openTest(t, etcdtest.Client(t), first.name, opts)
+		},
+		LoseReply: func(t *testing.T, s store.Store, committed bool) bool {
+			loseReply(s.(*Store).kv, committed)
+			return true
+		},
+	})
+}
+
+// loseReply makes the next commit of k ambiguous: sent (committed) or
+// not, and answered with the error of a connection reset.
+func loseReply(k *kv, committed bool) {
+	var once sync.Once
+	k.send = func(commit func() (*clientv3.TxnResponse, error)) (*clientv3.TxnResponse, error) {
+		lost := false
+		once.Do(func() { lost = true })
+		if !lost {
+			return commit()
+		}
+		if committed {
+			if _, err := commit(); err != nil {
+				return nil, err
+			}
+		}
+		return nil, status.Error(codes.Unavailable, "connection reset (injected)")
+	}
+}
+
 // TestCreateUserRace creates users with the same SIP address (and with the
 // same logon) from two hosts at once, many times: exactly one of each pair
 // wins, the other fails with ErrDuplicate naming the winner, and the

@@ -9,6 +9,11 @@
 // The store must have been created by the operator Creator (its first
 // CsAdministrator), and should use cheap PIN hashing parameters: the suite
 // sets and verifies a few hundred PINs.
+//
+// RunHosts adds the tests of two instances on one database (two admin
+// hosts): concurrent verifies, overlapping bulk locks, ambiguous commits;
+// the backend says with Hosts what a second instance and a lost commit
+// reply are for it.
 package storetest
 
 import (
@@ -49,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SetPins", testSetPins},
 		{"PinHistory", testPinHistory},
 		{"LockUnlock", testLockUnlock},
+		{"BulkPins", testBulkPins},
 		{"VerifyPin", testVerifyPin},
 		{"ResetKey", testResetKey},
 		{"Lockout", testLockout},
@@ -814,6 +820,64 @@ func testLockUnlock(t *testing.T, s store.Store) {
 	}
 	if p := info(t, s, ken.ID); p.IsLockedOut() || !p.IsSet {
 		t.Errorf("after unlock: %+v", p)
+	}
+}
+
+// testBulkPins sets, locks and unlocks the PINs of more users in one call
+// than one etcd transaction takes (128 operations): every item is done
+// once, with its audit entry, and the results are aligned with the input.
+func testBulkPins(t *testing.T, s store.Store) {
+	const n = 300
+	var ids []store.UserID
+	var reqs []store.SetPinRequest
+	for i := range n {
+		u := create(t, s, store.User{SipAddress: fmt.Sprintf("bulk%03d@litwareinc.com", i), Enabled: true})
+		ids = append(ids, u.ID)
+		pin := ""
+		if i%2 == 0 {
+			pin = "48151"
+		}
+		reqs = append(reqs, store.SetPinRequest{ID: u.ID, Pin: pin})
+	}
+	set, err := s.SetPins(ctx, op(T0()), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range set {
+		if r.ID != ids[i] || r.Outcome != store.Changed || (r.Pin == "") != (i%2 == 0) {
+			t.Fatalf("SetPins[%d] = %+v", i, r)
+		}
+	}
+	if v, _ := s.VerifyPin(ctx, op(T0()), ids[n-1], set[n-1].Pin); !v.OK {
+		t.Errorf("the last generated PIN: %+v", v)
+	}
+	// In reverse order, with a user listed twice.
+	rev := slices.Clone(ids)
+	slices.Reverse(rev)
+	rev = append(rev, ids[7])
+	for _, action := range []string{"lock_pin", "unlock_pin"} {
+		call := s.LockPins
+		if action == "unlock_pin" {
+			call = s.UnlockPins
+		}
+		res, err := call(ctx, op(T0()), rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res[:n] {
+			if r.ID != rev[i] || r.Outcome != store.Changed {
+				t.Fatalf("%s[%d] = %+v", action, i, r)
+			}
+		}
+		if r := res[n]; r.Outcome != store.Failed || !errors.Is(r.Err, store.ErrDuplicate) {
+			t.Errorf("%s of a user listed twice: %+v", action, r)
+		}
+		if got := len(scanAudit(t, s, store.AuditQuery{Action: action}, 1000)); got != n {
+			t.Errorf("%d %s entries, want %d", got, action, n)
+		}
+	}
+	if got := len(scanAudit(t, s, store.AuditQuery{Action: "set_pin"}, 1000)); got != n {
+		t.Errorf("%d set_pin entries, want %d", got, n)
 	}
 }
 
