@@ -10,6 +10,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/pinsh/pinsh/internal/etcdcluster/etcdtest"
+	"github.com/pinsh/pinsh/store"
 )
 
 // BenchmarkLockLayout measures the bulk lock of the PIN state of 20,000
@@ -135,4 +136,134 @@ func BenchmarkVerifyContention(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifies/s")
 		})
 	}
+}
+
+// BenchmarkVerifyTwoHosts runs VerifyPin from two Stores with a client
+// each (two hosts), one writer each, on users of different PIN state
+// blocks: their only common key is the audit counter, which every change
+// compares. It reports the compare-and-swap retries per verify (the hot
+// spot of a dense audit sequence) and the verifies per second.
+//
+//	go test ./store/etcdstore -run '^$' -bench VerifyTwoHosts -benchtime 400x -count 3
+func BenchmarkVerifyTwoHosts(b *testing.B) {
+	for _, reread := range []bool{true, false} {
+		b.Run(fmt.Sprintf("reread=%v", reread), func(b *testing.B) { verifyTwoHosts(b, reread) })
+	}
+}
+
+func verifyTwoHosts(b *testing.B, reread bool) {
+	name := etcdtest.Prefix(b)
+	opts := testOptions(b)
+	a := openBench(b, name, opts)
+	opts.Creator = ""
+	c := openBench(b, name, opts)
+	op := store.Op{Operator: "admin", Now: t0}
+	const users = 64
+	rows := func(yield func(store.LoadRow) bool) {
+		for i := range users * usersPerBlock {
+			if !yield(store.LoadRow{Line: i + 1, User: store.User{SipAddress: fmt.Sprintf("v%04d@litwareinc.com", i), Enabled: true},
+				Pin: "48151", State: store.PinState{LastChange: t0}}) {
+				return
+			}
+		}
+	}
+	if _, err := a.LoadUsers(ctx, op, rows, nil); err != nil {
+		b.Fatal(err)
+	}
+	a.kv.noReread, c.kv.noReread = !reread, !reread
+	a.kv.conflicts.Store(0)
+	var next atomic.Int64
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for h, s := range []*Store{a, c} {
+		wg.Go(func() {
+			for {
+				n := next.Add(1)
+				if n > int64(b.N) {
+					return
+				}
+				// Users h, h+2, ... of every 16th ID: two hosts never share a block.
+				id := store.UserID((int(n)%(users/2)*2+h)*usersPerBlock + 1)
+				if v, err := s.VerifyPin(ctx, op, id, "48151"); err != nil || !v.OK {
+					b.Errorf("verify %d: %+v %v", id, v, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(a.kv.conflicts.Load()+c.kv.conflicts.Load())/float64(b.N), "retries/verify")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifies/s")
+}
+
+func openBench(b *testing.B, name string, opts Options) *Store {
+	s, err := Open(ctx, etcdtest.Client(b), name, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
+}
+
+// BenchmarkStoreLock locks and unlocks the PINs of 10,000 users with one
+// LockPins call each time (the seed's Example 2 pipeline ends in one such
+// call per chunk), on the package's 3-member loopback cluster; only the
+// lock is timed. The users are loaded once, with LoadUsers.
+//
+//	go test ./store/etcdstore -run '^$' -bench StoreLock -benchtime 3x
+func BenchmarkStoreLock(b *testing.B) {
+	s := openBench(b, etcdtest.Prefix(b), testOptions(b))
+	ids := loadBench(b, s, 10000)
+	op := store.Op{Operator: "admin", Now: t0}
+	b.ResetTimer()
+	for range b.N {
+		res, err := s.LockPins(ctx, op, ids)
+		if err != nil || res[len(res)-1].Outcome != store.Changed {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if _, err := s.UnlockPins(ctx, op, ids); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(ids)*b.N)/b.Elapsed().Seconds(), "users/s")
+}
+
+// BenchmarkStoreVerify makes VerifyPin round trips for one user after
+// another from one goroutine (cheap test hashing parameters, so the figure
+// is the store's round trip, not argon2's cost).
+//
+//	go test ./store/etcdstore -run '^$' -bench StoreVerify -benchtime 300x
+func BenchmarkStoreVerify(b *testing.B) {
+	s := openBench(b, etcdtest.Prefix(b), testOptions(b))
+	ids := loadBench(b, s, 64)
+	op := store.Op{Operator: "admin", Now: t0}
+	b.ResetTimer()
+	for i := range b.N {
+		if v, err := s.VerifyPin(ctx, op, ids[i%len(ids)], "48151"); err != nil || !v.OK {
+			b.Fatal(v, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/verify")
+}
+
+// loadBench loads n users with the PIN 48151 into s and returns their IDs.
+func loadBench(b *testing.B, s *Store, n int) []store.UserID {
+	rows := func(yield func(store.LoadRow) bool) {
+		for i := range n {
+			if !yield(store.LoadRow{Line: i + 1, User: store.User{SipAddress: fmt.Sprintf("b%05d@litwareinc.com", i), Enabled: true},
+				Pin: "48151", State: store.PinState{LastChange: t0}}) {
+				return
+			}
+		}
+	}
+	if rep, err := s.LoadUsers(ctx, store.Op{Operator: "admin", Now: t0}, rows, nil); err != nil || rep.Imported != n {
+		b.Fatal(rep, err)
+	}
+	ids := make([]store.UserID, n)
+	for i := range ids {
+		ids[i] = store.UserID(i + 1)
+	}
+	return ids
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pinsh/pinsh/internal/etcdcluster"
+	"github.com/pinsh/pinsh/store"
 )
 
 // TestLeaderKilled kills the leader of a cluster of its own while eight
@@ -97,6 +98,108 @@ func TestLeaderKilled(t *testing.T) {
 	if afterKill.Load() == 0 {
 		t.Error("no update succeeded after the leader was killed: the two members left did not take over")
 	}
+}
+
+// TestBulkLockNodeLoss kills the leader of a cluster of its own while the
+// commit of the second of LockPins' three transactions (4,000 users) is in
+// flight. The call completes after the election, or fails with an error
+// saying how many PINs it had changed; afterwards every locked PIN has
+// exactly one lock_pin audit entry, no entry names a PIN left unlocked,
+// and none is locked twice.
+func TestBulkLockNodeLoss(t *testing.T) {
+	c := ownCluster(t, 3)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints, DialTimeout: dialTimeout, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	s := openTest(t, cli, "nodeloss", testOptions(t))
+	op := store.Op{Operator: "admin", Now: t0}
+	const n = 4000
+	rows := func(yield func(store.LoadRow) bool) {
+		for i := range n {
+			if !yield(store.LoadRow{Line: i + 1, User: store.User{SipAddress: fmt.Sprintf("n%04d@litwareinc.com", i), Enabled: true},
+				Pin: "48151", State: store.PinState{LastChange: t0}}) {
+				return
+			}
+		}
+	}
+	if rep, err := s.LoadUsers(ctx, op, rows, nil); err != nil || rep.Imported != n {
+		t.Fatalf("LoadUsers = %+v, %v", rep, err)
+	}
+	us, _, err := s.ScanUsers(ctx, store.UserQuery{}, 0, n)
+	if err != nil || len(us) != n {
+		t.Fatalf("ScanUsers = %d users, %v", len(us), err)
+	}
+	ids := make([]store.UserID, n)
+	for i, u := range us {
+		ids[i] = u.ID
+	}
+
+	commits, leader := 0, -1
+	s.kv.send = func(commit func() (*clientv3.TxnResponse, error)) (*clientv3.TxnResponse, error) {
+		if commits++; commits != 2 {
+			return commit()
+		}
+		if leader = c.Leader(); leader < 0 {
+			return nil, errors.New("no leader before the kill (test setup)")
+		}
+		type reply struct {
+			resp *clientv3.TxnResponse
+			err  error
+		}
+		sent := make(chan reply, 1)
+		go func() {
+			resp, err := commit()
+			sent <- reply{resp, err}
+		}()
+		c.Kill(leader)
+		r := <-sent
+		return r.resp, r.err
+	}
+	lockOp := store.Op{Operator: "admin", Now: t0.Add(time.Hour)}
+	res, lockErr := s.LockPins(ctx, lockOp, ids)
+	s.kv.send = nil
+	if leader < 0 {
+		t.Fatalf("the kill did not happen: %d commits", commits)
+	}
+	if lockErr != nil {
+		if !strings.Contains(lockErr.Error(), "lock_pin") || !strings.Contains(lockErr.Error(), "nothing was changed") && !strings.Contains(lockErr.Error(), "were already changed and audited") {
+			t.Errorf("LockPins failed without a clear error: %v", lockErr)
+		}
+	} else {
+		for _, r := range res {
+			if r.Outcome != store.Changed {
+				t.Fatalf("LockPins completed with %+v", r)
+			}
+		}
+	}
+
+	ps, err := s.PinInfos(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := map[string]int{}
+	for _, e := range allAudit(t, s, store.AuditQuery{Action: "lock_pin"}, 1000) {
+		entries[e.Target]++
+	}
+	locked := 0
+	for _, p := range ps {
+		want := 0
+		if p.LockedBy == store.LockedByAdmin {
+			locked, want = locked+1, 1
+		}
+		if entries[p.Identity] != want {
+			t.Errorf("%s: locked %v with %d lock_pin entries", p.Identity, p.LockedBy == store.LockedByAdmin, entries[p.Identity])
+		}
+	}
+	if len(entries) != locked {
+		t.Errorf("%d users have lock_pin entries, %d are locked", len(entries), locked)
+	}
+	if lockErr == nil && locked != n {
+		t.Errorf("LockPins completed but %d of %d PINs are locked", locked, n)
+	}
+	t.Logf("leader m%d killed during commit 2 of LockPins(%d users): error %v; %d locked, %d unknown outcomes resolved", leader+1, n, lockErr, locked, s.kv.resolved.Load())
 }
 
 // ownCluster starts a cluster of members for one test, which changes it

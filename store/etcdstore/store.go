@@ -54,6 +54,13 @@ type Options struct {
 	// HashParams are the argon2id parameters of new PIN hashes; default
 	// pinhash.DefaultParams().
 	HashParams pinhash.Params
+	// NoCompact leaves the cluster's history alone. By default a Store
+	// compacts the cluster (all of it: etcd's history is one) up to 1,000
+	// revisions behind its latest commit every 10,000 revisions, since
+	// pinsh never reads old revisions. Set it on a cluster shared with
+	// programs that do (watches from old revisions), and run the cluster
+	// with --auto-compaction-mode and --auto-compaction-retention instead.
+	NoCompact bool
 }
 
 // Store is pinsh's directory in an etcd cluster: a store.Store (see the
@@ -96,6 +103,9 @@ func Open(ctx context.Context, cli *clientv3.Client, name string, opts Options) 
 		opts.KeyFile = kf
 	}
 	s := &Store{kv: newKV(cli, name), name: name, opts: opts}
+	if opts.NoCompact {
+		s.kv.compactEvery = 0
+	}
 	for {
 		// Read meta and whether any key exists under NAME/ at one revision.
 		r, err := cli.Txn(ctx).Then(
@@ -109,6 +119,9 @@ func Open(ctx context.Context, cli *clientv3.Client, name string, opts Options) 
 			if err := s.checkMeta(m[0].Value); err != nil {
 				return nil, err
 			}
+			// Best effort: garbage left by killed processes must not
+			// keep a host from opening the directory.
+			s.kv.sweep(ctx, time.Now())
 			return s, nil
 		}
 		if keys := r.Responses[1].GetResponseRange().Kvs; len(keys) > 0 {

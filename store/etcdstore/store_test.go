@@ -19,7 +19,7 @@ import (
 
 var t0 = time.Date(2010, 9, 2, 12, 0, 0, 0, time.UTC)
 
-func testOptions(t *testing.T) Options {
+func testOptions(t testing.TB) Options {
 	return Options{
 		KeyFile:    filepath.Join(t.TempDir(), "pin.key"),
 		Creator:    "admin",

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,6 +123,19 @@ type kv struct {
 	revs  map[int]int64 // mod revision of each slot's witness (0: none yet)
 	slots int
 
+	// compactEvery is the revisions between compactions (0: never); see
+	// maybeCompact.
+	compactEvery int64
+	compactAt    atomic.Int64 // revision at which the next compaction is due (0: not known yet)
+	compacting   atomic.Bool
+	compactions  atomic.Int64
+	bg           sync.WaitGroup // compactions running
+
+	// noReread, set by benchmarks, makes a failed compare read again in
+	// a request of its own (see rmw), to measure what rereading in the
+	// commit's request saves.
+	noReread bool
+
 	closed    atomic.Bool  // set by Store.Close
 	resolved  atomic.Int64 // commits whose unknown outcome resolve settled
 	conflicts atomic.Int64 // commits refused because a compared key had changed
@@ -134,7 +149,7 @@ type kv struct {
 func newKV(cli *clientv3.Client, name string) *kv {
 	var b [8]byte
 	rand.Read(b[:])
-	return &kv{cli: cli, prefix: name + "/", session: hex.EncodeToString(b[:]), revs: make(map[int]int64)}
+	return &kv{cli: cli, prefix: name + "/", session: hex.EncodeToString(b[:]), revs: make(map[int]int64), compactEvery: compactEvery}
 }
 
 func (k *kv) witnessKey(slot int) string { return fmt.Sprintf("%sw/%s/%d", k.prefix, k.session, slot) }
@@ -169,15 +184,23 @@ func (k *kv) slotRev(slot int) int64 {
 // and retries). An error means nothing was written either; a commit whose
 // outcome was unknown has been resolved (see kv) before commit returns.
 func (k *kv) commit(ctx context.Context, t *txn) (int64, bool, error) {
+	rev, ok, _, err := k.commitOr(ctx, t, nil)
+	return rev, ok, err
+}
+
+// commitOr is commit, reading with reread (gets) when a compare fails, in
+// the same request: again holds what they read, at the revision of the
+// failed commit, so that a read-modify-write tries again without another
+// round trip.
+func (k *kv) commitOr(ctx context.Context, t *txn, reread []clientv3.Op) (rev int64, ok bool, again *clientv3.TxnResponse, err error) {
 	slot := k.takeSlot()
 	wkey := k.witnessKey(slot)
 	wrev := k.slotRev(slot)
 	id := newTxnID()
 	cmps := append(t.cmps[:len(t.cmps):len(t.cmps)], clientv3.Compare(clientv3.ModRevision(wkey), "=", wrev))
 	ops := append(t.ops[:len(t.ops):len(t.ops)], clientv3.OpPut(wkey, id))
-	tx := k.cli.Txn(ctx).If(cmps...).Then(ops...).Else(clientv3.OpGet(wkey))
+	tx := k.cli.Txn(ctx).If(cmps...).Then(ops...).Else(append([]clientv3.Op{clientv3.OpGet(wkey)}, reread...)...)
 	var resp *clientv3.TxnResponse
-	var err error
 	if k.send != nil {
 		resp, err = k.send(tx.Commit)
 	} else {
@@ -186,7 +209,8 @@ func (k *kv) commit(ctx context.Context, t *txn) (int64, bool, error) {
 	switch {
 	case err == nil && resp.Succeeded:
 		k.releaseSlot(slot, resp.Header.Revision)
-		return resp.Header.Revision, true, nil
+		k.maybeCompact(resp.Header.Revision)
+		return resp.Header.Revision, true, nil, nil
 	case err == nil:
 		k.conflicts.Add(1)
 		// A compare failed. Learn the witness's revision in case it was
@@ -196,23 +220,25 @@ func (k *kv) commit(ctx context.Context, t *txn) (int64, bool, error) {
 			rev = modRev(r.Kvs)
 		}
 		k.releaseSlot(slot, rev)
-		return 0, false, nil
+		if len(reread) > 0 {
+			again = &clientv3.TxnResponse{Header: resp.Header, Responses: resp.Responses[1:]}
+		}
+		return 0, false, again, nil
 	case definite(err):
 		k.releaseSlot(slot, wrev)
-		return 0, false, fmt.Errorf("etcd transaction: %w", err)
+		return 0, false, nil, fmt.Errorf("etcd transaction: %w", err)
 	}
 	k.resolved.Add(1)
 	committed, rev, rerr := k.resolve(ctx, wkey, id)
 	if rerr != nil {
 		// The slot's state is unknown: never reuse it.
-		return 0, false, fmt.Errorf("etcd transaction: outcome unknown after %v: %w", err, rerr)
-	}
-	if committed {
-		k.releaseSlot(slot, rev)
-		return rev, true, nil
+		return 0, false, nil, fmt.Errorf("etcd transaction: outcome unknown after %v: %w", err, rerr)
 	}
 	k.releaseSlot(slot, rev)
-	return 0, false, fmt.Errorf("%w (%w); nothing was changed", errNotCommitted, err)
+	if committed {
+		return rev, true, nil, nil
+	}
+	return 0, false, nil, fmt.Errorf("%w (%w); nothing was changed", errNotCommitted, err)
 }
 
 // errNotCommitted says a transaction whose outcome was unknown turned out
@@ -282,10 +308,119 @@ func modRev(kvs []*mvccpb.KeyValue) int64 {
 	return kvs[0].ModRevision
 }
 
+// newTxnID returns a new transaction id: random, and stamped with the
+// host's clock (Unix seconds) so that sweep can tell old witnesses.
 func newTxnID() string {
 	var b [12]byte
 	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return fmt.Sprintf("%s@%d", hex.EncodeToString(b[:]), time.Now().Unix())
+}
+
+// witnessTTL is how old, by the sweeping host's clock, another session's
+// witness must be before sweep deletes it: far beyond the longest resolve
+// (resolveAttempts × resolveTimeout) plus any sane clock skew between
+// hosts, so that no witness a resolve may still read is swept. The clock
+// only ages this bookkeeping; no PIN decision reads it.
+const witnessTTL = time.Hour
+
+// witnessTime returns when the witness value v was written (false: not
+// stamped).
+func witnessTime(v string) (time.Time, bool) {
+	_, sec, ok := strings.Cut(v, "@")
+	if !ok {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(n, 0), true
+}
+
+// sweep deletes the witnesses of other sessions written before now minus
+// witnessTTL: those a process killed with commits in flight left behind
+// (Close deletes a session's own). Each is deleted only if it is still
+// what was read (a compare of its mod revision), so a witness reused
+// meanwhile stays. A live session's idle witness may go too: its next
+// commit on that slot fails its compare, learns the witness is gone, and
+// commits on the retry. It returns how many witnesses it deleted. The
+// witnesses of a directory are few (each session's peak of concurrent
+// commits), so one read takes them all.
+func (k *kv) sweep(ctx context.Context, now time.Time) (int, error) {
+	r, err := k.cli.Get(ctx, k.prefix+"w/", clientv3.WithPrefix())
+	if err != nil {
+		return 0, fmt.Errorf("etcd directory %s: read the commit witnesses: %w", strings.TrimSuffix(k.prefix, "/"), err)
+	}
+	own := k.prefix + "w/" + k.session + "/"
+	var old []*mvccpb.KeyValue
+	for _, kv := range r.Kvs {
+		if strings.HasPrefix(string(kv.Key), own) {
+			continue
+		}
+		if at, ok := witnessTime(string(kv.Value)); ok && at.After(now.Add(-witnessTTL)) {
+			continue
+		}
+		old = append(old, kv)
+	}
+	deleted := 0
+	for len(old) > 0 {
+		t := &txn{}
+		n := 0
+		for _, kv := range old {
+			if !t.room(1, 1, 2*len(kv.Key)) {
+				break
+			}
+			t.unchanged(string(kv.Key), kv.ModRevision)
+			t.del(string(kv.Key))
+			n++
+		}
+		// No witness of its own: deleting garbage twice is harmless.
+		resp, err := k.cli.Txn(ctx).If(t.cmps...).Then(t.ops...).Commit()
+		if err != nil {
+			return deleted, fmt.Errorf("etcd directory %s: delete old commit witnesses: %w", strings.TrimSuffix(k.prefix, "/"), err)
+		}
+		if resp.Succeeded {
+			deleted += n
+		}
+		old = old[n:]
+	}
+	return deleted, nil
+}
+
+// Compaction: etcd keeps every old revision until someone compacts; a
+// Store compacts the cluster's history up to compactKeep revisions behind
+// its latest commit each time its commits have moved compactEvery
+// revisions on (Options.NoCompact turns this off).
+const (
+	compactEvery = 10000
+	compactKeep  = 1000
+)
+
+// maybeCompact starts a compaction after a commit at rev when one is due
+// and none of this kv's runs; it does not wait for it (close does).
+func (k *kv) maybeCompact(rev int64) {
+	if k.compactEvery <= 0 {
+		return
+	}
+	next := k.compactAt.Load()
+	if next == 0 {
+		k.compactAt.CompareAndSwap(0, rev+k.compactEvery)
+		return
+	}
+	if rev < next || rev-compactKeep <= 0 || !k.compacting.CompareAndSwap(false, true) {
+		return
+	}
+	k.compactAt.Store(rev + k.compactEvery)
+	k.bg.Go(func() {
+		defer k.compacting.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+		defer cancel()
+		// Another host may have compacted further already
+		// (ErrCompacted): either way the history is bounded.
+		if _, err := k.cli.Compact(ctx, rev-compactKeep); err == nil {
+			k.compactions.Add(1)
+		}
+	})
 }
 
 // maxRetries bounds the read-compute-compare loop of update: every failed
@@ -334,10 +469,13 @@ func (k *kv) update(ctx context.Context, keys []string, fn func(cur map[string]*
 // fn must be a pure function of what it reads and must not commit.
 func (k *kv) rmw(ctx context.Context, what string, gets []clientv3.Op, fn func(resp *clientv3.TxnResponse, t *txn) error) (int64, error) {
 	lost := 0 // commits that did not reach etcd
+	var resp *clientv3.TxnResponse
 	for range maxRetries {
-		resp, err := k.read(ctx, gets)
-		if err != nil {
-			return 0, err
+		if resp == nil {
+			var err error
+			if resp, err = k.read(ctx, gets); err != nil {
+				return 0, err
+			}
 		}
 		t := &txn{}
 		if err := fn(resp, t); err != nil {
@@ -346,7 +484,13 @@ func (k *kv) rmw(ctx context.Context, what string, gets []clientv3.Op, fn func(r
 		if t.empty() {
 			return resp.Header.Revision, nil
 		}
-		rev, ok, err := k.commit(ctx, t)
+		// A failed compare rereads in the commit's own request.
+		reread := gets
+		if len(gets) >= MaxTxnOps || k.noReread {
+			reread = nil
+		}
+		rev, ok, again, err := k.commitOr(ctx, t, reread)
+		resp = again
 		if errors.Is(err, errNotCommitted) && lost < maxLost {
 			lost++ // e.g. the leader was lost: after an election, it may go through
 			continue
@@ -389,8 +533,10 @@ func (k *kv) read(ctx context.Context, gets []clientv3.Op) (*clientv3.TxnRespons
 	}
 }
 
-// close deletes the witnesses of this kv's session.
+// close waits for a compaction running and deletes the witnesses of
+// this kv's session.
 func (k *kv) close(ctx context.Context) error {
+	k.bg.Wait()
 	_, err := k.cli.Delete(ctx, k.prefix+"w/"+k.session+"/", clientv3.WithPrefix())
 	return err
 }
