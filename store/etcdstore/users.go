@@ -642,7 +642,8 @@ func (s *Store) ScanUsers(ctx context.Context, q store.UserQuery, after store.Us
 }
 
 // scan visits up to limit users selected by q with ID > after, in ID
-// order, with their PIN state when pins is set, and returns the resume
+// order (q.Pin judged by store.PinQuery.Match on each user's PIN info),
+// with their PIN state when pins is set, and returns the resume
 // point (0: done). It reads windows of max(limit, 128) IDs (never a whole
 // remaining range: etcd counts a limited range to its end), each with its
 // PIN state blocks at one revision, up to the last ID assigned, and spans
@@ -670,6 +671,7 @@ func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID,
 	budget := uint64(max(limit*64, 1<<16))
 	window := uint64(max(limit, MaxTxnOps))
 	kept := 0
+	pins = pins || !q.Pin.IsZero()
 	for from := uint64(after) + 1; from <= end; from += window {
 		to := min(from+window, end+1)
 		gets := []clientv3.Op{clientv3.OpGet(s.userKey(store.UserID(from)), clientv3.WithRange(s.userKey(store.UserID(to))))}
@@ -703,6 +705,9 @@ func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID,
 					blkNo = b
 				}
 				e = blk[u.ID]
+				if p := pinInfo(&u, e); !q.Pin.Match(&p) {
+					continue
+				}
 			}
 			visit(&u, e)
 			if kept++; kept >= limit {

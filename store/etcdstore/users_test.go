@@ -28,6 +28,16 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestPinQueryContract runs the contract of queries by PIN state against
+// the cluster.
+func TestPinQueryContract(t *testing.T) {
+	storetest.RunPinQuery(t, func(t *testing.T) store.Store {
+		opts := testOptions(t)
+		opts.Creator = storetest.Creator
+		return openTest(t, etcdtest.Client(t), etcdtest.Prefix(t), opts)
+	})
+}
+
 // TestHosts runs the contract tests of two instances on one directory:
 // two Stores with a client each, as two admin hosts. A lost reply is
 // injected in the transaction layer: the commit is sent (or not) and the
