@@ -391,6 +391,22 @@ type Store interface {
 	// afterSeq, oldest first. next is the afterSeq of the following chunk, or
 	// 0 when the log has been read to its end.
 	ScanAudit(ctx context.Context, q AuditQuery, afterSeq uint64, limit int) (entries []AuditEntry, next uint64, err error)
+
+	// Copying a whole directory to another store (pinsh migrate), which no
+	// builtin does: the hashes never leave pinsh.
+
+	// ScanRecords returns up to limit users with ID > after with their
+	// whole PIN state, hashes and history included, in ID order, chunked
+	// as ScanUsers. Loaded with LoadUsers into another store whose PIN key
+	// is the same, they make the same directory.
+	ScanRecords(ctx context.Context, after UserID, limit int) (recs []UserRecord, next UserID, err error)
+	// CopyAudit appends entries copied from another store's audit log after
+	// the entries already there, in their order and as they are: Time,
+	// Operator, ActedBy, Action, Target, Outcome and Detail are kept, Seq
+	// is assigned anew. Every entry needs an Action and a Time
+	// (ErrInvalid). It records history that happened elsewhere; a change
+	// is never recorded this way.
+	CopyAudit(ctx context.Context, entries []AuditEntry) error
 }
 
 // PinInfoAppender is implemented by a Store that can read a chunk of

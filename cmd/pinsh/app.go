@@ -82,6 +82,8 @@ func (a *app) run(args []string) int {
 		return a.runGenerate(cfg)
 	case modeResetKey:
 		return a.runResetKey(cfg)
+	case modeMigrate:
+		return a.runMigrate(cfg)
 	}
 	return a.runScript(cfg)
 }

@@ -35,6 +35,7 @@ const (
 	modeImport               // pinsh import FILE
 	modeGenerate             // pinsh generate N
 	modeResetKey             // pinsh reset-key
+	modeMigrate              // pinsh migrate --from SRC --to DST
 	modeHelp
 	modeVersion
 )
@@ -72,6 +73,9 @@ type config struct {
 	count   int      // generate N
 	junit   string   // test --junit FILE
 	cluster string   // test --cluster URL: run the tests on that remote database
+	// migrate --from, --to, --merge
+	migrateFrom, migrateTo string
+	migrateMerge           bool
 
 	// ignoredWithDemo lists the flags --demo makes pointless (--db, --key),
 	// for a warning.
@@ -98,6 +102,10 @@ Usage:
   pinsh [flags] import FILE          import users (CSV, JSON Lines, LDIF)
   pinsh [flags] generate N           add N synthetic users
   pinsh [flags] reset-key            after a lost key file: a new key, every PIN cleared
+  pinsh [flags] migrate --from SRC --to DST [--merge]
+                                     copy a whole directory (users, PIN hashes, policies,
+                                     roles, audit log) between files and etcd:// URLs,
+                                     then verify the copy
 
 Exit status: 0 success; 1 a runtime error or a per-item error shown;
 2 usage or syntax error; 3 the database could not be opened or written
@@ -228,6 +236,27 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 			return nil, &usageError{fmt.Sprintf("generate %s: %v", cut.Quote(rest[1]), err)}
 		}
 		c.mode, c.count = modeGenerate, n
+	case "migrate":
+		mfs := flag.NewFlagSet("pinsh migrate", flag.ContinueOnError)
+		mfs.SetOutput(io.Discard)
+		mfs.StringVar(&c.migrateFrom, "from", "", "the database to copy: a file or a URL")
+		mfs.StringVar(&c.migrateTo, "to", "", "the database to copy it to")
+		mfs.BoolVar(&c.migrateMerge, "merge", false, "copy into a directory that is not empty")
+		const usage = "usage: pinsh [--key FILE] [--whatif] migrate --from FILE|URL --to FILE|URL [--merge]"
+		if err := mfs.Parse(rest[1:]); err != nil {
+			return nil, &usageError{fmt.Sprintf("migrate: %v\n%s", err, usage)}
+		}
+		switch {
+		case mfs.NArg() > 0:
+			return nil, &usageError{fmt.Sprintf("migrate: unexpected %s\n%s", cut.Quote(mfs.Arg(0)), usage)}
+		case c.migrateFrom == "" || c.migrateTo == "":
+			return nil, &usageError{"migrate: give both --from and --to\n" + usage}
+		case c.migrateFrom == c.migrateTo:
+			return nil, &usageError{fmt.Sprintf("migrate: --from and --to both name %s", cut.Quote(c.migrateFrom))}
+		case given["db"] || given["as"] || c.demo:
+			return nil, &usageError{"migrate: --db, --as and --demo have no meaning here: --from and --to name the databases, and each is used by the account running pinsh there\n" + usage}
+		}
+		c.mode = modeMigrate
 	case "reset-key":
 		if len(rest) != 1 {
 			return nil, &usageError{"usage: pinsh [--key FILE] [--whatif] reset-key  (takes no arguments)"}

@@ -564,3 +564,19 @@ func (c *dbConn) ScanAudit(ctx context.Context, q store.AuditQuery, afterSeq uin
 	}
 	return st.ScanAudit(ctx, q, afterSeq, limit)
 }
+
+func (c *dbConn) ScanRecords(ctx context.Context, after store.UserID, limit int) ([]store.UserRecord, store.UserID, error) {
+	st, err := c.read()
+	if err != nil {
+		return nil, 0, err
+	}
+	return st.ScanRecords(ctx, after, limit)
+}
+
+func (c *dbConn) CopyAudit(ctx context.Context, entries []store.AuditEntry) error {
+	st, err := c.write()
+	if err != nil {
+		return err
+	}
+	return st.CopyAudit(ctx, entries)
+}

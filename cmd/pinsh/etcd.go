@@ -26,9 +26,15 @@ import (
 func init() { remoteBackends["etcd"].connect = connectEtcd }
 
 // etcdReachTimeout bounds how long pinsh waits for the cluster to answer
-// when it starts: an unreachable cluster is an error after it, naming the
-// endpoints, rather than a hang.
-const etcdReachTimeout = 5 * time.Second
+// when it starts: an unreachable cluster, or one without a leader for that
+// long, is an error after it, naming the endpoints, rather than a hang.
+// Within it, pinsh asks again: a member lost makes the others elect a new
+// leader, which took 1-3 s on a loaded machine.
+const etcdReachTimeout = 10 * time.Second
+
+// etcdAskTimeout bounds one question to the cluster at start-up, so that a
+// member that does not answer leaves time to ask another.
+const etcdAskTimeout = 2 * time.Second
 
 // etcdDB is a connection to one directory of an etcd cluster.
 type etcdDB struct {
@@ -56,10 +62,25 @@ func connectEtcd(ctx context.Context, url string, getenv func(string) string) (r
 	if err != nil {
 		return nil, unreachable(endpoints, err)
 	}
-	operator, advisory, err := etcdstore.Operator(ctx, cli, cfg, boltstore.Operator)
+	var operator string
+	var advisory bool
+	for {
+		actx, cancel := context.WithTimeout(ctx, etcdAskTimeout)
+		operator, advisory, err = etcdstore.Operator(actx, cli, cfg, boltstore.Operator)
+		cancel()
+		if err == nil || !isUnavailable(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+			continue
+		}
+		break
+	}
 	if err != nil {
 		cli.Close()
-		if ctx.Err() != nil || isUnavailable(err) {
+		if isUnavailable(err) {
 			return nil, unreachable(endpoints, err)
 		}
 		return nil, err
@@ -67,16 +88,21 @@ func connectEtcd(ctx context.Context, url string, getenv func(string) string) (r
 	return &etcdDB{cli: cli, endpoints: endpoints, name: name, operator: operator, advisory: advisory, own: true}, nil
 }
 
-// unreachable says that no member of the cluster answered.
+// unreachable says that the cluster did not answer, or had no leader.
 func unreachable(endpoints []string, err error) error {
+	if errors.Is(err, rpctypes.ErrNoLeader) {
+		return fmt.Errorf("the etcd cluster at %s had no leader for %v (%v): a majority of its members is down or cannot reach the others; check the members",
+			strings.Join(endpoints, ", "), etcdReachTimeout, err)
+	}
 	return fmt.Errorf("no member of the etcd cluster at %s answered within %v (%v): check that the members run and that this host can reach them (a firewall, the ports, TLS settings in PINSH_ETCD_CACERT/CERT/KEY)",
 		strings.Join(endpoints, ", "), etcdReachTimeout, err)
 }
 
-// isUnavailable reports whether err says the cluster could not be reached,
-// as opposed to refusing the request.
+// isUnavailable reports whether err says the cluster could not be reached
+// or has no leader, as opposed to refusing the request.
 func isUnavailable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, rpctypes.ErrTimeout) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, rpctypes.ErrTimeout) || errors.Is(err, rpctypes.ErrNoLeader) ||
+		errors.Is(err, rpctypes.ErrLeaderChanged) || errors.Is(err, rpctypes.ErrTimeoutDueToLeaderFail) {
 		return true
 	}
 	s, ok := status.FromError(errors.Unwrap(err))
@@ -103,6 +129,9 @@ func (d *etcdDB) Open(ctx context.Context, opts boltstore.Options) (store.Store,
 	meta, err := d.cli.Get(ctx, d.name+"/meta", clientv3.WithCountOnly())
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", d.URL(), err)
+	}
+	if meta.Count == 0 && opts.Creator == "" {
+		return nil, false, fmt.Errorf("%s: %w: there is no pinsh directory %s on this cluster", d.URL(), store.ErrNotFound, d.name)
 	}
 	st, err := etcdstore.Open(ctx, d.cli, d.name, etcdstore.Options{KeyFile: opts.KeyFile, Creator: opts.Creator, Now: opts.Now})
 	if err != nil {

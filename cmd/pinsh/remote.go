@@ -38,7 +38,8 @@ type remoteDB interface {
 	Account() (name, warning string)
 	// Open opens the directory as a store, creating it (with opts.Creator
 	// as its CsAdministrator) when it does not exist; created reports that.
-	// Of opts, KeyFile, Creator and Now are used.
+	// Of opts, KeyFile, Creator and Now are used; without a Creator, a
+	// directory that does not exist is an error (store.ErrNotFound).
 	Open(ctx context.Context, opts boltstore.Options) (st store.Store, created bool, err error)
 	// Scratch returns a new empty directory on the same connection, named
 	// after this one, and remove, which deletes it: one per pinsh test
@@ -85,7 +86,7 @@ func connectRemote(ctx context.Context, url string, getenv func(string) string) 
 // roles are advisory there if they are, and sets cfg.remote. It returns
 // the exit status of a failure after showing it, or exitOK.
 func (a *app) connectDB(cfg *config) int {
-	if cfg.demo || remoteScheme(cfg.dbPath) == "" {
+	if cfg.demo || cfg.mode == modeMigrate || remoteScheme(cfg.dbPath) == "" {
 		return exitOK
 	}
 	r, err := connectRemote(context.Background(), cfg.dbPath, a.getenv)

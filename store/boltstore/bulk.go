@@ -158,6 +158,9 @@ type loadWriter struct {
 	action string
 	hashes map[string][]byte // PIN -> its one shared hash (LoadRow.Pin)
 	key    *pinhash.Key
+	// given: a row carried its own hashes (a copied directory), which
+	// must be made with the database's key, as hashes made here are.
+	given bool
 }
 
 // ent is one index key of a row of a batch.
@@ -299,7 +302,7 @@ func (lw *loadWriter) write(ctx context.Context, b *loadBatch) (int, []store.Row
 				w.log.add(lw.action, rows[i].user.SipAddress, "ok", "")
 			}
 		}
-		if lw.key != nil && len(lw.hashes) > 0 {
+		if lw.key != nil && (len(lw.hashes) > 0 || lw.given) {
 			return recordKeyID(tx, *lw.key)
 		}
 		return nil
@@ -496,7 +499,8 @@ func batchClashes(rows []loadRow, bad []error, indexes ...[]ent) {
 }
 
 // hashPins hashes, in parallel and outside any transaction, the distinct
-// PINs of the batch that have no hash yet.
+// PINs of the batch that have no hash yet. A batch with hashes of its own
+// (LoadRow.State.Hash) needs the key too: its id is recorded with them.
 func (lw *loadWriter) hashPins(ctx context.Context, rows []loadRow) error {
 	var todo []string
 	for i := range rows {
@@ -506,8 +510,11 @@ func (lw *loadWriter) hashPins(ctx context.Context, rows []loadRow) error {
 				todo = append(todo, p)
 			}
 		}
+		if st := rows[i].state; st != nil && (st.Hash != nil || len(st.History) > 0) {
+			lw.given = true
+		}
 	}
-	if len(todo) == 0 {
+	if len(todo) == 0 && !lw.given {
 		return nil
 	}
 	if lw.key == nil {
@@ -516,6 +523,9 @@ func (lw *loadWriter) hashPins(ctx context.Context, rows []loadRow) error {
 			return err
 		}
 		lw.key = &k
+	}
+	if len(todo) == 0 {
+		return nil
 	}
 	sums, err := parallelHash(ctx, *lw.key, lw.s.opts.HashParams, lw.s.opts.HashWorkers, todo)
 	if err != nil {

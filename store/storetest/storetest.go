@@ -74,6 +74,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 			tc.fn(t, s)
 		})
 	}
+	t.Run("Copy", func(t *testing.T) {
+		a, b := open(t), open(t)
+		defer a.Close()
+		defer b.Close()
+		testCopy(t, a, b)
+	})
 }
 
 var ctx = context.Background()

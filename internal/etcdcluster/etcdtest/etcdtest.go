@@ -40,10 +40,12 @@ const startTimeout = 2 * time.Minute
 // exits with the tests' status. A cluster that does not start fails the
 // package (exit status 1) and keeps its directory, with the members' logs.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
 }
 
-func run(m *testing.M) int {
+// Run is Main for a TestMain with work of its own to do after the tests:
+// it returns the tests' status instead of exiting.
+func Run(m *testing.M) int {
 	c, dir, err := start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "etcdtest:", err)
