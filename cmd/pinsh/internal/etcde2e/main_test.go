@@ -2,6 +2,7 @@ package etcde2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,6 +25,13 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
+	// go test -short (the landing check) skips the package's tests: they
+	// build pinsh and start a cluster, about two minutes on a loaded
+	// machine. CI runs them in full.
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
 	os.Exit(func() int {
 		dir, err := os.MkdirTemp("", "pinsh-etcde2e-")
 		if err != nil {
@@ -55,6 +63,7 @@ func dbURL(name string) string {
 // (so that pinsh with no --db uses it), and $CLUSTER names the cluster for
 // pinsh test --cluster.
 func TestScript(t *testing.T) {
+	skipShort(t)
 	scripts, err := filepath.Abs("../../../../scripts")
 	if err != nil {
 		t.Fatal(err)
@@ -97,3 +106,11 @@ func TestScript(t *testing.T) {
 }
 
 var names atomic.Int64
+
+// skipShort skips a test of this package under go test -short, where
+// TestMain built no pinsh and started no cluster.
+func skipShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the etcd build's end-to-end tests need a cluster and a build: not with -short")
+	}
+}

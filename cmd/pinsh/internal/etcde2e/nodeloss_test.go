@@ -25,6 +25,7 @@ import (
 // every PIN it locked has exactly one lock_pin audit entry, and no PIN was
 // locked twice.
 func TestNodeLoss(t *testing.T) {
+	skipShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	c, err := etcdcluster.Start(ctx, t.TempDir(), etcdcluster.Options{NoFsync: true})
