@@ -3,7 +3,6 @@ package boltstore
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -11,28 +10,32 @@ import (
 )
 
 // ScanRecords returns up to limit users with ID > after with their whole
-// PIN state, hashes included, in ID order: see store.Store.
+// PIN state, hashes included, in ID order: see store.Store. The users are
+// read by scan, their PIN states and hashes in a second read transaction.
 func (s *Store) ScanRecords(ctx context.Context, after store.UserID, limit int) ([]store.UserRecord, store.UserID, error) {
 	if limit <= 0 {
 		limit = 1024
 	}
 	out := make([]store.UserRecord, 0, min(limit, 4096))
-	var pins, hashes *blockIter
-	next, err := s.scan(ctx, store.UserQuery{}, after, limit, func(tx *bolt.Tx, id store.UserID, rec string, _ *store.User) bool {
-		r := store.UserRecord{User: decodeUserStr(id, rec)}
-		first := pins == nil
-		if first {
-			pins, hashes = newIter(bucket(tx, bucketPins)), newIter(bucket(tx, bucketHashes))
+	next, err := s.scan(ctx, store.UserQuery{}, after, limit, false, func(id store.UserID, rec []byte, _ *store.User, _ *store.PinInfo) {
+		out = append(out, store.UserRecord{User: decodeUser(id, rec)})
+	})
+	if err != nil || len(out) == 0 {
+		return out, next, err
+	}
+	err = s.view(ctx, func(tx *bolt.Tx) error {
+		pins, hashes := newIter(bucket(tx, bucketPins)), newIter(bucket(tx, bucketHashes))
+		for i := range out {
+			r := &out[i]
+			k := uidKey(r.User.ID)
+			if v, ok := iterGet(pins, i == 0, k); ok {
+				decodePin(v, &r.State)
+			}
+			if v, ok := iterGet(hashes, i == 0, k); ok {
+				r.State.Hash, r.State.History = decodeHashes(v)
+			}
 		}
-		k := uidKey(id)
-		if v, ok := iterGet(pins, first, k); ok {
-			decodePin(v, &r.State)
-		}
-		if v, ok := iterGet(hashes, first, k); ok {
-			r.State.Hash, r.State.History = decodeHashes(v)
-		}
-		out = append(out, r)
-		return true
+		return nil
 	})
 	if err != nil {
 		return nil, 0, err
@@ -48,9 +51,12 @@ func (s *Store) CopyAudit(ctx context.Context, entries []store.AuditEntry) error
 			return fmt.Errorf("copied audit entry %d (seq %d) has no action or time: %w", i, entries[i].Seq, store.ErrInvalid)
 		}
 	}
-	// The transaction's own log is the copy: no entry is made with op.
+	// The transaction's log takes the entries as they are: no entry is
+	// made with op.
 	return s.update(ctx, store.Op{}, func(tx *bolt.Tx, w *txw) error {
-		w.log.entries = append(w.log.entries, slices.Clone(entries)...)
+		for _, e := range entries {
+			addAudit(&w.log, e, e.Target)
+		}
 		return nil
 	})
 }
