@@ -46,12 +46,12 @@ func TestCSV(t *testing.T) {
 					SipAddress: "sip:kenmyer@litwareinc.com", DisplayName: "Ken Myer",
 					UserPrincipalName: "kenmyer@litwareinc.com", SamAccountName: "kenmyer",
 					DistinguishedName: "CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com", Enabled: true,
-					RegistrarPool: "CN=Lc Services,CN=Microsoft,CN=1:1,CN=Pools", LineURI: "tel:+14255550100"}},
+					RegistrarPool: "CN=Lc Services,CN=Microsoft,CN=1:1,CN=Pools", TelephoneNumber: "+1 (425) 555-0100"}},
 				{line: 3, user: store.User{
 					SipAddress: "sip:pilar@litwareinc.com", DisplayName: "Pilar Ackerman",
 					UserPrincipalName: "pilar@litwareinc.com", SamAccountName: "pilar",
 					DistinguishedName: "CN=Pilar Ackerman,OU=Redmond,DC=litwareinc,DC=com",
-					LineURI:           "tel:+14255550199;ext=199"}},
+					LineURI:           "tel:+14255550199;ext=199", TelephoneNumber: "+14255550101"}},
 			}},
 		{"PowerShell Export-Csv of Get-CsUser", "\ufeff#TYPE Microsoft.Rtc.Management.ADConnect.Schema.OCSADUser\r\n" +
 			`"Identity","SipAddress","DisplayName","Enabled","RegistrarPool","LineURI","EnterpriseVoiceEnabled","SamAccountName","UserPrincipalName"` + "\r\n" +
@@ -63,28 +63,46 @@ func TestCSV(t *testing.T) {
 				RegistrarPool: "pool01.litwareinc.com", LineURI: "tel:+14255550100;ext=100"}}}},
 		{"identity as SIP address", "identity,display_name\nsip:kenmyer@litwareinc.com,Ken Myer\n",
 			[]want{{line: 2, user: store.User{SipAddress: "sip:kenmyer@litwareinc.com", DisplayName: "Ken Myer", Enabled: true}}}},
-		{"priorities whatever the column order", "identity,msRTCSIP-PrimaryUserAddress,sip_address,telephoneNumber,msRTCSIP-Line,line_uri\n" +
-			"sip:c@x.y,sip:b@x.y,sip:a@x.y,+1,tel:+2,tel:+3\n" +
-			"sip:c@x.y,sip:b@x.y,,+1,tel:+2,\n" +
-			"sip:c@x.y,,,+1,,\n",
+		{"priorities whatever the column order", "identity,msRTCSIP-PrimaryUserAddress,sip_address,msRTCSIP-Line,line_uri\n" +
+			"sip:c@x.y,sip:b@x.y,sip:a@x.y,tel:+2,tel:+3\n" +
+			"sip:c@x.y,sip:b@x.y,,tel:+2,\n" +
+			"sip:c@x.y,,,,\n",
 			[]want{
 				{line: 2, user: store.User{SipAddress: "sip:a@x.y", LineURI: "tel:+3", Enabled: true}},
 				{line: 3, user: store.User{SipAddress: "sip:b@x.y", LineURI: "tel:+2", Enabled: true}},
-				{line: 4, user: store.User{SipAddress: "sip:c@x.y", LineURI: "tel:+1", Enabled: true}},
+				{line: 4, user: store.User{SipAddress: "sip:c@x.y", Enabled: true}},
 			}},
 		{"dn and distinguishedName: distinguishedName wins", "DN,distinguishedName,sip_address\nCN=A,CN=B,sip:a@b.c\n",
 			[]want{{line: 2, user: store.User{SipAddress: "sip:a@b.c", DistinguishedName: "CN=B", Enabled: true}}}},
 		{"explicit DN beats identity", "identity,dn\nCN=A,CN=B\n",
 			[]want{{line: 2, user: store.User{DistinguishedName: "CN=B", Enabled: true}}}},
-		{"telephone numbers", "telephoneNumber\n+1 425.555-0100\ntel:+14255550100;ext=7\n555-CALL-NOW\n()\n+\n",
+		// A telephone number is kept as written and never becomes the line.
+		{"telephone numbers", "telephoneNumber\n+1 425.555-0100\ntel:+14255550100;ext=7\n555-CALL-NOW\n",
 			[]want{
-				{line: 2, user: store.User{LineURI: "tel:+14255550100", Enabled: true}},
-				{line: 3, user: store.User{LineURI: "tel:+14255550100;ext=7", Enabled: true}},
-				{line: 4, user: store.User{Enabled: true}},
-				{line: 5, user: store.User{Enabled: true}},
-				{line: 6, user: store.User{Enabled: true}},
+				{line: 2, user: store.User{TelephoneNumber: "+1 425.555-0100", Enabled: true}},
+				{line: 3, user: store.User{TelephoneNumber: "tel:+14255550100;ext=7", Enabled: true}},
+				{line: 4, user: store.User{TelephoneNumber: "555-CALL-NOW", Enabled: true}},
 			}},
-		{"unknown columns ignored", "mail,sip_address,whenCreated\nx@y.z,sip:a@b.c,\"20100902,bad\"\n",
+		{"csvde directory attributes", "DN,objectClass,msRTCSIP-PrimaryUserAddress,title,department,l,company,mail,givenName,sn,telephoneNumber,memberOf\n" +
+			`"CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com",user,sip:kenmyer@litwareinc.com,Manager,Finance,Redmond,"Litware, Inc.",kenmyer@litwareinc.com,Ken,Myer,+1 (425) 555-0101,"CN=Finance,OU=Groups,DC=litwareinc,DC=com;CN=Managers,OU=Groups,DC=litwareinc,DC=com"` + "\n" +
+			`"CN=Jeff Hay,OU=Redmond,DC=litwareinc,DC=com",user,sip:jeffhay@litwareinc.com,,,,,,,,,` + "\n",
+			[]want{
+				{line: 2, user: store.User{SipAddress: "sip:kenmyer@litwareinc.com", DistinguishedName: "CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com",
+					Enabled: true, Title: "Manager", Department: "Finance", City: "Redmond", Company: "Litware, Inc.", Mail: "kenmyer@litwareinc.com",
+					GivenName: "Ken", Surname: "Myer", TelephoneNumber: "+1 (425) 555-0101",
+					MemberOf: []string{"CN=Finance,OU=Groups,DC=litwareinc,DC=com", "CN=Managers,OU=Groups,DC=litwareinc,DC=com"}}},
+				{line: 3, user: store.User{SipAddress: "sip:jeffhay@litwareinc.com", DistinguishedName: "CN=Jeff Hay,OU=Redmond,DC=litwareinc,DC=com", Enabled: true}},
+			}},
+		{"pinsh's own attribute names, as export_csv writes them", "sip_address,title,department,city,company,mail,given_name,surname,telephone_number,member_of\n" +
+			`sip:a@b.c,Supervisor,Finance,Dublin,Litware,a@b.c,Ann,Lee,+353 1 555 0100," CN=G1\;x\,y,DC=b ; ;CN=G2,DC=b;"` + "\n",
+			[]want{{line: 2, user: store.User{SipAddress: "sip:a@b.c", Enabled: true, Title: "Supervisor", Department: "Finance", City: "Dublin",
+				Company: "Litware", Mail: "a@b.c", GivenName: "Ann", Surname: "Lee", TelephoneNumber: "+353 1 555 0100",
+				MemberOf: []string{`CN=G1\;x\,y,DC=b`, "CN=G2,DC=b"}}}}},
+		{"Get-CsAdUser names", "SipAddress,FirstName,LastName,WindowsEmailAddress,City\nsip:a@b.c,Ann,Lee,a@b.c,Redmond\n",
+			[]want{{line: 2, user: store.User{SipAddress: "sip:a@b.c", Enabled: true, GivenName: "Ann", Surname: "Lee", Mail: "a@b.c", City: "Redmond"}}}},
+		{"a trailing backslash is not an escape", "sip_address,member_of\nsip:a@b.c,CN=x\\\n",
+			[]want{{line: 2, user: store.User{SipAddress: "sip:a@b.c", Enabled: true, MemberOf: []string{`CN=x\`}}}}},
+		{"unknown columns ignored", "proxyAddresses,sip_address,whenCreated\nSMTP:x@y.z,sip:a@b.c,\"20100902,bad\"\n",
 			[]want{{line: 2, user: store.User{SipAddress: "sip:a@b.c", Enabled: true}}}},
 		{"values trimmed, header names too", " sip_address ,\tdisplay_name\n  sip:a@b.c ,\tAnn Lee\t\n",
 			[]want{{line: 2, user: store.User{SipAddress: "sip:a@b.c", DisplayName: "Ann Lee", Enabled: true}}}},
@@ -180,8 +198,8 @@ func TestCSV(t *testing.T) {
 		// Whole-file errors.
 		{"empty file", "", []want{{line: 1, err: "the file is empty: a CSV import needs a header line"}}},
 		{"blank file", "\n \n", []want{{line: 1, err: "the file is empty"}}},
-		{"header names nothing we know", "mail,phone\nx@y.z,1\n",
-			[]want{{line: 1, err: `the header line "mail,phone" names no user field; the first line must name the columns: sip_address, display_name`}}},
+		{"header names nothing we know", "pager,phone\nx@y.z,1\n",
+			[]want{{line: 1, err: `the header line "pager,phone" names no user field; the first line must name the columns: sip_address, display_name`}}},
 		{"no header", "sip:kenmyer@litwareinc.com,Ken Myer\n",
 			[]want{{line: 1, err: "names no user field"}}},
 		{"a misspelt column refuses the file", "sip_address,display_nam\nsip:a@b.c,Ann\nsip:d@e.f,Dan\n",
@@ -195,7 +213,7 @@ func TestCSV(t *testing.T) {
 		{"a PIN column alone", "Pin\n12345\n",
 			[]want{{line: 1, err: `column "Pin": pinsh does not import PINs`}}},
 		{"many unknown columns", "sip_address,a1,a2,a3,a4,a5\n",
-			[]want{{line: 1, err: `unknown column "a3"; import refuses to guess: the recognised names are sip_address, display_name, user_principal_name, sam_account_name, domain, distinguished_name, enabled, registrar_pool, line_uri, enterprise_voice_enabled, site, pin_policy, identity, or the csvde/ldifde names msRTCSIP-PrimaryUserAddress, userPrincipalName, sAMAccountName, displayName, distinguishedName, dn, telephoneNumber, msRTCSIP-Line, msRTCSIP-UserEnabled, msRTCSIP-PrimaryHomeServer; the Active Directory attributes import ignores are listed in the README; and 2 more unknown columns`}}},
+			[]want{{line: 1, err: `unknown column "a3"; import refuses to guess: the recognised names are sip_address, display_name, user_principal_name, sam_account_name, domain, distinguished_name, enabled, registrar_pool, line_uri, enterprise_voice_enabled, site, pin_policy, identity, title, department, city, company, mail, given_name, surname, telephone_number, member_of, or their csvde/ldifde and PowerShell names (msRTCSIP-PrimaryUserAddress, displayName, dn, msRTCSIP-Line, l, sn, memberOf, ...: go doc ./store/importfmt); the Active Directory attributes import ignores are listed in the README; and 2 more unknown columns`}}},
 		{"ignored directory columns", "sip_address,objectClass,whenCreated,msRTCSIP-OptionFlags,Guid\nsip:a@b.c,user,x,385,g\n",
 			[]want{{line: 2, user: store.User{SipAddress: "sip:a@b.c", Enabled: true}}}},
 		// Two columns for one field: import will not choose.

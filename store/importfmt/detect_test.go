@@ -32,7 +32,7 @@ func TestDetectFormat(t *testing.T) {
 
 		{"users.json", " [\n{\"a\":1}]", 0, "users.json holds a JSON array; pinsh imports JSON Lines, one object per line (convert with: jq -c '.[]' users.json)"},
 		{"users.txt", "[{\"a\":1}]", 0, "users.txt holds a JSON array"},
-		{"users.txt", "mail,phone\n", 0, "cannot tell the format of users.txt: name it by its format; supported formats are CSV with a header line (.csv), JSON Lines (.jsonl, .ndjson, .json) and LDIF (.ldif, .ldf)"},
+		{"users.txt", "pager,phone\n", 0, "cannot tell the format of users.txt: name it by its format; supported formats are CSV with a header line (.csv), JSON Lines (.jsonl, .ndjson, .json) and LDIF (.ldif, .ldf)"},
 		{"users.txt", "", 0, "cannot tell the format of users.txt"},
 		{"users.txt", "# just a comment\n", 0, "cannot tell the format"},
 		{"users.txt", "\"unclosed,sip_address\n", 0, "cannot tell the format"},

@@ -28,6 +28,15 @@ const (
 	fVoice
 	fSite
 	fPolicy
+	fTitle
+	fDepartment
+	fCity
+	fCompany
+	fMail
+	fGivenName
+	fSurname
+	fPhone
+	fMemberOf
 	nFields
 )
 
@@ -38,7 +47,7 @@ const (
 	kString   kind = iota
 	kBool          // true/false, yes/no, 1/0
 	kIdentity      // a SIP address, or a distinguished name if it starts with CN=
-	kPhone         // telephoneNumber: tel:+DIGITS if it is a plain number
+	kGroups        // memberOf: group DNs, one per LDIF line or JSON array element, or joined with ';'
 )
 
 // column is what one recognised name maps to. A higher prio wins when
@@ -54,10 +63,14 @@ type column struct {
 	prio  int8
 }
 
+// knownNames lists the recognised names in the message about an unknown
+// one: pinsh's own in full, the directory's by example (a message names up
+// to three unknown columns, and must stay short).
 const knownNames = "sip_address, display_name, user_principal_name, sam_account_name, domain, distinguished_name, " +
 	"enabled, registrar_pool, line_uri, enterprise_voice_enabled, site, pin_policy, identity, " +
-	"or the csvde/ldifde names msRTCSIP-PrimaryUserAddress, userPrincipalName, sAMAccountName, displayName, " +
-	"distinguishedName, dn, telephoneNumber, msRTCSIP-Line, msRTCSIP-UserEnabled, msRTCSIP-PrimaryHomeServer"
+	"title, department, city, company, mail, given_name, surname, telephone_number, member_of, " +
+	"or their csvde/ldifde and PowerShell names (msRTCSIP-PrimaryUserAddress, displayName, dn, msRTCSIP-Line, " +
+	"l, sn, memberOf, ...: go doc ./store/importfmt)"
 
 // lookup returns the column that the name of a CSV header, JSON key or LDIF
 // attribute maps to; ok is false for a name that is ignored.
@@ -94,14 +107,30 @@ func lookup(name string) (c column, ok bool) {
 		c.field, c.prio = fLine, 3
 	case "msrtcsipline":
 		c.field, c.prio = fLine, 2
-	case "telephonenumber":
-		c.field, c.kind, c.prio = fLine, kPhone, 1
 	case "enterprisevoiceenabled":
 		c.field, c.kind, c.prio = fVoice, kBool, 3
 	case "site":
 		c.field, c.prio = fSite, 3
 	case "pinpolicy":
 		c.field, c.prio = fPolicy, 3
+	case "title":
+		c.field, c.prio = fTitle, 3
+	case "department":
+		c.field, c.prio = fDepartment, 3
+	case "city", "l":
+		c.field, c.prio = fCity, 3
+	case "company":
+		c.field, c.prio = fCompany, 3
+	case "mail", "windowsemailaddress":
+		c.field, c.prio = fMail, 3
+	case "givenname", "firstname":
+		c.field, c.prio = fGivenName, 3
+	case "surname", "sn", "lastname":
+		c.field, c.prio = fSurname, 3
+	case "telephonenumber":
+		c.field, c.prio = fPhone, 3
+	case "memberof":
+		c.field, c.kind, c.prio = fMemberOf, kGroups, 3
 	default:
 		return c, false
 	}
@@ -113,6 +142,8 @@ var fieldNames = [nFields]string{
 	fSip: "sip_address", fDisplay: "display_name", fUPN: "user_principal_name", fSam: "sam_account_name",
 	fDomain: "domain", fDN: "distinguished_name", fEnabled: "enabled", fPool: "registrar_pool",
 	fLine: "line_uri", fVoice: "enterprise_voice_enabled", fSite: "site", fPolicy: "pin_policy",
+	fTitle: "title", fDepartment: "department", fCity: "city", fCompany: "company", fMail: "mail",
+	fGivenName: "given_name", fSurname: "surname", fPhone: "telephone_number", fMemberOf: "member_of",
 }
 
 // sameField reports whether columns a and b are two spellings of one name:
@@ -134,8 +165,10 @@ func duplicate(what string, first, again *column) error {
 var knownList = []string{
 	"sip_address", "display_name", "user_principal_name", "sam_account_name", "domain", "distinguished_name",
 	"enabled", "registrar_pool", "line_uri", "enterprise_voice_enabled", "site", "pin_policy", "identity",
+	"title", "department", "city", "company", "mail", "given_name", "surname", "telephone_number", "member_of",
 	"msRTCSIP-PrimaryUserAddress", "userPrincipalName", "sAMAccountName", "displayName", "distinguishedName", "dn",
-	"telephoneNumber", "msRTCSIP-Line", "msRTCSIP-UserEnabled", "msRTCSIP-PrimaryHomeServer",
+	"msRTCSIP-Line", "msRTCSIP-UserEnabled", "msRTCSIP-PrimaryHomeServer",
+	"l", "givenName", "sn", "telephoneNumber", "memberOf", "FirstName", "LastName", "WindowsEmailAddress",
 }
 
 // IgnoredNames are the Active Directory attributes (as csvde and ldifde
@@ -146,16 +179,16 @@ var knownList = []string{
 // Lines, and refused in LDIF when it is a slip away from a recognised name.
 var IgnoredNames = []string{
 	// Active Directory (csvde, ldifde)
-	"objectClass", "objectCategory", "objectGUID", "objectSid", "cn", "name", "sn", "givenName", "initials",
-	"mail", "proxyAddresses", "company", "department", "title", "description", "physicalDeliveryOfficeName",
-	"memberOf", "manager", "whenCreated", "whenChanged", "uSNCreated", "uSNChanged", "instanceType",
+	"objectClass", "objectCategory", "objectGUID", "objectSid", "cn", "name", "initials",
+	"proxyAddresses", "description", "physicalDeliveryOfficeName",
+	"member", "manager", "whenCreated", "whenChanged", "uSNCreated", "uSNChanged", "instanceType",
 	"userAccountControl", "accountExpires", "pwdLastSet", "lastLogon", "lastLogonTimestamp", "logonCount",
 	"badPwdCount", "badPasswordTime", "primaryGroupID", "sAMAccountType", "dSCorePropagationData", "codePage",
 	"countryCode", "msRTCSIP-OptionFlags", "msRTCSIP-InternetAccessEnabled", "msRTCSIP-FederationEnabled",
 	"msRTCSIP-ArchivingEnabled", "msRTCSIP-UserPolicies", "msRTCSIP-DeploymentLocator",
 	"msRTCSIP-UserRoutingGroupId", "msRTCSIP-OriginatorSid", "msRTCSIP-LineServer",
 	// Get-CsUser
-	"FirstName", "LastName", "WindowsEmailAddress", "Sid", "Guid", "Id", "HomeServer", "TargetRegistrarPool",
+	"Sid", "Guid", "Id", "HomeServer", "TargetRegistrarPool",
 	"TargetServerIfMoving", "VoicePolicy", "ConferencingPolicy", "ClientPolicy", "DialPlan", "ExternalAccessPolicy",
 	"LocationPolicy", "HostingProvider", "AudioVideoDisabled", "IPPBXSoftPhoneRoutingEnabled",
 	"RemoteCallControlTelephonyEnabled", "PrivateLine", "LineServerURI", "HostedVoiceMail", "ExUmEnabled",
@@ -305,10 +338,9 @@ func (b *builder) set(c *column, value string) error {
 		if len(value) >= 3 && strings.EqualFold(value[:3], "cn=") {
 			f = fDN
 		}
-	case kPhone:
-		if value = telURI(value); value == "" {
-			return nil
-		}
+	case kGroups:
+		b.addGroups(value)
+		return nil
 	}
 	if c.prio > b.prio[f] {
 		b.prio[f], b.name[f] = c.prio, c.name
@@ -352,6 +384,22 @@ func (b *builder) str(f field) *string {
 		return &b.u.Site
 	case fPolicy:
 		return &b.u.PinPolicy
+	case fTitle:
+		return &b.u.Title
+	case fDepartment:
+		return &b.u.Department
+	case fCity:
+		return &b.u.City
+	case fCompany:
+		return &b.u.Company
+	case fMail:
+		return &b.u.Mail
+	case fGivenName:
+		return &b.u.GivenName
+	case fSurname:
+		return &b.u.Surname
+	case fPhone:
+		return &b.u.TelephoneNumber
 	}
 	panic(fmt.Sprintf("importfmt: field %d is not a string", f))
 }
@@ -408,28 +456,21 @@ func parseBool(s string) (v, ok bool) {
 	return false, false
 }
 
-// telURI returns "tel:+DIGITS" for a plain telephone number: an optional
-// '+', at least one digit, and the visual separators space, '-', '.', '(' and
-// ')'. A value that already is a tel: URI is returned as it is; anything
-// else yields "".
-func telURI(s string) string {
-	if len(s) >= 4 && strings.EqualFold(s[:4], "tel:") {
-		return s
-	}
-	digits := make([]byte, 0, len(s)+5)
-	digits = append(digits, "tel:+"...)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits = append(digits, c)
-		case c == '+' && i == 0:
-		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
-		default:
-			return ""
+// addGroups adds the group DNs of value to the user's MemberOf: one DN, or
+// several joined with ';' as csvde writes a multi-valued attribute (a DN
+// holds a ';' only escaped, "\;"). Empty parts are skipped; the store
+// checks that each is a DN and none repeats.
+func (b *builder) addGroups(value string) {
+	start := 0
+	for i := 0; i <= len(value); i++ {
+		switch {
+		case i+1 < len(value) && value[i] == '\\':
+			i++ // an escaped character, ';' included
+		case i == len(value) || value[i] == ';':
+			if g := trimBlank(value[start:i]); g != "" {
+				b.u.MemberOf = append(b.u.MemberOf, g)
+			}
+			start = i + 1
 		}
 	}
-	if len(digits) == len("tel:+") {
-		return ""
-	}
-	return string(digits)
 }

@@ -29,6 +29,10 @@ var importSeeds = []string{
 	"",
 	"\n\n\n",
 	"sip_address\n\xff\xfe\xfd\n",
+	// directory attributes, memberOf's ';' and '\' escapes included
+	"msRTCSIP-PrimaryUserAddress,title,department,l,sn,memberOf\nsip:a@x.com,Manager,Finance,Dublin,Lee,\"CN=G\\;1,DC=x;;CN=G2,DC=x\\\"\n",
+	"{\"sip_address\":\"sip:a@x.com\",\"memberOf\":[\"CN=G1,DC=x\",\"CN=G2\\\\;x\"],\"givenName\":\"Ann\",\"telephone_number\":\"+1\"}\n{\"memberOf\":[1]}\n",
+	"dn: CN=A\nmemberOf: CN=G1,DC=x\nmemberOf:: Q049RzIsREM9eA==\nl: Redmond\ncity: Dublin\n\ndn: CN=B\nmember: CN=C\n",
 }
 
 // checkFuzzRow fails the fuzz targets of the parsers (FuzzCSV, FuzzLDIF,

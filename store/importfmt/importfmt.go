@@ -19,10 +19,26 @@
 //	enabled, msRTCSIP-UserEnabled                   Enabled (default true)
 //	registrar_pool, msRTCSIP-PrimaryHomeServer      RegistrarPool, as given
 //	line_uri, msRTCSIP-Line                         LineURI
-//	telephoneNumber                                 LineURI "tel:+DIGITS", only if it is a plain number
 //	enterprise_voice_enabled                        EnterpriseVoiceEnabled (default false)
 //	site                                            Site
 //	pin_policy                                      PinPolicy
+//	title                                           Title
+//	department                                      Department
+//	city, l                                         City
+//	company                                         Company
+//	mail, WindowsEmailAddress                       Mail
+//	given_name (givenName), FirstName               GivenName
+//	surname, sn, LastName                           Surname
+//	telephone_number (telephoneNumber)              TelephoneNumber, as written
+//	member_of (memberOf)                            MemberOf: group DNs (see below)
+//
+// The directory attributes (title ... memberOf) are kept as given, under
+// the names csvde and ldifde write (title, l, givenName, sn, ...), those of
+// PowerShell's Export-Csv of Get-CsAdUser (City, FirstName, LastName,
+// WindowsEmailAddress) and pinsh's own (given_name, ...). memberOf is the one multi-valued field: in LDIF each
+// memberOf line adds a group; in CSV and in a JSON string the groups are
+// joined with ';' (as csvde writes them; a ';' inside a DN is escaped, "\;",
+// and does not split it); in JSON an array of strings is one group each.
 //
 // Import refuses to guess what a name it does not recognise means. A name
 // in IgnoredNames (objectClass, whenCreated, msRTCSIP-OptionFlags, the
@@ -33,7 +49,7 @@
 // refused, with the closest recognised names: in CSV, the header is refused
 // and nothing is imported; in JSON Lines, each object with the key is a bad
 // row. LDIF is laxer, because ldifde exports carry every attribute of the
-// account (extensionAttribute1, msExch..., l, ...): an unknown attribute is
+// account (extensionAttribute1, msExch..., st, ...): an unknown attribute is
 // ignored unless it is one or two typing slips away from a recognised name
 // of six letters or more (displayNam), which makes the record bad. A CSV
 // header with no recognised name at all is an error too.
@@ -42,16 +58,16 @@
 // whatever their order in the file: sip_address over
 // msRTCSIP-PrimaryUserAddress over identity; distinguished_name over dn;
 // enabled over msRTCSIP-UserEnabled; registrar_pool over
-// msRTCSIP-PrimaryHomeServer; line_uri over msRTCSIP-Line over
-// telephoneNumber. That is how csvde, ldifde and Get-CsUser exports carry
-// both. Two spellings of one name (the same name twice; sip_address and
+// msRTCSIP-PrimaryHomeServer; line_uri over msRTCSIP-Line. That is how
+// csvde, ldifde and Get-CsUser exports carry both. telephoneNumber is the
+// account's telephone number, not its Lync line: it never fills LineURI. Two spellings of one name (the same name twice; sip_address and
 // SipAddress; display_name and displayName) leave import nothing to go by,
 // so it refuses them: in CSV, the header is refused and nothing is
 // imported; in JSON Lines, the line is bad whatever the values; in LDIF,
 // where ldifde writes a multi-valued attribute once per value (objectClass,
 // proxyAddresses), the record is bad only if the values
-// differ. A CSV header column without a name is refused too. A telephoneNumber that is not a plain number ("+1 (425) 555-0100" is
-// one, "555-CALL-NOW x12" is not) is ignored rather than rejected.
+// differ (memberOf takes every line). A CSV header column without a name
+// is refused too.
 //
 // Values are trimmed of surrounding spaces and tabs; an empty value leaves
 // the field unset. Booleans are true/false, yes/no or 1/0 in any case.

@@ -78,23 +78,26 @@ func jsonUser(b *builder, line []byte) (store.User, error) {
 			}
 		case bool:
 			if c.kind != kBool {
-				return store.User{}, fmt.Errorf("%s must be a string, not a boolean", key)
+				return store.User{}, wrongJSONType(key, &c, v)
 			}
 			b.setBool(&c, v)
 		case nil:
 			// null: the field is not given
+		case []any:
+			if c.kind != kGroups {
+				return store.User{}, wrongJSONType(key, &c, v)
+			}
+			for _, g := range v {
+				s, ok := g.(string)
+				if !ok {
+					return store.User{}, fmt.Errorf("%s must be an array of strings (group DNs), not one holding %s", key, jsonKind(g))
+				}
+				if err := b.set(&c, s); err != nil {
+					return store.User{}, err
+				}
+			}
 		default:
-			what := "a number"
-			switch v.(type) {
-			case map[string]any:
-				what = "an object"
-			case []any:
-				what = "an array"
-			}
-			if c.kind == kBool {
-				return store.User{}, fmt.Errorf("%s must be true or false, not %s", key, what)
-			}
-			return store.User{}, fmt.Errorf("%s must be a string, not %s", key, what)
+			return store.User{}, wrongJSONType(key, &c, v)
 		}
 	}
 	if _, err := dec.Token(); err != nil {
@@ -104,6 +107,35 @@ func jsonUser(b *builder, line []byte) (store.User, error) {
 		return store.User{}, errors.New("bad JSON: more after the object; write one object per line")
 	}
 	return b.finish()
+}
+
+// wrongJSONType is the error for the value v, of a type column c does not
+// take, under key.
+func wrongJSONType(key string, c *column, v any) error {
+	switch c.kind {
+	case kBool:
+		return fmt.Errorf("%s must be true or false, not %s", key, jsonKind(v))
+	case kGroups:
+		return fmt.Errorf("%s must be a string or an array of strings (group DNs), not %s", key, jsonKind(v))
+	}
+	return fmt.Errorf("%s must be a string, not %s", key, jsonKind(v))
+}
+
+// jsonKind names the JSON type of a decoded value, for messages.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	}
+	return "a number"
 }
 
 func badJSON(err error) error {

@@ -39,7 +39,11 @@ type ldifValue struct {
 // another value. ldifde repeats a multi-valued attribute on one line per
 // value (objectClass, proxyAddresses); a pinsh field holds one value, and
 // import refuses to choose one. The same value repeated is accepted.
+// memberOf, pinsh's one multi-valued field, takes every line.
 func (p *ldifParser) repeat(c *column, value string, line int) error {
+	if c.kind == kGroups {
+		return nil // memberOf is multi-valued: each line adds a group
+	}
 	value = trimBlank(value)
 	for _, g := range p.given {
 		if !sameField(&g.c, c) {

@@ -20,8 +20,18 @@ objectClass: person
 objectClass: organizationalPerson
 objectClass: user
 cn: Ken Myer
-displayName: Ken Myer
+sn: Myer
+title: Manager
 telephoneNumber: +1 (425) 555-0100
+givenName: Ken
+distinguishedName: CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com
+memberOf: CN=Finance,OU=Groups,DC=litwareinc,DC=com
+memberOf: CN=Managers,OU=Groups,DC=litwareinc,DC=com
+displayName: Ken Myer
+department: Finance
+company: Litware, Inc.
+l: Redmond
+mail: kenmyer@litwareinc.com
 distinguishedName: CN=Ken Myer,OU=Redmond,DC=litwareinc,DC=com
 sAMAccountName: kenmyer
 userPrincipalName: kenmyer@litwareinc.com
@@ -53,6 +63,15 @@ func TestLDIF(t *testing.T) {
 		Enabled:           true,
 		RegistrarPool:     "CN=Lc Services,CN=Microsoft,CN=1:1,CN=Pools,CN=RTC Service,CN=Microsoft,CN=System,DC=litwareinc,DC=com",
 		LineURI:           "tel:+14255550100;ext=100",
+		Title:             "Manager",
+		Department:        "Finance",
+		City:              "Redmond",
+		Company:           "Litware, Inc.",
+		Mail:              "kenmyer@litwareinc.com",
+		GivenName:         "Ken",
+		Surname:           "Myer",
+		TelephoneNumber:   "+1 (425) 555-0100",
+		MemberOf:          []string{"CN=Finance,OU=Groups,DC=litwareinc,DC=com", "CN=Managers,OU=Groups,DC=litwareinc,DC=com"},
 	}
 	zoe := store.User{SipAddress: "sip:zoe@litwareinc.com", DisplayName: "Zoë Ng", SamAccountName: "zoe", DistinguishedName: zoeDN}
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -61,7 +80,7 @@ func TestLDIF(t *testing.T) {
 		input string
 		want  []want
 	}{
-		{"ldifde export", ldifdeExport, []want{{line: 2, user: kenLDIF}, {line: 22, user: zoe}}},
+		{"ldifde export", ldifdeExport, []want{{line: 2, user: kenLDIF}, {line: 32, user: zoe}}},
 		{"LF, version, comments, no final newline", "version: 1\n# exported by hand\n#  folded\n  comment\n\n\n" +
 			"# Ken\ndn: CN=Ken\nsip_address: sip:k@l.m\n\n\n\ndn: CN=Zoe\n# a comment inside\ndisplay_name: Zo\n e\nsite:   Redmond",
 			[]want{
@@ -119,8 +138,13 @@ func TestLDIF(t *testing.T) {
 				{line: 1, err: "line 1 starts with a space, so it continues a line, but there is none before it"},
 				{line: 4, user: store.User{DistinguishedName: "CN=B", Enabled: true}},
 			}},
-		{"unknown attributes are ignored", "dn: CN=A\nextensionAttribute7: x\nl: Redmond\nmsExchHomeServerName: y\n",
+		{"unknown attributes are ignored", "dn: CN=A\nextensionAttribute7: x\nst: WA\nmsExchHomeServerName: y\nmember: CN=B\n",
 			[]want{{line: 1, user: store.User{DistinguishedName: "CN=A", Enabled: true}}}},
+		{"memberOf takes a group per line, escapes kept", "dn: CN=A\nmemberOf: CN=Finance,OU=Groups,DC=x\nmember_of: CN=Smith\\, Jones\\; Partners,DC=x\nmemberOf::  " + b64("CN=Zoë's,DC=x") + "\n",
+			[]want{{line: 1, user: store.User{DistinguishedName: "CN=A", Enabled: true,
+				MemberOf: []string{"CN=Finance,OU=Groups,DC=x", `CN=Smith\, Jones\; Partners,DC=x`, "CN=Zoë's,DC=x"}}}}},
+		{"attributes given twice with other values", "dn: CN=A\nl: Redmond\ncity: Dublin\n",
+			[]want{{line: 1, err: `line 3: city "Dublin" differs from l "Redmond" on line 2; a user has one city: keep one`}}},
 		{"a misspelt attribute is refused", "dn: CN=A\ndisplayNam: Ann\n\ndn: CN=B\nmsRTCSIP-PrimaryUserAdress: sip:b@x.y\n\ndn: CN=C\n",
 			[]want{
 				{line: 1, err: `line 2: unknown attribute "displayNam"; did you mean display_name?`},

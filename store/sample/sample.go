@@ -16,6 +16,25 @@
 //	Lisa Smith      lisasmith PIN 61847, locked by an admin
 //	Jeff Hay        jeffhay   PIN 86293, user disabled
 //
+// Their directory attributes (as Active Directory names them: title,
+// department, l, company, mail, givenName, sn, telephoneNumber, memberOf),
+// chosen so that the Get-CsUser -LdapFilter examples select someone:
+//
+//	              title                 department  l        memberOf (CN=...,OU=Groups,DC=litwareinc,DC=com)
+//	Ken Myer        Manager               Finance     Redmond  Finance, Managers
+//	Pilar Ackerman  Supervisor            Finance     Redmond  Finance
+//	David Longmuir  Manager               Sales       Dublin   Sales, Managers
+//	Aidan Delaney   Accountant            Finance     Dublin   Finance
+//	Tony Smith      Manager               Finance     Dublin   Finance, Managers
+//	Lisa Smith      Sales Representative  Sales       Redmond  Sales
+//	Jeff Hay        Help Desk Technician  IT          Redmond  (none)
+//
+// so (&(Department=Finance)(Title=Manager)) is Ken and Tony, and
+// (|(Title=Supervisor)(Title=Manager)) adds Pilar and David. Every user
+// has company "Litware, Inc.", mail SAM@litwareinc.com, givenName and sn
+// from the display name, and telephoneNumber "+1 (425) 555-010N", the
+// number of the line.
+//
 // Policies: global (defaults), site:Redmond (defaults, "Redmond site"), and
 // tag:Expire30 (30-day lifetime, history 1). Roles: the operator of the Op
 // is a CsAdministrator; helpdesk1, useradmin1, serveradmin1 and viewonly1
@@ -103,18 +122,33 @@ func Seed(ctx context.Context, s store.Store, op store.Op) error {
 		sam, display, pin, policy string
 		enabled                   bool
 		st                        store.PinState
+		// directory attributes: title, department, city, given name,
+		// surname, and the groups (CN=NAME,OU=Groups,DC=litwareinc,DC=com)
+		title, dept, city, given, sn string
+		groups                       []string
 	}{
-		{"kenmyer", "Ken Myer", KenPIN, "Expire30", true, store.PinState{LastChange: t, Expires: t.Add(30 * day)}},
-		{"pilar", "Pilar Ackerman", PilarPIN, "", true, store.PinState{LastChange: t.Add(-10 * day)}},
-		{"davidlongmuir", "David Longmuir", DavidPIN, "Expire30", true, store.PinState{LastChange: t.Add(-31 * day), Expires: t.Add(-day)}},
-		{"aidan", "Aidan Delaney", "", "", true, store.PinState{}},
-		{"tonysmith", "Tony Smith", TonyPIN, "", true, store.PinState{LastChange: t.Add(-5 * day), LockedBy: store.LockedBySystem, GlobalFailures: 1000}},
-		{"lisasmith", "Lisa Smith", LisaPIN, "", true, store.PinState{LastChange: t.Add(-5 * day), LockedBy: store.LockedByAdmin}},
-		{"jeffhay", "Jeff Hay", JeffPIN, "", false, store.PinState{LastChange: t.Add(-5 * day)}},
+		{"kenmyer", "Ken Myer", KenPIN, "Expire30", true, store.PinState{LastChange: t, Expires: t.Add(30 * day)},
+			"Manager", "Finance", "Redmond", "Ken", "Myer", []string{"Finance", "Managers"}},
+		{"pilar", "Pilar Ackerman", PilarPIN, "", true, store.PinState{LastChange: t.Add(-10 * day)},
+			"Supervisor", "Finance", "Redmond", "Pilar", "Ackerman", []string{"Finance"}},
+		{"davidlongmuir", "David Longmuir", DavidPIN, "Expire30", true, store.PinState{LastChange: t.Add(-31 * day), Expires: t.Add(-day)},
+			"Manager", "Sales", "Dublin", "David", "Longmuir", []string{"Sales", "Managers"}},
+		{"aidan", "Aidan Delaney", "", "", true, store.PinState{},
+			"Accountant", "Finance", "Dublin", "Aidan", "Delaney", []string{"Finance"}},
+		{"tonysmith", "Tony Smith", TonyPIN, "", true, store.PinState{LastChange: t.Add(-5 * day), LockedBy: store.LockedBySystem, GlobalFailures: 1000},
+			"Manager", "Finance", "Dublin", "Tony", "Smith", []string{"Finance", "Managers"}},
+		{"lisasmith", "Lisa Smith", LisaPIN, "", true, store.PinState{LastChange: t.Add(-5 * day), LockedBy: store.LockedByAdmin},
+			"Sales Representative", "Sales", "Redmond", "Lisa", "Smith", []string{"Sales"}},
+		{"jeffhay", "Jeff Hay", JeffPIN, "", false, store.PinState{LastChange: t.Add(-5 * day)},
+			"Help Desk Technician", "IT", "Redmond", "Jeff", "Hay", nil},
 	}
 	rows := func(yield func(store.LoadRow) bool) {
 		for i, u := range users {
 			n := strconv.Itoa(101 + i)
+			var groups []string
+			for _, g := range u.groups {
+				groups = append(groups, "CN="+g+",OU=Groups,DC=litwareinc,DC=com")
+			}
 			r := store.LoadRow{Line: i + 1, Pin: u.pin, State: u.st, User: store.User{
 				SipAddress:             u.sam + "@litwareinc.com",
 				DisplayName:            u.display,
@@ -127,6 +161,15 @@ func Seed(ctx context.Context, s store.Store, op store.Op) error {
 				EnterpriseVoiceEnabled: true,
 				Site:                   "Redmond",
 				PinPolicy:              u.policy,
+				Title:                  u.title,
+				Department:             u.dept,
+				City:                   u.city,
+				Company:                "Litware, Inc.",
+				Mail:                   u.sam + "@litwareinc.com",
+				GivenName:              u.given,
+				Surname:                u.sn,
+				TelephoneNumber:        "+1 (425) 555-0" + n,
+				MemberOf:               groups,
 			}}
 			if !yield(r) {
 				return

@@ -196,3 +196,49 @@ func TestAdministrator(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedAttributes checks the directory attributes the package doc
+// promises the Get-CsUser -LdapFilter examples.
+func TestSeedAttributes(t *testing.T) {
+	s := open(t, sample.DemoHashParams())
+	if err := sample.Seed(ctx, s, store.Op{Operator: "alice", Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	names := func(keep func(store.User) bool) []string {
+		us, _, err := s.ScanUsers(ctx, store.UserQuery{Filter: keep}, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, u := range us {
+			out = append(out, u.DisplayName)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		filter string
+		keep   func(store.User) bool
+		want   []string
+	}{
+		{"Department=Finance", func(u store.User) bool { return u.Department == "Finance" },
+			[]string{"Ken Myer", "Pilar Ackerman", "Aidan Delaney", "Tony Smith"}},
+		{"&(Department=Finance)(Title=Manager)", func(u store.User) bool { return u.Department == "Finance" && u.Title == "Manager" },
+			[]string{"Ken Myer", "Tony Smith"}},
+		{"|(Title=Supervisor)(Title=Manager)", func(u store.User) bool { return u.Title == "Supervisor" || u.Title == "Manager" },
+			[]string{"Ken Myer", "Pilar Ackerman", "David Longmuir", "Tony Smith"}},
+		{"l=Dublin", func(u store.User) bool { return u.City == "Dublin" },
+			[]string{"David Longmuir", "Aidan Delaney", "Tony Smith"}},
+		{"memberOf=CN=Managers,...", func(u store.User) bool {
+			return slices.Contains(u.MemberOf, "CN=Managers,OU=Groups,DC=litwareinc,DC=com")
+		}, []string{"Ken Myer", "David Longmuir", "Tony Smith"}},
+		{"every attribute set", func(u store.User) bool {
+			return u.Title != "" && u.Department != "" && u.City != "" && u.Company == "Litware, Inc." &&
+				u.Mail == u.SamAccountName+"@litwareinc.com" && u.GivenName+" "+u.Surname == u.DisplayName &&
+				"tel:+1425555"+u.TelephoneNumber[len("+1 (425) 555-"):] == u.LineURI[:len("tel:+14255550101")]
+		}, []string{"Ken Myer", "Pilar Ackerman", "David Longmuir", "Aidan Delaney", "Tony Smith", "Lisa Smith", "Jeff Hay"}},
+	} {
+		if got := names(tc.keep); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q; want %q", tc.filter, got, tc.want)
+		}
+	}
+}
