@@ -15,6 +15,8 @@ var (
 		"identity", "sip_address", "display_name", "user_principal_name", "sam_account_name",
 		"domain", "distinguished_name", "enabled", "registrar_pool", "line_uri",
 		"enterprise_voice_enabled", "site", "pin_policy",
+		// directory attributes (store.User; ldap_filter names them as AD does)
+		"title", "department", "city", "company", "mail", "given_name", "surname", "telephone_number", "member_of",
 	).Columns("identity", "display_name", "enabled", "site", "line_uri", "pin_policy")
 
 	pinInfoSchema = lang.NewSchema("pin_info",
@@ -119,6 +121,24 @@ func (f *userFields) Field(i int) tengo.Object {
 		return optStr(u.Site)
 	case 12:
 		return optStr(u.PinPolicy)
+	case 13:
+		return optStr(u.Title)
+	case 14:
+		return optStr(u.Department)
+	case 15:
+		return optStr(u.City)
+	case 16:
+		return optStr(u.Company)
+	case 17:
+		return optStr(u.Mail)
+	case 18:
+		return optStr(u.GivenName)
+	case 19:
+		return optStr(u.Surname)
+	case 20:
+		return optStr(u.TelephoneNumber)
+	case 21:
+		return strings2array(u.MemberOf) // no groups: an empty array, as PowerShell's MemberOf
 	}
 	return nil
 }

@@ -12,11 +12,15 @@ import (
 func TestRecordFieldOrder(t *testing.T) {
 	u := userRecord(store.User{ID: 7, SipAddress: "sip:a@x.com", DisplayName: "A", UserPrincipalName: "a@x.com",
 		SamAccountName: "a", Domain: "x", DistinguishedName: "CN=A,DC=x", Enabled: true, RegistrarPool: "pool",
-		LineURI: "tel:+1", EnterpriseVoiceEnabled: true, Site: "S", PinPolicy: "P"})
+		LineURI: "tel:+1", EnterpriseVoiceEnabled: true, Site: "S", PinPolicy: "P",
+		Title: "T", Department: "D", City: "C", Company: "Co", Mail: "m@x.com", GivenName: "G", Surname: "Sn",
+		TelephoneNumber: "+1 425", MemberOf: []string{"CN=G1,DC=x", "CN=G2,DC=x"}})
 	want := map[string]string{
 		"identity": `"sip:a@x.com"`, "sip_address": `"sip:a@x.com"`, "display_name": `"A"`, "user_principal_name": `"a@x.com"`,
 		"sam_account_name": `"a"`, "domain": `"x"`, "distinguished_name": `"CN=A,DC=x"`, "enabled": "true",
 		"registrar_pool": `"pool"`, "line_uri": `"tel:+1"`, "enterprise_voice_enabled": "true", "site": `"S"`, "pin_policy": `"P"`,
+		"title": `"T"`, "department": `"D"`, "city": `"C"`, "company": `"Co"`, "mail": `"m@x.com"`, "given_name": `"G"`,
+		"surname": `"Sn"`, "telephone_number": `"+1 425"`, "member_of": `["CN=G1,DC=x", "CN=G2,DC=x"]`,
 	}
 	for _, f := range userSchema.Fields() {
 		if got := u.Get(f).String(); got != want[f] {

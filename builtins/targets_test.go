@@ -24,7 +24,7 @@ func TestTargetsAreUsersOnly(t *testing.T) {
 		{`grant_pin_policy({identity: "kenmyer@litwareinc.com", whatif: true}, "Expire30")`, `grant_pin_policy: whatif is an option`},
 		{`lock_pin({identity: "kenmyer@litwareinc.com", dispaly_name: "Ken Myer"})`,
 			`lock_pin: a user target map has no key "dispaly_name"; did you mean display_name?`},
-		{`lock_pin({identity: "kenmyer@litwareinc.com", members: []})`, `a user target map has no key "members"; its keys are the fields of a user record: identity,`},
+		{`lock_pin({identity: "kenmyer@litwareinc.com", builtins: []})`, `a user target map has no key "builtins"; its keys are the fields of a user record: identity,`},
 		{`get_pin_policy() | remove_user`,
 			`remove_user: a pin_policy record is not a user (its identity "global" names a policy); remove_user takes users`},
 		{`remove_user(get_pin_policy("global"))`, `remove_user: a pin_policy record is not a user`},

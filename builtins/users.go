@@ -17,6 +17,7 @@ import (
 	"github.com/pinsh/pinsh/lang"
 	"github.com/pinsh/pinsh/store"
 	"github.com/pinsh/pinsh/store/importfmt"
+	"github.com/pinsh/pinsh/store/ldapfilter"
 )
 
 // scanChunk is how many users get_users reads per store call.
@@ -27,8 +28,8 @@ func (sh *Shell) userBuiltins() []lang.Builtin {
 		{
 			Name: "get_users", Kind: lang.Source,
 			Cmdlets:    []string{"Get-CsUser"},
-			PowerShell: `Get-CsUser -Identity X -Filter {...} -ResultSize N -> get_users("X"), get_users({filter: {...}, result_size: N})`,
-			Sig:        "get_users([identity | {identity, ou, filter, result_size, error_action}])",
+			PowerShell: `Get-CsUser -Identity X -Filter {...} -LdapFilter "(...)" -ResultSize N -> get_users("X"), get_users({filter: {...}, ldap_filter: "(...)", result_size: N})`,
+			Sig:        "get_users([identity | {identity, ou, filter, ldap_filter, result_size, error_action}])",
 			Doc: `Get-CsUser: a stream of user records. With no argument, every user. With an
 identity in any form (SIP address, UPN, domain\logon, display name,
 distinguished name; case-insensitive) the users it names; the display-name
@@ -39,12 +40,35 @@ empty); a wildcard that matches nobody gives an empty stream, no error.
 With a map: identity; ou (a distinguished name: users under it, child OUs
 included); filter (a function of the user record, or a map of field: value
 that must all be equal, strings ignoring case; an undefined value or one
-of the wrong kind is refused, as in where); result_size (the most
+of the wrong kind is refused, as in where); ldap_filter (an LDAP search
+filter, as Get-CsUser -LdapFilter takes it; below); result_size (the most
 users to return); error_action for the no-such-user error ("stop",
-"silently_continue", ...; see lock_pin). Fields: identity,
-sip_address, display_name, user_principal_name, sam_account_name, domain,
+"silently_continue", ...; see lock_pin). The keys combine: a user is
+returned when it matches all of them. Fields: identity, sip_address,
+display_name, user_principal_name, sam_account_name, domain,
 distinguished_name, enabled, registrar_pool, line_uri,
-enterprise_voice_enabled, site, pin_policy.`,
+enterprise_voice_enabled, site, pin_policy, and the directory attributes
+title, department, city, company, mail, given_name, surname,
+telephone_number and member_of (the DNs of the user's groups, an array).
+
+ldap_filter is RFC 4515 syntax over the directory attributes, named as
+Active Directory names them, in any case: title, department, l (city),
+company, mail, givenName, sn, telephoneNumber, memberOf, displayName, cn,
+sAMAccountName, userPrincipalName, distinguishedName, objectClass,
+objectCategory, msRTCSIP-PrimaryUserAddress, -Line, -PrimaryHomeServer,
+-UserEnabled. (attr=value) is equal, ignoring case and extra blanks as AD
+does; (attr=*) has a value; (sn=Sm*), (title=*an*er) substrings;
+(attr>=value), (attr<=value) order (ignoring case); (&(...)(...)) and,
+(|(...)(...)) or, (!(...)) not; \XX is the byte XX in a value (a for a
+literal *, 8 (, 9 ), c \). The outer parentheses may be left out, as
+in Microsoft's examples ("Department=Finance",
+"&(Department=Finance)(Title=Manager)"). memberOf and distinguishedName
+compare whole DNs: (memberOf=CN=Finance,OU=Groups,DC=litwareinc,DC=com).
+A mistake is an error naming its column, never a filter that quietly
+matches nothing: an unknown attribute (with the closest, or the AD name
+of a pinsh field: city is l, surname sn), bad syntax, a substring of a
+DN, ~= and := matches, an empty (&). pinsh fields that are not AD
+attributes (site, pin_policy) are for filter.`,
 			Examples: []lang.Example{
 				{Code: `get_users() | count`, Output: "7\n"},
 				{Code: `get_users("* Smith") | select("identity") | collect`},
@@ -52,6 +76,10 @@ enterprise_voice_enabled, site, pin_policy.`,
 				{Code: `get_users("zz*") | count`, Output: "0\n"},
 				{Code: `get_users({identity: "ken", error_action: "silently_continue"}) | count`, Output: "0\n"},
 				{Code: `get_users({ou: "OU=Redmond,DC=litwareinc,DC=com", result_size: 2}) | count`, Output: "2\n"},
+				{Code: `get_users({ldap_filter: "(&(department=Finance)(title=Manager))"}) | select("display_name", "title", "city")`,
+					Output: "display_name  title    city\n------------  -----    ----\nKen Myer      Manager  Redmond\nTony Smith    Manager  Dublin\n"},
+				{Code: `get_users({ldap_filter: "|(Title=Supervisor)(Title=Manager)"}) | count`, Output: "4\n"},
+				{Code: `get_users({ldap_filter: "(&(l=Dublin)(memberOf=CN=Managers,OU=Groups,DC=litwareinc,DC=com))"}) | pin_info | count`, Output: "2\n"},
 			},
 			Call: sh.getUsers,
 		},
@@ -119,6 +147,15 @@ var userFieldSetters = map[string]func(u *store.User, v tengo.Object) error{
 	"line_uri":                 stringField(func(u *store.User) *string { return &u.LineURI }),
 	"site":                     stringField(func(u *store.User) *string { return &u.Site }),
 	"pin_policy":               stringField(func(u *store.User) *string { return &u.PinPolicy }),
+	"title":                    stringField(func(u *store.User) *string { return &u.Title }),
+	"department":               stringField(func(u *store.User) *string { return &u.Department }),
+	"city":                     stringField(func(u *store.User) *string { return &u.City }),
+	"company":                  stringField(func(u *store.User) *string { return &u.Company }),
+	"mail":                     stringField(func(u *store.User) *string { return &u.Mail }),
+	"given_name":               stringField(func(u *store.User) *string { return &u.GivenName }),
+	"surname":                  stringField(func(u *store.User) *string { return &u.Surname }),
+	"telephone_number":         stringField(func(u *store.User) *string { return &u.TelephoneNumber }),
+	"member_of":                groupsField,
 	"enabled":                  boolField(func(u *store.User) *bool { return &u.Enabled }),
 	"enterprise_voice_enabled": boolField(func(u *store.User) *bool { return &u.EnterpriseVoiceEnabled }),
 }
@@ -132,6 +169,28 @@ func stringField(field func(*store.User) *string) func(*store.User, tengo.Object
 		}
 		return fmt.Errorf("must be a string, not %s", v.TypeName())
 	}
+}
+
+// groupsField sets MemberOf from an array of group DNs.
+func groupsField(u *store.User, v tengo.Object) error {
+	var elems []tengo.Object
+	switch v := v.(type) {
+	case *tengo.Array:
+		elems = v.Value
+	case *tengo.ImmutableArray:
+		elems = v.Value
+	default:
+		return fmt.Errorf("must be an array of group DNs such as [\"CN=Finance,OU=Groups,DC=litwareinc,DC=com\"], not %s", v.TypeName())
+	}
+	u.MemberOf = make([]string, len(elems))
+	for i, e := range elems {
+		s, ok := e.(*tengo.String)
+		if !ok {
+			return fmt.Errorf("must be an array of strings (group DNs); element %d is %s", i, e.TypeName())
+		}
+		u.MemberOf[i] = s.Value
+	}
+	return nil
 }
 
 func boolField(field func(*store.User) *bool) func(*store.User, tengo.Object) error {
@@ -218,7 +277,7 @@ func mapValue(o tengo.Object) (map[string]tengo.Object, bool) {
 
 func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
 	if len(args) > 1 {
-		return nil, errors.New("want get_users(), get_users(identity) or get_users({identity, ou, filter, result_size})")
+		return nil, errors.New("want get_users(), get_users(identity) or get_users({identity, ou, filter, ldap_filter, result_size})")
 	}
 	var (
 		identity   string
@@ -263,6 +322,18 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 						return nil, errors.New("an empty filter selects every user; call get_users() to mean all")
 					}
 					filter = v
+				case "ldap_filter":
+					s, ok := v.(*tengo.String)
+					if !ok {
+						return nil, fmt.Errorf("ldap_filter must be a string such as \"(&(department=Finance)(title=Manager))\", not %s", v.TypeName())
+					}
+					f, err := ldapfilter.Parse(s.Value)
+					if err != nil {
+						return nil, fmt.Errorf("ldap_filter %s: %w", cut.Quote(s.Value), err)
+					}
+					// The store runs it inside its scan: no record is made
+					// for a user it rejects, and pin_info stays fused.
+					query.Filter = func(u store.User) bool { return f.Match(&u) }
 				case "result_size":
 					n, ok := v.(*tengo.Int)
 					if !ok || n.Value < 0 {
@@ -277,7 +348,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 					opts.errorAction = o.errorAction
 				default:
 					return nil, fmt.Errorf("unknown key %s; %s", cut.Quote(k),
-						lang.Hint(k, []string{"identity", "ou", "filter", "result_size", "error_action"}, "get_users takes"))
+						lang.Hint(k, []string{"identity", "ou", "filter", "ldap_filter", "result_size", "error_action"}, "get_users takes"))
 				}
 			}
 		}
@@ -311,7 +382,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 		}
 		items := make([]tengo.Object, 0, len(users))
 		for _, u := range users {
-			if query.OU == "" || inOU(u, query.OU) {
+			if (query.OU == "" || inOU(u, query.OU)) && (query.Filter == nil || query.Filter(u)) {
 				items = append(items, userRecord(u))
 			}
 		}

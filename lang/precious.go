@@ -332,7 +332,7 @@ func JSONValue(v tengo.Object) ([]byte, error) {
 func CSVRow(v tengo.Object) (header, cells []string) {
 	sh := shapeOf(v, true)
 	if sh == nil {
-		return []string{"value"}, []string{cell(v)}
+		return []string{"value"}, []string{csvCell(v)}
 	}
-	return sh.header(), sh.cells(v)
+	return sh.header(), sh.cells(v, csvCell)
 }

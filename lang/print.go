@@ -41,7 +41,9 @@ const (
 	JSONL
 	// CSV writes a header row and one row per record or map (all fields);
 	// a change of record type starts a new header after a blank line.
-	// Scalars are rows of one column named "value".
+	// Scalars are rows of one column named "value". An array of scalars in
+	// a cell is written joined with ';' (as csvde writes a multi-valued
+	// attribute, and pinsh import reads it).
 	CSV
 )
 
@@ -364,26 +366,28 @@ func (sh *shape) fits(v tengo.Object) bool {
 	return true
 }
 
-func (sh *shape) cells(v tengo.Object) []string {
+// cells returns the cells of v's row, each made by cellOf (cell for a
+// table, csvCell for CSV).
+func (sh *shape) cells(v tengo.Object, cellOf func(tengo.Object) string) []string {
 	var out []string
 	switch v := v.(type) {
 	case *Record:
 		out = make([]string, len(sh.cols))
 		for i, c := range sh.cols {
-			out[i] = cell(v.Value(c))
+			out[i] = cellOf(v.Value(c))
 		}
 	case *tengo.Map:
-		out = mapCells(v.Value, sh.keys)
+		out = mapCells(v.Value, sh.keys, cellOf)
 	case *tengo.ImmutableMap:
-		out = mapCells(v.Value, sh.keys)
+		out = mapCells(v.Value, sh.keys, cellOf)
 	}
 	return out
 }
 
-func mapCells(m map[string]tengo.Object, keys []string) []string {
+func mapCells(m map[string]tengo.Object, keys []string, cellOf func(tengo.Object) string) []string {
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		out[i] = cell(m[k])
+		out[i] = cellOf(m[k])
 	}
 	return out
 }
@@ -415,7 +419,7 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 			continue
 		}
 		p.uncut = sh.schema != nil && sh.schema.precious
-		rows := [][]string{sh.cells(v)}
+		rows := [][]string{sh.cells(v, cell)}
 		var readErr error // printed after the rows read before it
 		for len(rows) < lookahead && (p.ready == nil || p.ready()) {
 			v, ok, err := r.read()
@@ -430,7 +434,7 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 				r.pending = v
 				break
 			}
-			rows = append(rows, sh.cells(v))
+			rows = append(rows, sh.cells(v, cell))
 		}
 		header := sh.header()
 		widths := p.widths(header, rows)
@@ -467,7 +471,7 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 				r.pending = v
 				break
 			}
-			cells := sh.cells(v)
+			cells := sh.cells(v, cell)
 			if p.uncut && !within(cells, widths) {
 				// Never cut, so a wider row starts a new table
 				// sized for it rather than break the columns.
@@ -586,13 +590,13 @@ func (p *printer) csv(next func() (tengo.Object, bool, error)) error {
 				cur, scalars = sh, false
 				newBlock(sh.header())
 			}
-			cw.Write(cur.cells(v))
+			cw.Write(cur.cells(v, csvCell))
 		} else {
 			if !scalars {
 				cur, scalars = nil, true
 				newBlock([]string{"value"})
 			}
-			cw.Write([]string{cell(v)})
+			cw.Write([]string{csvCell(v)})
 		}
 		if err := cw.Error(); err != nil {
 			p.err = err

@@ -83,6 +83,11 @@ func TestPrintGolden(t *testing.T) {
 		{CSV, 0, `[{b: 1, a: "x,y"}, {a: 2, b: undefined}]`, "a,b\n\"x,y\",1\n2,\n"},
 		{CSV, 0, mixed, csvHeader + csv0 + "\na\n1\n2\n\nvalue\n3\nfour\n\nchanged,skipped,failed\n1,0,0\n\n" + csvHeader + csv1},
 		{CSV, 0, `"str"`, "value\nstr\n"},
+		// An array of scalars is one cell joined with ';', as csvde writes
+		// a multi-valued attribute; an array of arrays stays a literal.
+		{CSV, 0, `[{a: ["CN=x,DC=y", "CN=z"], b: []}, {a: [[1], 2], b: 3}]`, "a,b\n\"CN=x,DC=y;CN=z\",\n\"[[1], 2]\",3\n"},
+		{CSV, 0, `["p", "q"]`, "value\np\nq\n"},
+		{Table, 0, `[{a: ["CN=x", "CN=z"]}]`, "a\n-\nCN=x, CN=z\n"},
 		{CSV, 0, `lock_pin("sip:a")`, "changed,skipped,failed\n1,0,0\n"},
 	} {
 		h := newHarness(t, Options{Interactive: true, Format: tc.format, Width: tc.width})

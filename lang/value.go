@@ -192,6 +192,30 @@ func cell(v tengo.Object) string {
 	}, s)
 }
 
+// csvCell is cell for a CSV file: an array of scalars is its elements
+// joined with ';', as csvde writes a multi-valued attribute, so that
+// pinsh import reads it back (a table's ", " would split the commas of
+// the DNs of member_of).
+func csvCell(v tengo.Object) string {
+	var elems []tengo.Object
+	switch v := v.(type) {
+	case *tengo.Array:
+		elems = v.Value
+	case *tengo.ImmutableArray:
+		elems = v.Value
+	default:
+		return cell(v)
+	}
+	parts := make([]string, len(elems))
+	for i, e := range elems {
+		if !isScalar(e) {
+			return cell(v)
+		}
+		parts[i] = cell(e)
+	}
+	return strings.Join(parts, ";")
+}
+
 func list(elems []tengo.Object) string {
 	parts := make([]string, len(elems))
 	for i, e := range elems {
