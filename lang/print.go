@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -513,14 +514,17 @@ func (p *printer) widths(header []string, rows [][]string) []int {
 	for _, x := range w {
 		total += x
 	}
+	// The identity column is never narrowed: it names the record, and a
+	// cut identity could name another user.
+	keep := slices.Index(header, "identity")
 	for total > p.width {
-		widest := 0
+		widest := -1
 		for i := range w {
-			if w[i] > w[widest] {
+			if i != keep && (widest < 0 || w[i] > w[widest]) {
 				widest = i
 			}
 		}
-		if w[widest] <= minColumn {
+		if widest < 0 || w[widest] <= minColumn {
 			break
 		}
 		w[widest]--

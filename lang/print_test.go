@@ -34,11 +34,11 @@ func TestPrintGolden(t *testing.T) {
 		{Table, 0, `fake_pins(3)`, pins3table},
 		{Table, 0, `fake_pins(3) | collect`, pins3table},
 		{Table, 60, `fake_pins(3)`, "" +
-			"identity         is_pin_set  is_locked_out  pin_expiration_…\n" +
-			"--------         ----------  -------------  ----------------\n" +
-			"sip:user0@litw…  true        true\n" +
-			"sip:user1@litw…  false       false          2010-09-01T12:0…\n" +
-			"sip:user2@litw…  true        false          2010-10-02T12:0…\n"},
+			"identity                  is_pin_set  is_locked…  pin_expir…\n" +
+			"--------                  ----------  ----------  ----------\n" +
+			"sip:user0@litwareinc.com  true        true\n" +
+			"sip:user1@litwareinc.com  false       false       2010-09-0…\n" +
+			"sip:user2@litwareinc.com  true        false       2010-10-0…\n"}, // the identity is never cut
 		{Table, 0, `(fake_pins(1) | collect)[0]`, "" +
 			"identity             : sip:user0@litwareinc.com\n" +
 			"display_name         : User 0\n" +

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/chzyer/readline"
 	"github.com/pinsh/pinsh/builtins"
 	"github.com/pinsh/pinsh/lang"
+	"golang.org/x/term"
 )
 
 // promptFile is the name prompt inputs have in error messages.
@@ -33,6 +35,10 @@ type repl struct {
 	builtins []*lang.Builtin
 	hist     *history  // nil: no history file
 	term     io.Writer // where the prompt, the banner and questions are shown
+
+	format lang.Format // the output format
+	width  int         // the terminal's width for tables, 0 when output is not a terminal
+	colour bool        // errors and warnings are shown in colour (see colourOn)
 
 	prompt string // the prompt; see continuation for that of a continued entry
 
@@ -163,8 +169,13 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	if err != nil {
 		return nil, err
 	}
+	r.format, r.width, r.colour = format, width, colourOn(a)
+	var stderr io.Writer = a.stderr
+	if r.colour {
+		stderr = colourWriter{w: a.stderr, sgr: sgrError}
+	}
 	r.sess, err = lang.NewSession(lang.Options{
-		Stdout: db.conn.progress.writer(a.stdout), Stderr: db.conn.progress.writer(a.stderr),
+		Stdout: db.conn.progress.writer(a.stdout), Stderr: db.conn.progress.writer(stderr),
 		Format: format, Width: width,
 		Interactive: true,
 		Builtins:    r.builtins,
@@ -344,6 +355,7 @@ func (r *repl) eval(src string) (code int, quit bool) {
 	r.mu.Lock()
 	r.cancel = cancel
 	r.mu.Unlock()
+	r.fitWidth()
 	r.db.conn.progress.begin()
 	err := r.sess.Eval(ctx, promptFile, []byte(src))
 	r.mu.Lock()
@@ -369,8 +381,80 @@ func (r *repl) eval(src string) (code int, quit bool) {
 	if errors.As(err, &ex) {
 		return r.a.status(err, nil, scriptErrors, ""), true
 	}
-	fmt.Fprint(r.a.stderr, errorText(err, scriptErrors, committed))
+	fmt.Fprint(r.a.stderr, r.paint(errorText(err, scriptErrors, committed)))
 	return exitFailure, false
+}
+
+// fitWidth reads the terminal's width again before each input, so that
+// tables fit a terminal that was resized (SIGWINCH) since the last one.
+func (r *repl) fitWidth() {
+	if r.width <= 0 {
+		return
+	}
+	if w, _, err := term.GetSize(int(r.a.stdout.Fd())); err == nil && w > 0 && w != r.width {
+		r.width = w
+		r.sess.SetFormat(r.format, w)
+	}
+}
+
+// Colours of messages at the prompt (SGR parameters).
+const (
+	sgrError   = "31" // red: errors
+	sgrWarning = "33" // yellow: warnings, such as what an interrupt left
+)
+
+// colourOn reports whether the prompt shows errors and warnings in colour:
+// only when standard error is a terminal that is not "dumb", and never
+// when NO_COLOR is set to anything (no-color.org).
+func colourOn(a *app) bool {
+	return isTerminal(a.stderr) && a.getenv("NO_COLOR") == "" && a.getenv("TERM") != "dumb"
+}
+
+// paint colours the lines of an error's text: the note on what an
+// interrupted or timed-out input left behind as a warning, the rest as an
+// error. Without colour it returns text as it is.
+func (r *repl) paint(text string) string {
+	if !r.colour {
+		return text
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if line == "" {
+			continue
+		}
+		sgr := sgrError
+		if strings.Contains(line, "changes committed before") {
+			sgr = sgrWarning
+		}
+		body, nl := strings.CutSuffix(line, "\n")
+		b.WriteString("\x1b[" + sgr + "m" + body + "\x1b[0m")
+		if nl {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// colourWriter writes everything in one colour: per-item errors of the
+// builtins at the prompt.
+type colourWriter struct {
+	w   io.Writer
+	sgr string
+}
+
+func (c colourWriter) Write(p []byte) (int, error) {
+	body, nl := bytes.CutSuffix(p, []byte("\n"))
+	out := make([]byte, 0, len(p)+12)
+	out = append(out, "\x1b["+c.sgr+"m"...)
+	out = append(out, body...)
+	out = append(out, "\x1b[0m"...)
+	if nl {
+		out = append(out, '\n')
+	}
+	if _, err := c.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // running reports whether an input is being run.

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/pinsh/pinsh/store/boltstore"
 )
 
@@ -88,13 +90,14 @@ func frame(rows []string) string {
 	return b.String()
 }
 
-// run types entry and Enter, and waits for output matching want and the
-// demo prompt after it.
-func (p *ptyPinsh) run(entry, want string) {
+// run types entry and Enter, waits for output matching want and the demo
+// prompt after it, and returns the match.
+func (p *ptyPinsh) run(entry, want string) string {
 	p.t.Helper()
 	p.send(entry + keyEnter)
-	p.expect(want)
+	m := p.expect(want)
 	p.expect(demoPrompt)
+	return m
 }
 
 // clearScreen clears the screen with Ctrl-L and waits for the prompt alone
@@ -252,4 +255,60 @@ func TestPromptCompletionInContext(t *testing.T) {
 	// Tab on an empty line offers every name: more than are shown.
 	p.send(keyTab)
 	p.expect(`\(50 shown, \d+ more: type more letters to narrow the list\)`)
+}
+
+// raw returns everything pinsh wrote to the terminal, control sequences
+// and all.
+func (p *ptyPinsh) raw() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// TestPromptColour checks that errors are red at a terminal, and that
+// NO_COLOR turns colour off.
+func TestPromptColour(t *testing.T) {
+	for _, noColor := range []bool{false, true} {
+		env := pinshEnv(t.TempDir())
+		if noColor {
+			env = append(env, "NO_COLOR=1")
+		}
+		p := startPty(t, env, "--demo")
+		p.expect(demoPrompt)
+		p.send("get_user()" + keyEnter)
+		p.expect(`did you mean get_users`)
+		p.expect(demoPrompt)
+		p.send(`lock_pin("nobody@litwareinc.com")` + keyEnter)
+		p.expect(`no such user`)
+		p.expect(demoPrompt)
+		raw := p.raw()
+		red := strings.Contains(raw, "\x1b[31m<prompt>:1:1: unresolved reference 'get_user'") &&
+			strings.Contains(raw, "\x1b[31mlock_pin: nobody@litwareinc.com: no such user")
+		if red == noColor {
+			t.Errorf("NO_COLOR set: %v; errors in red: %v; output:\n%q", noColor, red, raw)
+		}
+		if noColor && strings.Contains(raw, "\x1b[31m") {
+			t.Errorf("colour with NO_COLOR set:\n%q", raw)
+		}
+	}
+}
+
+// TestPromptResize narrows the terminal between two inputs: the next table
+// fits the new width, and its identity column is not cut.
+func TestPromptResize(t *testing.T) {
+	p := startPtySize(t, 120, 30, pinshEnv(t.TempDir()), "--demo")
+	p.expect(demoPrompt)
+	const entry = `get_users() | pin_info | where({is_pin_expired: true})`
+	wide := p.run(entry, `\nsip:davidlongmuir@litwareinc\.com  true  .*\n`)
+	if err := pty.Setsize(p.tty, &pty.Winsize{Rows: 30, Cols: 50}); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.vt.Resize(50, 30)
+	p.mu.Unlock()
+	narrow := p.run(entry, `\nsip:davidlongmuir@litwareinc\.com  .*\n`)
+	if len(narrow) >= len(wide) || !strings.Contains(narrow, "…") {
+		t.Errorf("after the resize the row is not narrowed:\n%s\nbefore it:\n%s", narrow, wide)
+	}
+
 }
