@@ -27,14 +27,14 @@ const (
 	// and fitted to the terminal width, long values cut with "…". A single
 	// record prints as a "field : value" list with every field, a one-line
 	// record (Schema.OneLine) as "field: value" pairs. Strings print
-	// without quotes; undefined and never print as empty; times print in
-	// RFC 3339 as stored (pinsh stores UTC); an array of scalars in a cell
-	// prints as "a, b, c".
+	// without quotes; undefined and never print as empty; times print as
+	// TimeLayout, RFC 3339 to the second, as in every format (pinsh stores
+	// UTC); an array of scalars in a cell prints as "a, b, c".
 	Table Format = iota
 	// JSON writes a stream or array as one JSON array, one element per
 	// line, and any other value as one JSON value. Records are objects with
-	// their fields in order, map keys are sorted, times are RFC 3339
-	// strings, never and undefined are null.
+	// their fields in order, map keys are sorted, times are TimeLayout
+	// strings (as in a table or CSV), never and undefined are null.
 	JSON
 	// JSONL writes one JSON value per line: each element of a stream or
 	// array, or the single value. It is the default when the output is not

@@ -43,12 +43,17 @@ func (t *Time) IsNever() bool { return t.never }
 // TypeName returns "time".
 func (t *Time) TypeName() string { return "time" }
 
-// String returns the time in RFC 3339, or "" for never.
+// TimeLayout is how a time is written in every output format, table, CSV,
+// JSON and JSON Lines alike: RFC 3339 to the second ("2010-09-02T12:00:00Z";
+// pinsh stores UTC), so that the formats agree on precision.
+const TimeLayout = time.RFC3339
+
+// String returns the time in TimeLayout, or "" for never.
 func (t *Time) String() string {
 	if t.never {
 		return ""
 	}
-	return t.t.Format(time.RFC3339)
+	return t.t.Format(TimeLayout)
 }
 
 // IsFalsy reports true for never and for the zero instant.

@@ -93,3 +93,20 @@ func TestTimeGoAPI(t *testing.T) {
 		t.Errorf("time + string: %v", err)
 	}
 }
+
+// TestTimeLayoutEveryFormat checks that a time with a fraction of a second
+// prints alike in every format: RFC 3339 to the second.
+func TestTimeLayoutEveryFormat(t *testing.T) {
+	at := time.Date(2010, 9, 2, 12, 0, 0, 123456789, time.UTC)
+	rec := &tengo.Map{Value: map[string]tengo.Object{"at": NewTime(at), "t": &tengo.Time{Value: at}}}
+	for _, f := range []Format{Table, JSON, JSONL, CSV} {
+		h := newHarness(t, Options{Format: f})
+		if err := h.s.Print(t.Context(), &tengo.Array{Value: []tengo.Object{rec}}); err != nil {
+			t.Fatal(err)
+		}
+		got := h.out.String()
+		if strings.Count(got, "2010-09-02T12:00:00Z") != 2 || strings.Contains(got, ".123") {
+			t.Errorf("%s: %q, want both times as 2010-09-02T12:00:00Z", f, got)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/d5/tengo/v2"
 	tengojson "github.com/d5/tengo/v2/stdlib/json"
@@ -122,7 +121,7 @@ func writeLiteral(b *strings.Builder, v tengo.Object, depth int) {
 			b.WriteString(v.String())
 		}
 	case *tengo.Time:
-		b.WriteString(v.Value.Format(time.RFC3339Nano))
+		b.WriteString(v.Value.Format(TimeLayout))
 	case *tengo.Array:
 		writeSeq("[", "]", v.Value)
 	case *tengo.ImmutableArray:
@@ -176,7 +175,7 @@ func cell(v tengo.Object) string {
 	case *tengo.Undefined:
 		return ""
 	case *tengo.Time:
-		s = v.Value.Format(time.RFC3339)
+		s = v.Value.Format(TimeLayout)
 	case *tengo.Array:
 		s = list(v.Value)
 	case *tengo.ImmutableArray:
@@ -264,9 +263,9 @@ func appendJSON(b []byte, v tengo.Object, depth int) ([]byte, error) {
 		if v.never {
 			return append(b, "null"...), nil
 		}
-		return strconv.AppendQuote(b, v.t.Format(time.RFC3339Nano)), nil
+		return strconv.AppendQuote(b, v.t.Format(TimeLayout)), nil
 	case *tengo.Time:
-		return strconv.AppendQuote(b, v.Value.Format(time.RFC3339Nano)), nil
+		return strconv.AppendQuote(b, v.Value.Format(TimeLayout)), nil
 	case *tengo.String:
 		return appendJSONString(b, v.Value), nil
 	case *tengo.Int:
