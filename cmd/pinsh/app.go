@@ -47,6 +47,9 @@ func (a *app) run(args []string) int {
 	case modeTest:
 		return a.runTests(cfg)
 	}
+	if cfg.translate {
+		return a.translate(cfg)
+	}
 	if code := a.connectDB(cfg); code != exitOK {
 		return code
 	}
@@ -122,11 +125,17 @@ func (a *app) scriptSource(cfg *config) (name string, src []byte, err error) {
 		if err != nil {
 			return "", nil, fmt.Errorf("read the script from standard input: %w", err)
 		}
+		if cfg.ps { // #! is a comment in PowerShell
+			return "stdin", src, nil
+		}
 		return "stdin", stripShebang(src), nil
 	}
 	src, err = os.ReadFile(cfg.file)
 	if err != nil {
 		return "", nil, fmt.Errorf("read script: %w", err)
+	}
+	if cfg.ps {
+		return cfg.file, src, nil
 	}
 	return cfg.file, stripShebang(src), nil
 }
@@ -196,12 +205,14 @@ func (a *app) evalScript(cfg *config, name string, src []byte, interactive bool,
 		return exitUsage
 	}
 	progress := db.conn.progress
+	list := withPS(sh.Builtins(shellBuiltins()...))
 	sess, err := lang.NewSession(lang.Options{
 		Stdout: progress.writer(a.stdout), Stderr: progress.writer(a.stderr),
 		Format: format, Width: width,
-		Interactive: interactive,
+		// PowerShell shows the value of every statement, in scripts too.
+		Interactive: interactive || cfg.ps,
 		Args:        cfg.args,
-		Builtins:    sh.Builtins(shellBuiltins()...),
+		Builtins:    list,
 		Now:         clock.Now,
 	})
 	if err != nil {
@@ -210,7 +221,7 @@ func (a *app) evalScript(cfg *config, name string, src []byte, interactive bool,
 	}
 
 	progress.begin()
-	err = sess.Eval(ctx, name, src)
+	err = newEvaluator(sess, list, cfg.ps).eval(ctx, name, src)
 	committed := progress.committed()
 	progress.done()
 	return a.status(err, sh, style, committed)

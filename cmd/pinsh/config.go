@@ -62,17 +62,19 @@ type config struct {
 	dbDefault bool // the database path is the default one, not --db or PINSH_DB
 	// remote is the connection to the database when --db is a URL
 	// (etcd://...), made before the operator is known; nil for a file.
-	remote  remoteDB
-	now     time.Time // zero: the wall clock
-	whatIf  bool
-	output  string // "" (choose by terminal), table, json, jsonl, csv
-	timeout time.Duration
-	code    string   // -c
-	file    string   // script, import file
-	args    []string // script arguments, test paths
-	count   int      // generate N
-	junit   string   // test --junit FILE
-	cluster string   // test --cluster URL: run the tests on that remote database
+	remote    remoteDB
+	now       time.Time // zero: the wall clock
+	whatIf    bool
+	output    string // "" (choose by terminal), table, json, jsonl, csv
+	timeout   time.Duration
+	code      string   // -c
+	file      string   // script, import file
+	args      []string // script arguments, test paths
+	count     int      // generate N
+	junit     string   // test --junit FILE
+	cluster   string   // test --cluster URL: run the tests on that remote database
+	ps        bool     // the script or prompt is PowerShell (--ps, or FILE.ps1)
+	translate bool     // --translate: print the Tengo form of the PowerShell script
 	// migrate --from, --to, --merge
 	migrateFrom, migrateTo string
 	migrateMerge           bool
@@ -94,8 +96,10 @@ Usage:
   pinsh [flags] FILE.tengo [ARG...]  run a script; ARGs are in the global args
   pinsh [flags] -c CODE              run CODE
   pinsh [flags] -                    run the script read from standard input
+  pinsh [flags] FILE.ps1 [ARG...]    run a PowerShell script (--ps: -c, - and the prompt too)
+  pinsh --ps --translate FILE.ps1    print the Tengo form of a PowerShell script
   pinsh [flags] test [--junit FILE] [--cluster URL] [PATH...]
-                                     run *_test.tengo files (default: scripts/),
+                                     run *_test.tengo and *_test.ps1 files (default: scripts/),
                                      each on a fresh sample directory: a temporary
                                      file, or a new directory of the cluster at URL
                                      (env PINSH_TEST_CLUSTER)
@@ -138,6 +142,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 	fs.StringVar(&c.output, "output", "", "output `FORMAT`: table, json, jsonl, csv (default: table on a terminal, jsonl otherwise)")
 	fs.DurationVar(&c.timeout, "timeout", 0, "abort the script after `DURATION` (e.g. 30s, 5m; without it, no time limit)")
 	fs.StringVar(&c.code, "c", "", "run `CODE`")
+	fs.BoolVar(&c.ps, "ps", false, "the prompt, -c CODE or the script is PowerShell (a FILE.ps1 is without --ps)")
+	fs.BoolVar(&c.translate, "translate", false, "with --ps: print the Tengo form of the PowerShell script instead of running it")
 	help := fs.Bool("help", false, "show this help")
 	fs.BoolVar(help, "h", false, "show this help")
 	version := fs.Bool("version", false, "show the version")
@@ -198,11 +204,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 			return nil, &usageError{fmt.Sprintf("-c takes the whole script; unexpected %s", cut.Quote(rest[0]))}
 		}
 		c.mode = modeCode
-		return c, nil
+		return c, c.checkTranslate()
 	}
 	if len(rest) == 0 {
 		c.mode = modePrompt
-		return c, nil
+		return c, c.checkTranslate()
 	}
 	switch rest[0] {
 	case "-":
@@ -264,8 +270,25 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (*con
 		c.mode = modeResetKey
 	default:
 		c.mode, c.file, c.args = modeFile, rest[0], rest[1:]
+		c.ps = c.ps || isPS(c.file)
 	}
-	return c, nil
+	return c, c.checkTranslate()
+}
+
+// checkTranslate refuses --translate where there is no PowerShell script
+// to translate.
+func (c *config) checkTranslate() error {
+	if !c.translate {
+		return nil
+	}
+	if !c.ps {
+		return &usageError{"--translate translates PowerShell: give --ps, or a FILE.ps1"}
+	}
+	switch c.mode {
+	case modeCode, modeFile, modeStdin:
+		return nil
+	}
+	return &usageError{"--translate needs a script: pinsh --ps --translate FILE.ps1, -c CODE or -"}
 }
 
 // parseCount reads a whole number of users, 1 or more.

@@ -30,6 +30,7 @@ type repl struct {
 	db   *database
 	rl   *readline.Instance
 	sess *lang.Session
+	ev   evaluator // Tengo, or PowerShell with --ps
 	sh   *builtins.Shell
 	// builtins are the session's builtins, for completion.
 	builtins []*lang.Builtin
@@ -174,22 +175,24 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	if r.colour {
 		stderr = colourWriter{w: a.stderr, sgr: sgrError}
 	}
+	list := withPS(r.builtins)
 	r.sess, err = lang.NewSession(lang.Options{
 		Stdout: db.conn.progress.writer(a.stdout), Stderr: db.conn.progress.writer(stderr),
 		Format: format, Width: width,
 		Interactive: true,
-		Builtins:    r.builtins,
+		Builtins:    list,
 		Now:         clock.Now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("internal error: %w", err)
 	}
+	r.ev = newEvaluator(r.sess, list, cfg.ps)
 	return r, nil
 }
 
 // prompts returns the prompt, showing the operator and the database.
 func prompts(cfg *config, db *database) string {
-	prompt := operatorText(cfg) + "@" + db.label
+	prompt := psPrefix(cfg) + operatorText(cfg) + "@" + db.label
 	if cfg.whatIf {
 		prompt += " whatif"
 	}
@@ -243,7 +246,7 @@ func (r *repl) readEntry() (string, error) {
 		}
 		lines = append(lines, fromBuffer(line))
 		entry := strings.Join(lines, "\n")
-		if !lang.Incomplete([]byte(entry)) {
+		if !r.ev.incomplete(entry) {
 			return entry, nil
 		}
 		r.rl.SetPrompt(continuation(r.prompt, entry))
@@ -357,7 +360,7 @@ func (r *repl) eval(src string) (code int, quit bool) {
 	r.mu.Unlock()
 	r.fitWidth()
 	r.db.conn.progress.begin()
-	err := r.sess.Eval(ctx, promptFile, []byte(src))
+	err := r.evalEntry(ctx, src)
 	r.mu.Lock()
 	r.cancel = nil
 	if r.interrupted {

@@ -136,7 +136,7 @@ func testFiles(paths []string) ([]string, error) {
 			if d.IsDir() && path != p && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
-			if !d.IsDir() && strings.HasSuffix(d.Name(), "_test.tengo") {
+			if !d.IsDir() && (strings.HasSuffix(d.Name(), "_test.tengo") || strings.HasSuffix(strings.ToLower(d.Name()), "_test.ps1")) {
 				found = append(found, path)
 			}
 			return nil
@@ -198,12 +198,14 @@ func runTestFile(ctx context.Context, file, operator string, timeout time.Durati
 		if err := os.Mkdir(scratch, 0o700); err != nil {
 			return err
 		}
+		list := withPS(sh.Builtins(slices.Concat(sh.TestBuiltins(), shellBuiltins(),
+			[]*lang.Builtin{runner.builtin(), testDirBuiltin(scratch)})...))
 		sess, err := lang.NewSession(lang.Options{
 			Stdout: &out, Stderr: &out,
-			Format: lang.DefaultFormat(false),
-			Builtins: sh.Builtins(slices.Concat(sh.TestBuiltins(), shellBuiltins(),
-				[]*lang.Builtin{runner.builtin(), testDirBuiltin(scratch)})...),
-			Now: clock.Now,
+			Format:      lang.DefaultFormat(false),
+			Interactive: isPS(file),
+			Builtins:    list,
+			Now:         clock.Now,
 		})
 		if err != nil {
 			return err
@@ -211,6 +213,9 @@ func runTestFile(ctx context.Context, file, operator string, timeout time.Durati
 		ctx, cancel := context.WithTimeoutCause(ctx, timeout,
 			fmt.Errorf("timed out after %v (pinsh test --timeout)", timeout))
 		defer cancel()
+		if isPS(file) {
+			return newEvaluator(sess, list, true).eval(ctx, file, src)
+		}
 		return sess.Eval(ctx, file, stripShebang(src))
 	}()
 	r.duration = time.Since(start)
@@ -363,7 +368,7 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 		Leftovers: env.Stderr(),
 		Format:    format,
 		Args:      scriptArgs,
-		Builtins:  s.sh.Builtins(append(shellBuiltins(), inner.builtin())...),
+		Builtins:  withPS(s.sh.Builtins(append(shellBuiltins(), inner.builtin())...)),
 		Now:       s.clock.Now,
 	})
 	if err != nil {
