@@ -34,7 +34,7 @@ type shell struct {
 	out, err bytes.Buffer
 }
 
-func newShell(t testing.TB) *shell {
+func newShell(t testing.TB, args ...string) *shell {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := boltstore.Open(filepath.Join(dir, "pinsh.db"), boltstore.Options{
@@ -53,7 +53,7 @@ func newShell(t testing.TB) *shell {
 	list = append(list, Builtins(list)...)
 	s.tr = NewTranslator(list)
 	s.sess, err = lang.NewSession(lang.Options{
-		Stdout: &s.out, Stderr: &s.err, Format: lang.Table, Interactive: true,
+		Stdout: &s.out, Stderr: &s.err, Format: lang.Table, Interactive: true, Args: args,
 		Builtins: list, Now: func() time.Time { return testNow },
 	})
 	if err != nil {

@@ -84,6 +84,22 @@ func Builtins(list []*lang.Builtin) []*lang.Builtin {
 			}
 			return tengo.FalseValue, nil
 		}),
+		fn("ps_null", "ps_null(x)", "Out-Null: run x and drop its output; refused for generated PINs, which would be lost.", func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+			if len(args) != 1 {
+				return nil, errors.New("want ps_null(x)")
+			}
+			if s, ok := args[0].(*lang.Stream); ok {
+				if s.IsPrecious() {
+					return nil, errors.New("Out-Null would drop the generated PINs, shown only once: end the pipeline at Set-CsClientPin to print them, or write them with Export-Csv")
+				}
+				_, err := s.Collect(env.Context())
+				return tengo.UndefinedValue, err
+			}
+			if lang.Undelivered(args[0]) {
+				return nil, errors.New("Out-Null would drop the generated PIN, shown only once: leave out | Out-Null to print it")
+			}
+			return tengo.UndefinedValue, nil
+		}),
 		fn("ps_index", "ps_index(x, i)", "x[i] as PowerShell reads it: negative indexes count from the end, out of range is undefined.", h.index),
 		fn("ps_throw", "ps_throw(message)", "PowerShell's throw: a runtime error with message.", func(_ *lang.Env, args []tengo.Object) (tengo.Object, error) {
 			if len(args) != 1 {

@@ -253,6 +253,16 @@ func (x *tr) pipeline(p *Pipeline) (string, error) {
 // stages translates each element of a pipeline. A command may become
 // more than one stage (Get-CsUser -Filter is get_users() | where(...)).
 func (x *tr) stages(p *Pipeline) ([]line, error) {
+	if last, ok := p.Elems[len(p.Elems)-1].(*Command); ok && strings.EqualFold(last.Name, "Out-Null") && len(p.Elems) > 1 {
+		if len(last.Args) > 0 {
+			return nil, x.errf(last.Pos, "Out-Null takes no parameters")
+		}
+		v, err := x.pipeline(&Pipeline{Pos: p.Pos, Elems: p.Elems[:len(p.Elems)-1]})
+		if err != nil {
+			return nil, err
+		}
+		return []line{{p.Pos, "ps_null(" + v + ")"}}, nil
+	}
 	if last, ok := p.Elems[len(p.Elems)-1].(*Command); ok && isAssert(last.Name) {
 		input := ""
 		if len(p.Elems) > 1 {
