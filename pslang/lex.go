@@ -277,6 +277,11 @@ func (l *lexer) next() (token, error) {
 	case '*':
 		return l.tok(tStar, 1, "*"), nil
 	case '/':
+		// After a blank and before a non-blank, / starts a path argument
+		// (Import-Csv /tmp/users.csv); elsewhere it divides.
+		if l.off > 0 && strings.ContainsRune(" \t", rune(l.src[l.off-1])) && l.peekByte(1) != ' ' && l.peekByte(1) != '\t' && l.last() != tVar && l.last() != tNumber && l.last() != tRParen {
+			return l.word()
+		}
 		return l.tok(tSlash, 1, "/"), nil
 	case '>':
 		return token{}, l.errf(p, "redirection (>) is not in pinsh's PowerShell; write files with Export-Csv")
@@ -328,7 +333,7 @@ func (l *lexer) next() (token, error) {
 	case '`':
 		return token{}, l.errf(p, "a backtick must end the line (to continue it) or escape a character inside a double-quoted string")
 	}
-	if c == '.' && (l.last() == tVar || l.last() == tRParen || l.last() == tRBracket || l.last() == tWord && l.off > 0 && l.src[l.off-1] != ' ') &&
+	if c == '.' && (l.last() == tVar || l.last() == tRParen || l.last() == tRBracket || l.last() == tString || l.last() == tExpString || l.last() == tRBrace || l.last() == tWord && l.off > 0 && l.src[l.off-1] != ' ') &&
 		l.off > 0 && !strings.ContainsRune(" \t\n", rune(l.src[l.off-1])) {
 		if l.peekByte(1) == '.' {
 			return token{}, l.errf(p, "the range operator .. is not in pinsh's PowerShell; loop with foreach over a list")

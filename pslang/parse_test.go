@@ -24,7 +24,7 @@ func TestTranslate(t *testing.T) {
 		{`Set-CsClientPin "Ken Myer" 0481516`, `set_pin("Ken Myer", "0481516")`},
 		{`Get-CsUser | Where-Object IsPinSet -eq $True`, "get_users() |\nwhere(func(psitem) { return ps_op(psitem.is_pin_set, \"-eq\", true) })"},
 		{`Get-CsUser | ? {$PSItem.DisplayName -like "* Smith"}`, "get_users() |\nwhere(func(psitem) { return ps_op(psitem.display_name, \"-like\", \"* Smith\") })"},
-		{`Get-CsUser | Where-Object {-not $_.Enabled -or !($_.Site -ceq "Redmond")}`, "get_users() |\nwhere(func(psitem) { return (!psitem.enabled || !(ps_op(psitem.site, \"-ceq\", \"Redmond\"))) })"},
+		{`Get-CsUser | Where-Object {-not $_.Enabled -or !($_.Site -ceq "Redmond")}`, "get_users() |\nwhere(func(psitem) { return (!ps_bool(psitem.enabled) || !(ps_op(psitem.site, \"-ceq\", \"Redmond\"))) })"},
 		{`Get-CsUser | Select-Object -First 2 -Property DisplayName, LineURI`, "get_users() |\nfirst(2) | select(\"display_name\", \"line_uri\")"},
 		{`Get-CsUser | Sort-Object DisplayName -Descending`, "get_users() |\nsort_by(\"display_name\", \"desc\")"},
 		{`Get-CsUser | Group-Object Site`, "get_users() |\nps_group(\"site\")"},

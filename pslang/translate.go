@@ -656,6 +656,13 @@ func (x *tr) expr(e Expr) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		// (Get-CsUser X) is the command's output, as a value: one object,
+		// or an array; (Get-Date) is one already.
+		if c, ok := e.P.Elems[0].(*Command); ok || len(e.P.Elems) > 1 {
+			if !ok || !isPlainValue(c) || len(e.P.Elems) > 1 {
+				return "ps_value(" + v + ")", nil
+			}
+		}
 		return "(" + v + ")", nil
 	case *SubExpr:
 		if len(e.Stmts) == 1 {
@@ -724,7 +731,10 @@ func (x *tr) expr(e Expr) (string, error) {
 		if e.Op == "-" {
 			return "-" + v, nil
 		}
-		return "!" + v, nil
+		if isBool(e.X) {
+			return "!" + v, nil
+		}
+		return "!ps_bool(" + v + ")", nil
 	case *Binary:
 		return x.binary(e)
 	}
@@ -809,11 +819,11 @@ func (x *tr) binary(e *Binary) (string, error) {
 	}
 	switch e.Op {
 	case "-and":
-		return "(" + l + " && " + r + ")", nil
+		return "(" + boolOf(e.L, l) + " && " + boolOf(e.R, r) + ")", nil
 	case "-or":
-		return "(" + l + " || " + r + ")", nil
+		return "(" + boolOf(e.L, l) + " || " + boolOf(e.R, r) + ")", nil
 	case "-xor":
-		return "(!" + l + " != !" + r + ")", nil
+		return "(" + boolOf(e.L, l) + " != " + boolOf(e.R, r) + ")", nil
 	case "+":
 		return "ps_plus(" + l + ", " + r + ")", nil
 	case "-", "*", "/", "%":
@@ -825,6 +835,36 @@ func (x *tr) binary(e *Binary) (string, error) {
 			fmt.Sprintf("%s:%d:%d", x.file, e.Pos.Line, e.Pos.Col), psText(e.L), psText(e.R), x.feeds)
 	}
 	return "ps_op(" + args + ")", nil
+}
+
+// isBool reports whether e is sure to be $true or $false: a comparison, a
+// logical operator, or a literal; PowerShell's truth of anything else is
+// ps_bool's.
+func isBool(e Expr) bool {
+	switch e := e.(type) {
+	case *Binary:
+		return strings.HasPrefix(e.Op, "-") && e.Op != "-"
+	case *Unary:
+		return e.Op != "-"
+	case *Var:
+		n := strings.ToLower(e.Name)
+		return n == "true" || n == "false"
+	case *Paren:
+		if len(e.P.Elems) == 1 {
+			if x, ok := e.P.Elems[0].(Expr); ok {
+				return isBool(x)
+			}
+		}
+	}
+	return false
+}
+
+// boolOf is the Tengo t of e as $true or $false.
+func boolOf(e Expr, t string) string {
+	if isBool(e) {
+		return t
+	}
+	return "ps_bool(" + t + ")"
 }
 
 // psText writes an expression back as PowerShell, for messages.
