@@ -354,17 +354,20 @@ var (
 
 // errorText is how an error is shown on standard error. It ends with a
 // newline. A script's error shows its position, its source line with every
-// literal that may be a PIN masked (see maskPins), and a caret. An interrupted or
-// timed-out run also says that the changes committed before it stay, and,
-// when committed names them, which.
+// literal that may be a PIN masked (see maskPins), and a caret. When the
+// run committed changes before it ended (committed names them, as
+// progress.committed does), a note says that they stay; a run that
+// committed nothing has no such note.
 func errorText(err error, style errorStyle, committed string) string {
 	var le *lang.Error
 	if !errors.As(err, &le) {
-		return style.prefix + ": " + cut.Message(err.Error()) + "\n"
+		return style.prefix + ": " + cut.Message(err.Error()) + "\n" + stoppedNote(style, "the error", committed)
 	}
 	switch {
-	case le.Kind == lang.Interrupted || le.Kind == lang.TimedOut:
-		return style.prefix + ": " + le.Msg + "\n" + style.prefix + ": " + stoppedNote(le.Kind, committed) + "\n"
+	case le.Kind == lang.Interrupted:
+		return style.prefix + ": " + le.Msg + "\n" + stoppedNote(style, "the interrupt", committed)
+	case le.Kind == lang.TimedOut:
+		return style.prefix + ": " + le.Msg + "\n" + stoppedNote(style, "the timeout", committed)
 	case !style.source:
 		msg := le.Msg
 		if style.builtin != "" {
@@ -373,7 +376,7 @@ func errorText(err error, style errorStyle, committed string) string {
 		if le.Item != "" {
 			msg += " (processing " + le.Item + ")"
 		}
-		return style.prefix + ": " + cut.Message(msg) + "\n"
+		return style.prefix + ": " + cut.Message(msg) + "\n" + stoppedNote(style, "the error", committed)
 	}
 	// A long message or source line is cut (an identifier of 100 kB); the
 	// caret stays under its character, the header keeps the real column.
@@ -383,25 +386,21 @@ func errorText(err error, style errorStyle, committed string) string {
 	shown.Line, shown.Pos.Col = cut.Window(maskPins(le.Line), le.Pos.Col)
 	detail, ok := strings.CutPrefix(shown.Detail(), shown.Error())
 	if !ok {
-		return shown.Detail()
+		detail, header = shown.Detail(), ""
 	}
-	return header + detail
+	return header + detail + stoppedNote(style, "the error", committed)
 }
 
-// stoppedNote tells the admin what an interrupted or timed-out run leaves
+// stoppedNote tells the admin, in a line of its own, what a run that ended
+// early (interrupted, timed out, or stopped by an error: what) leaves
 // behind: a change commits with its audit entry, batch by batch (design
-// §4), so what committed before the stop stays.
-func stoppedNote(kind lang.ErrorKind, committed string) string {
-	what := "the interrupt"
-	if kind == lang.TimedOut {
-		what = "the timeout"
-	}
+// §4), so what committed before the stop stays. committed names the
+// changes; when it is "" nothing was committed and there is no note.
+func stoppedNote(style errorStyle, what, committed string) string {
 	if committed == "" {
-		// Not every change is counted (a single new_user, say), so
-		// an empty count cannot promise that nothing changed.
-		return "changes committed before " + what + ", if any, stay committed; audit_log() lists them"
+		return ""
 	}
-	return "changes committed before " + what + " stay committed (" + committed + "); audit_log() lists them"
+	return style.prefix + ": changes committed before " + what + " stay committed (" + committed + "); audit_log() lists them\n"
 }
 
 // outputFormat returns the print format and table width of a run: --output,

@@ -56,12 +56,19 @@ func TestErrorText(t *testing.T) {
 		committed string
 		want      string
 	}{
+		// Nothing committed: nothing to say about commits.
 		{"interrupted", &lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, scriptErrors, "",
-			"pinsh: interrupted\npinsh: changes committed before the interrupt, if any, stay committed; audit_log() lists them\n"},
+			"pinsh: interrupted\n"},
 		{"interrupted with counts", &lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, scriptErrors, "lock_pin: 65,536",
 			"pinsh: interrupted\npinsh: changes committed before the interrupt stay committed (lock_pin: 65,536); audit_log() lists them\n"},
 		{"timed out", &lang.Error{Kind: lang.TimedOut, Msg: "timed out after 1s (--timeout)"}, scriptErrors, "",
-			"pinsh: timed out after 1s (--timeout)\npinsh: changes committed before the timeout, if any, stay committed; audit_log() lists them\n"},
+			"pinsh: timed out after 1s (--timeout)\n"},
+		{"timed out with counts", &lang.Error{Kind: lang.TimedOut, Msg: "timed out after 1s (--timeout)"}, scriptErrors, "new_pin_policy: 1, new_user: 2",
+			"pinsh: timed out after 1s (--timeout)\npinsh: changes committed before the timeout stay committed (new_pin_policy: 1, new_user: 2); audit_log() lists them\n"},
+		// A runtime error that ends the run (error_action "stop") after
+		// changes: the note follows the caret.
+		{"runtime with counts", &lang.Error{Kind: lang.RuntimeError, Pos: lang.Position{File: "a.tengo", Line: 2, Col: 3}, Msg: "boom", Line: "x := boom"},
+			scriptErrors, "add_role_member: 1", "a.tengo:2:3: boom\n    x := boom\n      ^\npinsh: changes committed before the error stay committed (add_role_member: 1); audit_log() lists them\n"},
 		{"runtime", &lang.Error{Kind: lang.RuntimeError, Pos: lang.Position{File: "a.tengo", Line: 2, Col: 3}, Msg: "boom", Line: "x := boom"},
 			scriptErrors, "", "a.tengo:2:3: boom\n    x := boom\n      ^\n"},
 		// PIN-like numbers in the source line are masked, the caret stays
@@ -78,6 +85,9 @@ func TestErrorText(t *testing.T) {
 		{"import interrupted", &lang.Error{Kind: lang.Interrupted, Msg: "interrupted"}, importErrors, "import: 1,000",
 			"pinsh import: interrupted\npinsh import: changes committed before the interrupt stay committed (import: 1,000); audit_log() lists them\n"},
 		{"plain", errors.New("plain"), scriptErrors, "", "pinsh: plain\n"},
+		{"plain with counts", errors.New("plain"), scriptErrors, "lock_pin: 3", "pinsh: plain\npinsh: changes committed before the error stay committed (lock_pin: 3); audit_log() lists them\n"},
+		{"import error with counts", &lang.Error{Kind: lang.RuntimeError, Msg: "import_users: g.csv:7: bad row"}, importErrors, "import: 6",
+			"pinsh import: g.csv:7: bad row\npinsh import: changes committed before the error stay committed (import: 6); audit_log() lists them\n"},
 	}
 	for _, tt := range tests {
 		if got := errorText(tt.err, tt.style, tt.committed); got != tt.want {

@@ -276,6 +276,48 @@ func (c *dbConn) closeLocked() error {
 	return err
 }
 
+// Every change a run commits passes through dbConn, which counts it in
+// c.progress under the action audit_log() records it as (import and
+// generate excepted: they count rows): that count is what an interrupted
+// or stopped run reports as committed (see stoppedNote). What is not a
+// change is not counted: reads, audit-only entries (Audit: a denial), PIN
+// verifications (VerifyPin: a check, whose audit entry records the
+// attempt), and copying history (CopyAudit: pinsh migrate).
+
+// counted returns a function that counts one change of action when its
+// err says the change was committed, and returns its v and err: wrapped
+// around a store call, counted[store.User](c, "new_user")(st.CreateUser(...)).
+func counted[T any](c *dbConn, action string) func(T, error) (T, error) {
+	return func(v T, err error) (T, error) {
+		return v, c.countedErr(action, err)
+	}
+}
+
+// countedErr counts one change of action when err is nil, and returns err.
+func (c *dbConn) countedErr(action string, err error) error {
+	if err == nil {
+		c.progress.add(action, 1, 1)
+	}
+	return err
+}
+
+// load runs a bulk load of action (import, generate), counting the rows
+// committed as the store reports them and passing them on to progress.
+func (c *dbConn) load(action string, progress func(int), run func(func(int)) (store.ImportReport, error)) (store.ImportReport, error) {
+	rep, err := run(func(n int) {
+		c.progress.set(action, n)
+		if progress != nil {
+			progress(n)
+		}
+	})
+	if err == nil {
+		// Every row is committed: the count is the report's, whether or
+		// not the store reported the last batch.
+		c.progress.set(action, rep.Imported)
+	}
+	return rep, err
+}
+
 // changedItems counts the items of a batch that were changed and committed.
 func changedItems(res []store.ItemResult) int {
 	n := 0
@@ -304,7 +346,7 @@ func (c *dbConn) CreateUser(ctx context.Context, op store.Op, u store.User) (sto
 	if err != nil {
 		return store.User{}, err
 	}
-	return st.CreateUser(ctx, op, u)
+	return counted[store.User](c, "new_user")(st.CreateUser(ctx, op, u))
 }
 
 func (c *dbConn) UpdateUser(ctx context.Context, op store.Op, u store.User) (store.User, error) {
@@ -312,7 +354,7 @@ func (c *dbConn) UpdateUser(ctx context.Context, op store.Op, u store.User) (sto
 	if err != nil {
 		return store.User{}, err
 	}
-	return st.UpdateUser(ctx, op, u)
+	return counted[store.User](c, "update_user")(st.UpdateUser(ctx, op, u))
 }
 
 func (c *dbConn) RemoveUsers(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
@@ -362,11 +404,8 @@ func (c *dbConn) ImportUsers(ctx context.Context, op store.Op, rows iter.Seq[sto
 	if err != nil {
 		return store.ImportReport{}, err
 	}
-	return st.ImportUsers(ctx, op, rows, func(n int) {
-		c.progress.set("import", n)
-		if progress != nil {
-			progress(n)
-		}
+	return c.load("import", progress, func(progress func(int)) (store.ImportReport, error) {
+		return st.ImportUsers(ctx, op, rows, progress)
 	})
 }
 
@@ -375,11 +414,8 @@ func (c *dbConn) LoadUsers(ctx context.Context, op store.Op, rows iter.Seq[store
 	if err != nil {
 		return store.ImportReport{}, err
 	}
-	return st.LoadUsers(ctx, op, rows, func(n int) {
-		c.progress.set("generate", n)
-		if progress != nil {
-			progress(n)
-		}
+	return c.load("generate", progress, func(progress func(int)) (store.ImportReport, error) {
+		return st.LoadUsers(ctx, op, rows, progress)
 	})
 }
 
@@ -422,7 +458,12 @@ func (c *dbConn) ResetKey(ctx context.Context, op store.Op, key pinhash.Key) (in
 	if err != nil {
 		return 0, err
 	}
-	return st.ResetKey(ctx, op, key)
+	cleared, err := st.ResetKey(ctx, op, key)
+	if err == nil {
+		// The cleared PINs and the key itself, as audit_log() lists them.
+		c.progress.add("reset_key", cleared+1, cleared+1)
+	}
+	return cleared, err
 }
 
 func (c *dbConn) UnlockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
@@ -464,7 +505,7 @@ func (c *dbConn) NewPolicy(ctx context.Context, op store.Op, identity string, ch
 	if err != nil {
 		return store.Policy{}, err
 	}
-	return st.NewPolicy(ctx, op, identity, changes)
+	return counted[store.Policy](c, "new_pin_policy")(st.NewPolicy(ctx, op, identity, changes))
 }
 
 func (c *dbConn) SetPolicy(ctx context.Context, op store.Op, identity string, changes store.PolicyChanges) (store.Policy, error) {
@@ -472,7 +513,7 @@ func (c *dbConn) SetPolicy(ctx context.Context, op store.Op, identity string, ch
 	if err != nil {
 		return store.Policy{}, err
 	}
-	return st.SetPolicy(ctx, op, identity, changes)
+	return counted[store.Policy](c, "set_pin_policy")(st.SetPolicy(ctx, op, identity, changes))
 }
 
 func (c *dbConn) RemovePolicy(ctx context.Context, op store.Op, identity string) error {
@@ -480,7 +521,7 @@ func (c *dbConn) RemovePolicy(ctx context.Context, op store.Op, identity string)
 	if err != nil {
 		return err
 	}
-	return st.RemovePolicy(ctx, op, identity)
+	return c.countedErr("remove_pin_policy", st.RemovePolicy(ctx, op, identity))
 }
 
 func (c *dbConn) GrantPolicy(ctx context.Context, op store.Op, ids []store.UserID, name string) ([]store.ItemResult, error) {
@@ -514,7 +555,7 @@ func (c *dbConn) NewRole(ctx context.Context, op store.Op, identity, template st
 	if err != nil {
 		return store.Role{}, err
 	}
-	return st.NewRole(ctx, op, identity, template)
+	return counted[store.Role](c, "new_admin_role")(st.NewRole(ctx, op, identity, template))
 }
 
 func (c *dbConn) RemoveRole(ctx context.Context, op store.Op, identity string) error {
@@ -522,7 +563,7 @@ func (c *dbConn) RemoveRole(ctx context.Context, op store.Op, identity string) e
 	if err != nil {
 		return err
 	}
-	return st.RemoveRole(ctx, op, identity)
+	return c.countedErr("remove_admin_role", st.RemoveRole(ctx, op, identity))
 }
 
 func (c *dbConn) AddRoleMember(ctx context.Context, op store.Op, role, member string) error {
@@ -530,7 +571,7 @@ func (c *dbConn) AddRoleMember(ctx context.Context, op store.Op, role, member st
 	if err != nil {
 		return err
 	}
-	return st.AddRoleMember(ctx, op, role, member)
+	return c.countedErr("add_role_member", st.AddRoleMember(ctx, op, role, member))
 }
 
 func (c *dbConn) RemoveRoleMember(ctx context.Context, op store.Op, role, member string) error {
@@ -538,7 +579,7 @@ func (c *dbConn) RemoveRoleMember(ctx context.Context, op store.Op, role, member
 	if err != nil {
 		return err
 	}
-	return st.RemoveRoleMember(ctx, op, role, member)
+	return c.countedErr("remove_role_member", st.RemoveRoleMember(ctx, op, role, member))
 }
 
 func (c *dbConn) RolesOf(ctx context.Context, operator string) ([]store.Role, error) {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/pinsh/pinsh/store"
 	"github.com/pinsh/pinsh/store/boltstore"
+	"github.com/pinsh/pinsh/store/pinhash"
+	"github.com/pinsh/pinsh/store/sample"
 )
 
 // TestReadOnlyFile runs pinsh on a database file it may not write (mode
@@ -123,5 +125,158 @@ func editRoles(t *testing.T, path, member string) {
 	op := store.Op{Operator: boltstore.Operator(), Now: testEpoch}
 	if err := st.AddRoleMember(t.Context(), op, store.CsAdministrator, member); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDBConnCountsChanges: every change committed through dbConn is
+// counted under its audit action, so that a run that ends early says
+// exactly what it committed; a change that fails, a read, an audit-only
+// entry and a PIN verification count nothing.
+func TestDBConnCountsChanges(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: "admin", HashParams: pinhash.TestParams()}
+	op := store.Op{Operator: "admin", Now: testEpoch}
+	path := filepath.Join(dir, "pinsh.db")
+	if err := seedSample(ctx, path, opts, op); err != nil {
+		t.Fatal(err)
+	}
+	c := newDBConn(path, opts)
+	c.progress = newProgress(nil)
+	defer c.Close()
+	ids := func(identities ...string) []store.UserID {
+		var out []store.UserID
+		for _, id := range identities {
+			us, err := c.FindUsers(ctx, id)
+			if err != nil || len(us) != 1 {
+				t.Fatalf("FindUsers(%q) = %v, %v", id, us, err)
+			}
+			out = append(out, us[0].ID)
+		}
+		return out
+	}
+	user := func(identity string) store.User {
+		us, err := c.Users(ctx, ids(identity))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return us[0]
+	}
+	two := 2
+	key, err := pinhash.NewKey(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cleared int
+	tests := []struct {
+		name string
+		run  func() error
+		want func() string
+	}{
+		{"new_user", func() error {
+			_, err := c.CreateUser(ctx, op, store.User{SipAddress: "sip:zoe@litwareinc.com", Enabled: true})
+			return err
+		}, nil},
+		{"new_user duplicate", func() error {
+			_, err := c.CreateUser(ctx, op, store.User{SipAddress: "sip:zoe@litwareinc.com", Enabled: true})
+			return err
+		}, nil},
+		{"update_user", func() error {
+			u := user("zoe@litwareinc.com")
+			u.DisplayName = "Zoe"
+			_, err := c.UpdateUser(ctx, op, u)
+			return err
+		}, nil},
+		{"new_pin_policy", func() error {
+			_, err := c.NewPolicy(ctx, op, "tag:Night", store.PolicyChanges{})
+			return err
+		}, nil},
+		{"set_pin_policy", func() error {
+			_, err := c.SetPolicy(ctx, op, "tag:Night", store.PolicyChanges{PinHistoryCount: &two})
+			return err
+		}, nil},
+		{"set_pin_policy out of range", func() error {
+			bad := -1
+			_, err := c.SetPolicy(ctx, op, "tag:Night", store.PolicyChanges{MinPasswordLength: &bad})
+			return err
+		}, nil},
+		{"grant_pin_policy", func() error {
+			_, err := c.GrantPolicy(ctx, op, ids("aidan@litwareinc.com", "pilar@litwareinc.com"), "Night")
+			return err
+		}, func() string { return "grant_pin_policy: 2" }},
+		{"remove_pin_policy", func() error { return c.RemovePolicy(ctx, op, "tag:Night") }, nil},
+		{"new_admin_role", func() error {
+			_, err := c.NewRole(ctx, op, "HelpDeskEast", store.CsHelpDesk)
+			return err
+		}, nil},
+		{"add_role_member", func() error { return c.AddRoleMember(ctx, op, "HelpDeskEast", "bob") }, nil},
+		{"add_role_member duplicate", func() error { return c.AddRoleMember(ctx, op, "HelpDeskEast", "bob") }, nil},
+		{"remove_role_member", func() error { return c.RemoveRoleMember(ctx, op, "HelpDeskEast", "bob") }, nil},
+		{"remove_admin_role", func() error { return c.RemoveRole(ctx, op, "HelpDeskEast") }, nil},
+		// Tony's PIN is locked already: one of the two changes.
+		{"lock_pin", func() error {
+			_, err := c.LockPins(ctx, op, ids("tonysmith@litwareinc.com", "pilar@litwareinc.com"))
+			return err
+		}, func() string { return "lock_pin: 1" }},
+		{"unlock_pin", func() error {
+			_, err := c.UnlockPins(ctx, op, ids("pilar@litwareinc.com"))
+			return err
+		}, func() string { return "unlock_pin: 1" }},
+		{"set_pin", func() error {
+			_, err := c.SetPins(ctx, op, []store.SetPinRequest{{ID: ids("aidan@litwareinc.com")[0]}})
+			return err
+		}, func() string { return "set_pin: 1" }},
+		{"verify_pin", func() error {
+			_, err := c.VerifyPin(ctx, op, ids("kenmyer@litwareinc.com")[0], "000000")
+			return err
+		}, func() string { return "" }},
+		{"audit", func() error {
+			return c.Audit(ctx, op, store.AuditEntry{Action: "denied", Target: "lock_pin", Outcome: "denied"})
+		}, func() string { return "" }},
+		{"reads", func() error {
+			_, err := c.Policies(ctx)
+			return err
+		}, func() string { return "" }},
+		{"remove_user", func() error {
+			_, err := c.RemoveUsers(ctx, op, ids("zoe@litwareinc.com"))
+			return err
+		}, func() string { return "remove_user: 1" }},
+		{"import", func() error {
+			rows := func(yield func(store.ImportRow) bool) {
+				for i, name := range []string{"ann", "ben", "cat"} {
+					if !yield(store.ImportRow{Line: i + 2, User: store.User{SipAddress: "sip:" + name + "@litwareinc.com", Enabled: true}}) {
+						return
+					}
+				}
+			}
+			_, err := c.ImportUsers(ctx, op, rows, nil)
+			return err
+		}, func() string { return "import: 3" }},
+		{"generate", func() error { return sample.Generate(ctx, c, op, 5, nil) }, func() string { return "generate: 5" }},
+		{"reset_key", func() error {
+			var err error
+			cleared, err = c.ResetKey(ctx, op, key)
+			return err
+		}, func() string { return fmt.Sprintf("reset_key: %d", cleared+1) }},
+	}
+	for _, tt := range tests {
+		c.progress.begin()
+		err := tt.run()
+		got := c.progress.committed()
+		c.progress.done()
+		var want string
+		switch {
+		case tt.want != nil:
+			want = tt.want()
+		case err == nil:
+			want = tt.name + ": 1"
+		}
+		wantErr := strings.HasSuffix(tt.name, " duplicate") || strings.HasSuffix(tt.name, " out of range")
+		if (err != nil) != wantErr {
+			t.Errorf("%s: error %v, want error %v", tt.name, err, wantErr)
+		}
+		if got != want {
+			t.Errorf("%s: committed %q, want %q", tt.name, got, want)
+		}
 	}
 }

@@ -654,6 +654,12 @@ func TestScriptWaitInterrupted(t *testing.T) {
 			`\(default is "Y"\): `, false, exitFailure, `pinsh: timed out after 1s`},
 		{"timeout at read_pin", []string{"--timeout", "1s", "-c", `verify_pin("kenmyer@litwareinc.com", read_pin())`},
 			`PIN: `, false, exitFailure, `pinsh: timed out after 1s`},
+		// Changes committed before the question are named, exactly.
+		{"Ctrl-C at Confirm after changes", []string{"-c", `new_pin_policy("tag:Night"); new_admin_role("HelpDeskEast", "CsHelpDesk"); ` +
+			`add_role_member("HelpDeskEast", "bob"); new_user({sip_address: "sip:zoe@litwareinc.com"}); lock_pin("Ken Myer", {confirm: true})`},
+			`\(default is "Y"\): `, true, exitInterrupted,
+			`pinsh: interrupted\r?\npinsh: changes committed before the interrupt stay committed ` +
+				`\(add_role_member: 1, new_admin_role: 1, new_pin_policy: 1, new_user: 1\); audit_log\(\) lists them`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -667,6 +673,9 @@ func TestScriptWaitInterrupted(t *testing.T) {
 			p.expect(tt.msg)
 			if code := p.wait(); code != tt.status {
 				t.Errorf("exit status %d, want %d\n%s", code, tt.status, p.screen())
+			}
+			if !strings.Contains(tt.msg, "committed") && strings.Contains(p.screen(), "committed") {
+				t.Errorf("a run that committed nothing speaks of commits:\n%s", p.screen())
 			}
 			if !p.echoOn() {
 				t.Error("echo is left off")
