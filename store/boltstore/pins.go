@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -169,7 +168,7 @@ func (s *Store) SetPins(ctx context.Context, op store.Op, reqs []store.SetPinReq
 					continue
 				}
 				if reqs[i].EnforceHistory && j.policy.PinHistoryCount > 0 {
-					if reused, err := s.reused(key, j.st, j.policy.PinHistoryCount, j.pin); err != nil {
+					if reused, err := pinhash.Reused(key, j.st.Hash, j.st.History, j.policy.PinHistoryCount, j.pin); err != nil {
 						j.err = err
 						continue
 					} else if reused {
@@ -251,29 +250,6 @@ func (s *Store) SetPins(ctx context.Context, op store.Op, reqs []store.SetPinReq
 		return nil, err
 	}
 	return res, nil
-}
-
-// reused reports whether pin equals the current PIN or one of the count-1
-// remembered before it.
-func (s *Store) reused(key pinhash.Key, st store.PinState, count int, pin string) (bool, error) {
-	hashes := [][]byte{}
-	if st.Hash != nil {
-		hashes = append(hashes, st.Hash)
-	}
-	hashes = append(hashes, st.History...)
-	for _, h := range hashes[:min(len(hashes), count)] {
-		ok, err := pinhash.Verify(key, h, pin)
-		if errors.Is(err, pinhash.ErrKeyMismatch) {
-			continue // made with an older key: cannot compare
-		}
-		if err != nil {
-			return false, fmt.Errorf("check PIN history: %w", err)
-		}
-		if ok {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // LockPins locks PINs as an admin.

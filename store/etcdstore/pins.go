@@ -246,26 +246,13 @@ func (s *Store) ScanPinInfos(ctx context.Context, q store.UserQuery, after store
 
 // LockPins locks PINs as an admin (see changePins).
 func (s *Store) LockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
-	return s.changePins(ctx, op, ids, "lock_pin", func(st *store.PinState) error {
-		switch {
-		case !st.IsSet:
-			return store.ErrNoPin
-		case st.LockedBy != store.NotLocked:
-			return store.ErrAlreadyLocked
-		}
-		st.LockedBy = store.LockedByAdmin
-		return nil
-	})
+	return s.changePins(ctx, op, ids, "lock_pin", pinrule.AdminLock)
 }
 
 // UnlockPins lifts locks and resets the failure counters (see changePins).
 func (s *Store) UnlockPins(ctx context.Context, op store.Op, ids []store.UserID) ([]store.ItemResult, error) {
 	return s.changePins(ctx, op, ids, "unlock_pin", func(st *store.PinState) error {
-		if st.LockedBy == store.NotLocked && !op.Now.Before(st.TempLockUntil) {
-			return store.ErrNotLocked
-		}
-		*st = pinrule.Unlock(*st)
-		return nil
+		return pinrule.AdminUnlock(st, op.Now)
 	})
 }
 
@@ -769,7 +756,7 @@ func (s *Store) hashJobs(ctx context.Context, key pinhash.Key, reqs []store.SetP
 				}
 				j.against = hs.Hash
 				if reqs[i].EnforceHistory && j.policy.PinHistoryCount > 0 {
-					reused, err := reusedPin(key, hs, j.policy.PinHistoryCount, j.pin)
+					reused, err := pinhash.Reused(key, hs.Hash, hs.History, j.policy.PinHistoryCount, j.pin)
 					if err != nil || reused {
 						j.err = err
 						if reused {
@@ -789,27 +776,4 @@ func (s *Store) hashJobs(ctx context.Context, key pinhash.Key, reqs []store.SetP
 	}
 	close(work)
 	wg.Wait()
-}
-
-// reusedPin reports whether pin equals the current PIN or one of the
-// count-1 remembered before it.
-func reusedPin(key pinhash.Key, hs pinHashes, count int, pin string) (bool, error) {
-	var hashes [][]byte
-	if hs.Hash != nil {
-		hashes = append(hashes, hs.Hash)
-	}
-	hashes = append(hashes, hs.History...)
-	for _, h := range hashes[:min(len(hashes), count)] {
-		ok, err := pinhash.Verify(key, h, pin)
-		if errors.Is(err, pinhash.ErrKeyMismatch) {
-			continue // made with an older key: cannot compare
-		}
-		if err != nil {
-			return false, fmt.Errorf("check PIN history: %w", err)
-		}
-		if ok {
-			return true, nil
-		}
-	}
-	return false, nil
 }

@@ -175,6 +175,32 @@ func Verify(k Key, enc []byte, pin string) (bool, error) {
 	return subtle.ConstantTimeCompare(sum, d.Sum) == 1, nil
 }
 
+// Reused reports whether pin is the one hashed in current or in one of the
+// newest hashes of history, looking at count hashes in all (current first),
+// as a PIN history policy of count demands. Hashes made with another key
+// cannot be compared and are passed over; any other error is returned.
+// Every backend's SetPins applies it.
+func Reused(k Key, current []byte, history [][]byte, count int, pin string) (bool, error) {
+	hashes := make([][]byte, 0, 1+len(history))
+	if current != nil {
+		hashes = append(hashes, current)
+	}
+	hashes = append(hashes, history...)
+	for _, h := range hashes[:min(len(hashes), count)] {
+		ok, err := Verify(k, h, pin)
+		if errors.Is(err, ErrKeyMismatch) {
+			continue // made with an older key: cannot compare
+		}
+		if err != nil {
+			return false, fmt.Errorf("check PIN history: %w", err)
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // DefaultKeyFile returns the default key file path,
 // $XDG_CONFIG_HOME/pinsh/pin.key (~/.config/pinsh/pin.key).
 func DefaultKeyFile() (string, error) {

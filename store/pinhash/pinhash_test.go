@@ -187,3 +187,47 @@ func BenchmarkHashDefault(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(b.N), "ms/hash")
 }
+
+func TestReused(t *testing.T) {
+	k := testKey(t)
+	other, err := NewKey(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := func(k Key, pin string) []byte {
+		h, err := Hash(k, TestParams(), pin, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	cur := hash(k, "1111")
+	hist := [][]byte{hash(k, "2222"), hash(other, "3333"), hash(k, "4444")}
+	for _, tc := range []struct {
+		name    string
+		current []byte
+		history [][]byte
+		count   int
+		pin     string
+		want    bool
+	}{
+		{"the current PIN", cur, hist, 1, "1111", true},
+		{"count 0 remembers nothing", cur, hist, 0, "1111", false},
+		{"the newest old PIN, within count", cur, hist, 2, "2222", true},
+		{"an old PIN beyond count", cur, hist, 3, "4444", false},
+		{"an old PIN within count", cur, hist, 4, "4444", true},
+		{"another key's hash is passed over", cur, hist, 4, "3333", false},
+		{"no current PIN: history counts from its newest", nil, hist, 1, "2222", true},
+		{"a new PIN", cur, hist, 10, "5555", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Reused(k, tc.current, tc.history, tc.count, tc.pin)
+			if err != nil || got != tc.want {
+				t.Errorf("Reused = %v, %v; want %v", got, err, tc.want)
+			}
+		})
+	}
+	if _, err := Reused(k, []byte("not a hash"), nil, 1, "1111"); err == nil || !strings.Contains(err.Error(), "check PIN history") {
+		t.Errorf("a corrupt hash: %v", err)
+	}
+}
