@@ -127,6 +127,7 @@ func Builtins(list []*lang.Builtin) []*lang.Builtin {
 		{Name: "ps_import_csv", Kind: lang.Source, Sig: "ps_import_csv(path)", Doc: "Import-Csv: the rows of a CSV file with a header line, as maps (PowerShell front end).", Call: h.importCSV},
 		{Name: "ps_foreach", Kind: lang.Stage, Sig: "ps_foreach(fn)", Doc: "ForEach-Object: what fn outputs for each item (PowerShell front end).", Run: h.foreach},
 		{Name: "ps_expand", Kind: lang.Stage, Sig: "ps_expand(name)", Doc: "Select-Object -ExpandProperty: each item's property, a list item by item (PowerShell front end).", Run: h.expand},
+		{Name: "ps_stream", Kind: lang.Sink, Sig: "ps_stream", Doc: "The output of a statement, item by item: keeps a stage run on one record a stream, so a list it yields prints one value per line as in PowerShell, not as an array (PowerShell front end).", Run: h.stream},
 		{Name: "ps_group", Kind: lang.Stage, Sig: "ps_group(name)", Doc: "Group-Object: the items grouped by a property, ignoring case: name, count, group (PowerShell front end).", Run: h.group},
 		{Name: "ps_measure", Kind: lang.Sink, Sig: "ps_measure", Doc: "Measure-Object: a record with the count of the items (PowerShell front end).", Run: h.measure},
 		{Name: "ps_to_json", Kind: lang.Sink, Sig: "ps_to_json", Doc: "ConvertTo-Json: the items as a JSON string, one object alone or an array (PowerShell front end).", Run: h.toJSON},
@@ -1011,6 +1012,18 @@ func (h *helpers) expand(env *lang.Env, in *lang.Stream, args []tengo.Object) (t
 	}
 	name := psString(args[0])
 	return flatMap(env, in, func(ctx context.Context, v tengo.Object) (tengo.Object, error) { return h.getProp(ctx, v, name) }), nil
+}
+
+// stream hands its input on as it is. lang collapses the stream of a Stage run
+// on a single record into one value, or an array when the stage yields
+// several (Get-CsAdminRole CsHelpDesk | Select-Object -ExpandProperty
+// Cmdlets); a Sink's result is not collapsed, so the items stay a stream and
+// print one per line.
+func (h *helpers) stream(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
+	if len(args) != 0 {
+		return nil, errors.New("ps_stream takes no arguments")
+	}
+	return in, nil
 }
 
 var groupSchema = lang.NewSchema("group", "name", "count", "group")

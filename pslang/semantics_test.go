@@ -90,6 +90,10 @@ func TestSemantics(t *testing.T) {
 		{"try { throw 'boom' } catch { \"caught: $($_.Exception.Message)\" }", `caught: boom`},
 		{"try { Lock-CsClientPin nobody -ErrorAction Stop } catch { $_.Exception.Message -like '*nobody*' }", "true"},
 		{`Get-CsUser | Group-Object Enabled | Select-Object -ExpandProperty Count`, "6\n1"},
+		// one record's list expands to one value per line, as for many records
+		{`Get-CsAdminRole CsHelpDesk | Select-Object -ExpandProperty Cmdlets`, "Get-CsUser\nGet-CsClientPinInfo\nGet-CsPinPolicy\nGet-CsAdminRole\nLock-CsClientPin\nUnlock-CsClientPin"},
+		{`Get-CsUser "Ken Myer" | ForEach-Object { $_.SipAddress; $_.DisplayName }`, "sip:kenmyer@litwareinc.com\nKen Myer"},
+		{`$c = Get-CsAdminRole CsHelpDesk | Select-Object -ExpandProperty Cmdlets; $c.Count`, "6"},
 		{`(Get-CsUser | Measure-Object).Count`, "7"},
 		{`Get-CsPinPolicy global | ConvertTo-Json`, `{"identity":"global","min_password_length":5,"pin_history_count":0,"pin_lifetime":0,"allow_common_patterns":false,"maximum_logon_attempts":null,"description":null}`},
 	}

@@ -223,6 +223,11 @@ func (x *tr) pipelineStmt(p *Pipeline) ([]line, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A stage that may yield several values for one record keeps them a
+	// stream when printed: see ps_stream.
+	if last := parts[len(parts)-1].text; strings.HasPrefix(last, "ps_expand(") || strings.HasPrefix(last, "ps_foreach(") {
+		parts = append(parts, line{parts[len(parts)-1].pos, "ps_stream"})
+	}
 	var out []line
 	for i, s := range parts {
 		text := s.text
