@@ -173,13 +173,8 @@ func stringField(field func(*store.User) *string) func(*store.User, tengo.Object
 
 // groupsField sets MemberOf from an array of group DNs.
 func groupsField(u *store.User, v tengo.Object) error {
-	var elems []tengo.Object
-	switch v := v.(type) {
-	case *tengo.Array:
-		elems = v.Value
-	case *tengo.ImmutableArray:
-		elems = v.Value
-	default:
+	elems, ok := lang.Elems(v)
+	if !ok {
 		return fmt.Errorf("must be an array of group DNs such as [\"CN=Finance,OU=Groups,DC=litwareinc,DC=com\"], not %s", v.TypeName())
 	}
 	u.MemberOf = make([]string, len(elems))

@@ -196,13 +196,8 @@ func cell(v tengo.Object) string {
 // pinsh import reads it back (a table's ", " would split the commas of
 // the DNs of member_of).
 func csvCell(v tengo.Object) string {
-	var elems []tengo.Object
-	switch v := v.(type) {
-	case *tengo.Array:
-		elems = v.Value
-	case *tengo.ImmutableArray:
-		elems = v.Value
-	default:
+	elems, ok := Elems(v)
+	if !ok {
 		return cell(v)
 	}
 	parts := make([]string, len(elems))
@@ -351,4 +346,17 @@ func appendJSONString(b []byte, s string) []byte {
 func (s *stage) notValue() error {
 	name := input.Text(strings.TrimSuffix(strings.TrimPrefix(s.String(), "<stage "), ">"))
 	return fmt.Errorf("%s is a pipeline stage, not a value: nothing ran; pipe its input into it (get_users() | %s), or give it a user's identity first", name, name)
+}
+
+// Elems returns the elements of an array, mutable or immutable, and true;
+// for any other value, nil and false. The slice is the array's own: callers
+// must not change it.
+func Elems(v tengo.Object) ([]tengo.Object, bool) {
+	switch v := v.(type) {
+	case *tengo.Array:
+		return v.Value, true
+	case *tengo.ImmutableArray:
+		return v.Value, true
+	}
+	return nil, false
 }

@@ -155,21 +155,13 @@ func isNull(v tengo.Object) bool {
 
 // listOf returns the items of an array, or nil.
 func listOf(v tengo.Object) []tengo.Object {
-	switch v := v.(type) {
-	case *tengo.Array:
-		return v.Value
-	case *tengo.ImmutableArray:
-		return v.Value
-	}
-	return nil
+	l, _ := lang.Elems(v)
+	return l
 }
 
 func isList(v tengo.Object) bool {
-	switch v.(type) {
-	case *tengo.Array, *tengo.ImmutableArray:
-		return true
-	}
-	return false
+	_, ok := lang.Elems(v)
+	return ok
 }
 
 // items reads a stream or array to the end.
