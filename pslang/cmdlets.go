@@ -270,16 +270,30 @@ func identityOnly(refused map[string]string) spec {
 	return spec{params: []string{"Identity"}, positional: []string{"Identity"}, common: true, refused: refused}
 }
 
+// identity translates a cmdlet's -Identity, which it needs: without one,
+// the error says so, followed by missing (what else would do).
+func (x *tr) identity(b *bound, missing string) (string, error) {
+	if !b.has("Identity") {
+		return "", x.errf(b.c.Pos, "%s needs -Identity%s", b.c.Name, missing)
+	}
+	return x.str(b.vals["Identity"])
+}
+
+// pin translates an optional -Pin: its digits, or "" (generate one).
+func (x *tr) pin(b *bound) (string, error) {
+	if !b.has("Pin") {
+		return "", nil
+	}
+	return x.digits(b.vals["Pin"])
+}
+
 // targetCmdlet is Lock-CsClientPin and its kind: -Identity, or targets
 // (what: users, policies) from the pipeline, and the common parameters.
 func targetCmdlet(what string, refused map[string]string) domainCmdlet {
 	return domainCmdlet{
 		spec: identityOnly(refused),
 		source: func(x *tr, b *bound, name string) (string, error) {
-			if !b.has("Identity") {
-				return "", x.errf(b.c.Pos, "%s needs -Identity, or %s piped into it", b.c.Name, what)
-			}
-			id, err := x.str(b.vals["Identity"])
+			id, err := x.identity(b, ", or "+what+" piped into it")
 			if err != nil {
 				return "", err
 			}
@@ -368,29 +382,21 @@ func domainCmdlets() map[string]domainCmdlet {
 		"set_pin": {
 			spec: spec{params: []string{"Identity", "Pin"}, positional: []string{"Identity", "Pin"}, common: true},
 			source: func(x *tr, b *bound, name string) (string, error) {
-				if !b.has("Identity") {
-					return "", x.errf(b.c.Pos, "%s needs -Identity, or users piped into it", b.c.Name)
-				}
-				id, err := x.str(b.vals["Identity"])
+				id, err := x.identity(b, ", or users piped into it")
 				if err != nil {
 					return "", err
 				}
-				pin := ""
-				if b.has("Pin") {
-					if pin, err = x.digits(b.vals["Pin"]); err != nil {
-						return "", err
-					}
+				pin, err := x.pin(b)
+				if err != nil {
+					return "", err
 				}
 				o, err := x.options(b)
 				return call(name, id, pin, o), err
 			},
 			stage: func(x *tr, b *bound, name string) (string, error) {
-				pin := ""
-				if b.has("Pin") {
-					var err error
-					if pin, err = x.digits(b.vals["Pin"]); err != nil {
-						return "", err
-					}
+				pin, err := x.pin(b)
+				if err != nil {
+					return "", err
 				}
 				o, err := x.options(b)
 				return stageCall(name, pin, o), err
@@ -414,10 +420,7 @@ func domainCmdlets() map[string]domainCmdlet {
 			spec: spec{params: append([]string{"Identity"}, policyParamNames()...), switches: []string{"InMemory"},
 				positional: []string{"Identity"}, common: true, refused: tenant},
 			source: func(x *tr, b *bound, name string) (string, error) {
-				if !b.has("Identity") {
-					return "", x.errf(b.c.Pos, "%s needs -Identity: site:NAME or a per-user policy's name", b.c.Name)
-				}
-				id, err := x.str(b.vals["Identity"])
+				id, err := x.identity(b, ": site:NAME or a per-user policy's name")
 				if err != nil {
 					return "", err
 				}
@@ -498,10 +501,7 @@ func domainCmdlets() map[string]domainCmdlet {
 				refused: map[string]string{"passthru": "pinsh's grant_pin_policy returns a summary; list the users after with Get-CsUser",
 					"domaincontroller": "pinsh reads its own directory"}},
 			source: func(x *tr, b *bound, name string) (string, error) {
-				if !b.has("Identity") {
-					return "", x.errf(b.c.Pos, "%s needs -Identity, or users piped into it", b.c.Name)
-				}
-				id, err := x.str(b.vals["Identity"])
+				id, err := x.identity(b, ", or users piped into it")
 				if err != nil {
 					return "", err
 				}
