@@ -132,6 +132,11 @@ func TestRefused(t *testing.T) {
 		{"Get-CsUser | Where-Object", "Where-Object needs a condition"},
 		{"Get-CsUser | Where-Object Site 1", "Where-Object Site needs an operator before its value"},
 		{"@{ a = 1; A = 2 }", "the hashtable has \"a\" twice"},
+		{"Lock-CsClientPin", "1:1: Lock-CsClientPin needs -Identity, or users piped into it"},
+		{"Remove-CsPinPolicy", "1:1: Remove-CsPinPolicy needs -Identity, or policies piped into it"},
+		{"Set-CsClientPin -Pin 1234", "1:1: Set-CsClientPin needs -Identity, or users piped into it"},
+		{"Grant-CsPinPolicy -PolicyName x", "1:1: Grant-CsPinPolicy needs -Identity, or users piped into it"},
+		{"New-CsPinPolicy -MinPasswordLength 6", "1:1: New-CsPinPolicy needs -Identity: site:NAME or a per-user policy's name"},
 	}
 	for _, tt := range tests {
 		_, err := tr.Translate("t.ps1", tt.ps)
