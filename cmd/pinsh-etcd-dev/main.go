@@ -6,7 +6,7 @@
 //
 // Usage:
 //
-//	pinsh-etcd-dev [--dir DIR] [--members N] [--name NAME]
+//	pinsh-etcd-dev [--dir DIR] [--members N] [--name NAME] [--no-fsync]
 //
 // Without --dir the data lives in a new temporary directory, removed on
 // exit. With --dir it stays, and running the command again on the same
@@ -41,6 +41,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", "", "keep the members' data and logs in `DIR` (default: a temporary directory removed on exit)")
 	members := fs.Int("members", 3, "number of etcd `members`")
 	name := fs.String("name", "pinsh", "the directory `NAME` (key prefix) of the printed etcd:// URL")
+	noFsync := fs.Bool("no-fsync", false, "members never fsync (as the tests and pinsh-etcdbench run them): faster, and a crash of the machine loses data")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	c, err := etcdcluster.Start(startCtx, d, etcdcluster.Options{Members: *members})
+	c, err := etcdcluster.Start(startCtx, d, etcdcluster.Options{Members: *members, NoFsync: *noFsync})
 	if err != nil {
 		fmt.Fprintln(stderr, "pinsh-etcd-dev:", err)
 		return 1

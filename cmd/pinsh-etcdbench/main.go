@@ -2,28 +2,36 @@
 // file (issue 12): whole pinsh processes (built with -tags etcd, so both
 // sides run the same binary), timed alternately by internal/procbench,
 // over a directory of 100,000 users of whom 40,000 have a PIN set. It
-// starts its own cluster of three etcd members on loopback, as the tests
-// and pinsh-etcd-dev do.
+// starts its own cluster of three etcd members on loopback: by default in
+// a process of its own (cmd/pinsh-etcd-dev), so that neither the members
+// nor the benchmark share a process with the pinsh being measured;
+// -embedded runs them inside the benchmark's process, as the tests do;
+// -endpoints uses a cluster already running.
 //
-//	go run ./cmd/pinsh-etcdbench [-runs 5] [-users 100000] [-fsync]
+//	go run ./cmd/pinsh-etcdbench [-runs 5] [-users 100000] [-fsync] [-embedded | -endpoints H:P,H:P,H:P]
 //
-// It prints, per operation, the median (min–max) wall time of each side
-// and their ratio, and the goals of the issue next to them; it decides
-// nothing. Run it on a quiet machine and say the load (uptime) with the
-// figures.
+// It prints, per operation, the median (min–max) wall time and CPU time
+// (user + system, of the pinsh process alone) of each side and their
+// ratio, and the goals of the issue next to them; it decides nothing. The
+// members run on the same cores as pinsh whichever way they are started.
+// Run it on a quiet machine and say the load (uptime) with the figures.
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -37,14 +45,16 @@ func main() {
 	runs := flag.Int("runs", 5, "timed runs of each command")
 	users := flag.Int("users", 100000, "users in the directory; 40% of them get a PIN")
 	fsync := flag.Bool("fsync", false, "let the etcd members fsync (the tests' cluster does not)")
+	embedded := flag.Bool("embedded", false, "run the members inside this process (as the tests do) instead of a pinsh-etcd-dev process")
+	endpoints := flag.String("endpoints", "", "use the running cluster with these client endpoints (`H:P,H:P,...`) instead of starting one")
 	flag.Parse()
-	if err := run(*runs, *users, *fsync); err != nil {
+	if err := run(*runs, *users, *fsync, *embedded, *endpoints); err != nil {
 		fmt.Fprintln(os.Stderr, "pinsh-etcdbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs, users int, fsync bool) error {
+func run(runs, users int, fsync, embedded bool, endpoints string) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "pinsh-etcdbench-")
 	if err != nil {
@@ -55,18 +65,18 @@ func run(runs, users int, fsync bool) error {
 	if out, err := exec.Command("go", "build", "-tags", "etcd", "-o", bin, "github.com/pinsh/pinsh/cmd/pinsh").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build -tags etcd ./cmd/pinsh: %v\n%s", err, out)
 	}
-	c, err := etcdcluster.Start(ctx, filepath.Join(dir, "etcd"), etcdcluster.Options{NoFsync: !fsync})
+	eps, where, stop, err := cluster(ctx, dir, fsync, embedded, endpoints)
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints, DialTimeout: time.Minute, Logger: zap.NewNop()})
+	defer stop()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: eps, DialTimeout: time.Minute, Logger: zap.NewNop()})
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
 	var hosts []string
-	for _, ep := range c.Endpoints {
+	for _, ep := range eps {
 		hosts = append(hosts, strings.TrimPrefix(ep, "http://"))
 	}
 	etcdURL := func(name string) string { return "etcd://" + strings.Join(hosts, ",") + "/" + name }
@@ -91,8 +101,8 @@ func run(runs, users int, fsync bool) error {
 		return nil
 	}
 	cfg := procbench.Config{Runs: runs, Warmup: 1, Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...) }}
-	fmt.Printf("pinsh-etcdbench: %d users (%d with a PIN), 3 etcd members on loopback (fsync %v), %d runs alternated after 1 warm-up\n",
-		users, users*2/5, fsync, runs)
+	fmt.Printf("pinsh-etcdbench: %d users (%d with a PIN), etcd members on loopback %s (fsync %v), %d runs alternated after 1 warm-up\n",
+		users, users*2/5, where, fsync, runs)
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("load before: %s", load)
 
@@ -182,6 +192,61 @@ func run(runs, users int, fsync bool) error {
 	return nil
 }
 
+// cluster starts the members (see the package doc), or takes the running
+// ones at endpoints, and returns their client endpoints, where they run,
+// and a function that stops what it started.
+func cluster(ctx context.Context, dir string, fsync, embedded bool, endpoints string) (eps []string, where string, stop func(), err error) {
+	switch {
+	case endpoints != "":
+		for _, ep := range strings.Split(endpoints, ",") {
+			if !strings.Contains(ep, "://") {
+				ep = "http://" + ep
+			}
+			eps = append(eps, ep)
+		}
+		return eps, "(a running cluster; its fsync setting is its own)", func() {}, nil
+	case embedded:
+		c, err := etcdcluster.Start(ctx, filepath.Join(dir, "etcd"), etcdcluster.Options{NoFsync: !fsync})
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return c.Endpoints, "in the benchmark's process", func() { c.Close() }, nil
+	}
+	bin := filepath.Join(dir, "pinsh-etcd-dev")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/pinsh/pinsh/cmd/pinsh-etcd-dev").CombinedOutput(); err != nil {
+		return nil, "", nil, fmt.Errorf("go build ./cmd/pinsh-etcd-dev: %v\n%s", err, out)
+	}
+	args := []string{"--dir", filepath.Join(dir, "etcd")}
+	if !fsync {
+		args = append(args, "--no-fsync")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", nil, err
+	}
+	stop = func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "endpoints: "); ok {
+			eps = strings.Split(v, ",")
+		}
+		if strings.HasPrefix(sc.Text(), "ready") && len(eps) > 0 {
+			go io.Copy(io.Discard, out)
+			return eps, fmt.Sprintf("in a pinsh-etcd-dev process (pid %d)", cmd.Process.Pid), stop, nil
+		}
+	}
+	stop()
+	return nil, "", nil, errors.New("pinsh-etcd-dev exited before its cluster was ready (its errors are above)")
+}
+
 // changed reads the count of a builtin's summary (JSON: "changed":N).
 func changed(out []byte) int {
 	m := regexp.MustCompile(`"changed":([0-9]+)`).FindSubmatch(out)
@@ -197,16 +262,17 @@ func withBefore(c procbench.Command, before func() error) procbench.Command {
 	return c
 }
 
-// report prints the wall time of each side and the ratio etcd/bbolt; with
-// n > 0 also the rate n/median.
+// report prints the wall and CPU time of each side and the ratio
+// etcd/bbolt of the wall times; with n > 0 also the rate n/median wall.
 func report(what string, s [][]procbench.Sample, n float64, unit, goal string) {
 	fmt.Printf("%s:\n", what)
 	e, b, ratio := procbench.Compare(s[1], s[0], procbench.Wall)
+	ec, bc, _ := procbench.Compare(s[1], s[0], procbench.CPU)
 	for _, side := range []struct {
-		name string
-		st   procbench.Stats
-	}{{"bbolt", b}, {"etcd", e}} {
-		line := fmt.Sprintf("  %-6s %s s wall", side.name, side.st.Text(3))
+		name    string
+		st, cpu procbench.Stats
+	}{{"bbolt", b, bc}, {"etcd", e, ec}} {
+		line := fmt.Sprintf("  %-6s %s s wall, %s s pinsh CPU", side.name, side.st.Text(3), side.cpu.Text(3))
 		if n > 0 && side.st.Median > 0 {
 			line += fmt.Sprintf("  = %.0f %s", n/side.st.Median, unit)
 		}
