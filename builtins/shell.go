@@ -162,6 +162,7 @@ func (sh *Shell) all() []lang.Builtin {
 		sh.setPinBuiltins(),
 		sh.exportBuiltins(),
 		streamBuiltins(),
+		formatBuiltins(),
 		sh.policyBuiltins(),
 		sh.roleBuiltins(),
 		sh.auditBuiltins(),

@@ -288,21 +288,9 @@ func streamSelect(env *lang.Env, in *lang.Stream, args []tengo.Object, schemas *
 	if len(args) == 0 {
 		return nil, errors.New(`takes one or more field names, as in select("identity", "is_locked_out")`)
 	}
-	fields := make([]string, len(args))
-	seen := make(map[string]bool, len(args))
-	for i, a := range args {
-		s, ok := a.(*tengo.String)
-		if !ok {
-			return nil, fmt.Errorf("field %d: a field name is a string, not %s", i+1, a.TypeName())
-		}
-		if s.Value == "" {
-			return nil, fmt.Errorf("field %d: a field name cannot be empty", i+1)
-		}
-		if seen[s.Value] {
-			return nil, fmt.Errorf("field %s is named twice", cut.Quote(s.Value))
-		}
-		seen[s.Value] = true
-		fields[i] = s.Value
+	fields, err := fieldArgs(args)
+	if err != nil {
+		return nil, err
 	}
 	// The schema is shared by every select of the same type and fields, so
 	// that records of two such selections compare equal.
@@ -339,6 +327,28 @@ func streamSelect(env *lang.Env, in *lang.Stream, args []tengo.Object, schemas *
 		return nil, fmt.Errorf("select: cannot take fields of %s %s: select works on records and maps",
 			item.TypeName(), itemName(item))
 	}), nil
+}
+
+// fieldArgs returns the field names given as arguments (select,
+// format_table): non-empty strings, each named once.
+func fieldArgs(args []tengo.Object) ([]string, error) {
+	fields := make([]string, len(args))
+	seen := make(map[string]bool, len(args))
+	for i, a := range args {
+		s, ok := a.(*tengo.String)
+		if !ok {
+			return nil, fmt.Errorf("field %d: a field name is a string, not %s", i+1, a.TypeName())
+		}
+		if s.Value == "" {
+			return nil, fmt.Errorf("field %d: a field name cannot be empty", i+1)
+		}
+		if seen[s.Value] {
+			return nil, fmt.Errorf("field %s is named twice", cut.Quote(s.Value))
+		}
+		seen[s.Value] = true
+		fields[i] = s.Value
+	}
+	return fields, nil
 }
 
 func selectFromMap(m map[string]tengo.Object, fields []string, values []tengo.Object,

@@ -524,6 +524,9 @@ func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
 		return b.env.callFunc(b.def, args)
 	}
 	n := len(args)
+	if v, ok := firstView(args); ok {
+		return nil, builtinError(b.def.Name, v.unread("give %s to "+b.def.Name))
+	}
 	if n > 0 && isOptions(args[n-1]) {
 		// A trailing options map is not one of the MinArgs, so that
 		// grant_pin_policy("X", {whatif: true}) binds "X" as
@@ -542,6 +545,16 @@ func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
 		}
 	}
 	return &stage{env: b.env, steps: []step{{b.def, args}}}, nil
+}
+
+// firstView returns the view among args, which no builtin reads (see View).
+func firstView(args []tengo.Object) (*View, bool) {
+	for _, a := range args {
+		if v, ok := a.(*View); ok {
+			return v, true
+		}
+	}
+	return nil, false
 }
 
 func (e *Env) callFunc(def *Builtin, args []tengo.Object) (tengo.Object, error) {
@@ -729,6 +742,9 @@ func allDigits(s string) bool {
 }
 
 func notInput(x tengo.Object, def *Builtin) error {
+	if v, ok := x.(*View); ok {
+		return v.unread("pipe %s into " + def.Name)
+	}
 	want := "a stream or an array"
 	if def.Targets {
 		want = "a stream, an array, an identity or a record with an identity"

@@ -98,6 +98,9 @@ type printer struct {
 		schema *Schema
 		widths []int
 	} // the last table's, for uncut tables
+
+	view *View // the table view being printed (printView), or nil
+	data bool  // the user chose the format: a JSON or CSV one writes views as data
 }
 
 func (s *Session) print(ctx context.Context, v tengo.Object) error {
@@ -106,7 +109,7 @@ func (s *Session) print(ctx context.Context, v tengo.Object) error {
 
 // printTo prints v to w in the session's output format.
 func (s *Session) printTo(w *bufio.Writer, ctx context.Context, v tengo.Object) error {
-	p := &printer{w: w, format: s.opts.Format, width: s.opts.Width}
+	p := &printer{w: w, format: s.opts.Format, width: s.opts.Width, data: s.opts.FormatExplicit}
 	err := p.value(ctx, v)
 	if ferr := p.w.Flush(); p.err == nil && ferr != nil {
 		p.err = ferr
@@ -134,6 +137,8 @@ func (p *printer) endLine() {
 
 func (p *printer) value(ctx context.Context, v tengo.Object) error {
 	switch v := v.(type) {
+	case *View:
+		return p.printView(ctx, v)
 	case *Stream:
 		if err := v.claim("the printer", true); err != nil {
 			return err
@@ -305,6 +310,7 @@ type shape struct {
 	schema *Schema
 	keys   []string
 	cols   []int // record: schema field indexes shown
+	loose  bool  // maps: any map fits, a key it lacks is empty (a view's named keys)
 }
 
 // shapeOf returns the layout of v, or nil if v prints as a line. all selects
@@ -356,6 +362,9 @@ func (sh *shape) fits(v tengo.Object) bool {
 	default:
 		return false
 	}
+	if sh.loose && sh.schema == nil {
+		return true
+	}
 	if sh.schema != nil || len(m) != len(sh.keys) {
 		return false
 	}
@@ -388,7 +397,11 @@ func (sh *shape) cells(v tengo.Object, cellOf func(tengo.Object) string) []strin
 func mapCells(m map[string]tengo.Object, keys []string, cellOf func(tengo.Object) string) []string {
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		out[i] = cellOf(m[k])
+		v, ok := m[k]
+		if !ok {
+			v = tengo.UndefinedValue // a key a view names and a map lacks
+		}
+		out[i] = cellOf(v)
 	}
 	return out
 }
@@ -415,6 +428,9 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 			return err
 		}
 		sh := shapeOf(v, false)
+		if p.view != nil {
+			sh = p.viewShape(v)
+		}
 		if sh == nil {
 			p.line(v)
 			continue

@@ -84,6 +84,13 @@ type Options struct {
 	Format Format
 	Width  int
 
+	// FormatExplicit is that the user chose Format (pinsh --output)
+	// rather than took the default: a View (format_table, format_list)
+	// then writes its records as data in JSON, JSONL and CSV. Otherwise a
+	// view prints as text in any format: a script that asks for a table
+	// prints one, even where the default output is JSON Lines.
+	FormatExplicit bool
+
 	// Interactive selects REPL behaviour: every expression statement outside
 	// a function prints its value. Otherwise (scripts) only statements whose
 	// value is a stream print, in either mode.
@@ -609,12 +616,12 @@ type showTest struct {
 func (t *showTest) TypeName() string { return "show" }
 func (t *showTest) String() string   { return "show" }
 
-// Equals reports whether v is to be shown: a stream, a precious value (see
-// Precious) or a stage (an error: see showPending) always, and any other
+// Equals reports whether v is to be shown: a stream, a view, a precious
+// value (see Precious) or a stage (an error: see showPending) always, and any other
 // value but undefined when all is set.
 func (t *showTest) Equals(v tengo.Object) bool {
 	switch v.(type) {
-	case *Stream, *stage:
+	case *Stream, *stage, *View:
 	default:
 		if !isPreciousValue(v) && !(t.all && v != tengo.UndefinedValue) {
 			return false

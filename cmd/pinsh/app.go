@@ -208,7 +208,7 @@ func (a *app) evalScript(cfg *config, name string, src []byte, interactive bool,
 	list := withPS(sh.Builtins(shellBuiltins()...))
 	sess, err := lang.NewSession(lang.Options{
 		Stdout: progress.writer(a.stdout), Stderr: progress.writer(a.stderr),
-		Format: format, Width: width,
+		Format: format, Width: width, FormatExplicit: cfg.output != "",
 		// PowerShell shows the value of every statement, in scripts too.
 		Interactive: interactive || cfg.ps,
 		Args:        cfg.args,

@@ -47,7 +47,7 @@ var propsBuiltins = map[string]bool{"new_pin_policy": true, "set_pin_policy": tr
 var whereOptions = []string{"case_sensitive"}
 
 // fieldArgBuiltins take field names as string arguments.
-var fieldArgBuiltins = map[string]bool{"select": true, "sort_by": true, "format_table": true}
+var fieldArgBuiltins = map[string]bool{"select": true, "sort_by": true, "format_table": true, "format_list": true}
 
 // sameRecords are the stages whose output records are their input records.
 var sameRecords = map[string]bool{"where": true, "first": true, "sort_by": true}
@@ -68,9 +68,9 @@ var keywords = []string{
 //   - record fields after "." (of a variable holding a record, or of the
 //     parameter of a function given to where, each, sort_by... in a
 //     pipeline), as the keys of where's field map, and inside the string
-//     arguments of select, sort_by and format_table: the fields of the
-//     records flowing there, as far as the source and the stages before
-//     it tell;
+//     arguments of select, sort_by, format_table and format_list: the
+//     fields of the records flowing there, as far as the source and the
+//     stages before it tell;
 //   - the keys of a trailing options map (whatif, confirm, force,
 //     error_action, and those a builtin's signature lists), and the values
 //     of error_action;

@@ -112,6 +112,9 @@ func TestComplete(t *testing.T) {
 		// select, sort_by: fields after any stage that keeps records.
 		{`get_users() | pin_info | sort_by("is_pin_`, []string{`expired"`, `set"`}, 7},
 		{`get_users() | where({enabled: true}) | select("sam_`, []string{`account_name"`}, 4},
+		{`get_users() | pin_info | format_table("identity", "is_pin_`, []string{`expired"`, `set"`}, 7},
+		{`get_users() | first(3) | format_list("display_name", "giv`, []string{`en_name"`}, 3},
+		{`get_users() | select("site", "title") | format_table("t`, []string{`itle"`}, 1},
 		// The options map of a mutating builtin, and error_action's values.
 		{`lock_pin("ken", {wh`, []string{"atif: "}, 2},
 		{`get_users() | lock_pin({`, []string{"confirm: ", "error_action: ", "force: ", "whatif: "}, 0},

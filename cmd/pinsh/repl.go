@@ -178,7 +178,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	list := withPS(r.builtins)
 	r.sess, err = lang.NewSession(lang.Options{
 		Stdout: db.conn.progress.writer(a.stdout), Stderr: db.conn.progress.writer(stderr),
-		Format: format, Width: width,
+		Format: format, Width: width, FormatExplicit: cfg.output != "",
 		Interactive: true,
 		Builtins:    list,
 		Now:         clock.Now,

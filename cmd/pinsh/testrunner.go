@@ -318,7 +318,7 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 	if !ok {
 		return nil, fmt.Errorf("path must be a string, not %s", args[0].TypeName())
 	}
-	format := lang.DefaultFormat(false)
+	format, explicit := lang.DefaultFormat(false), false
 	rest := args[1:]
 	if n := len(rest); n > 0 {
 		if m, ok := rest[n-1].(*tengo.Map); ok {
@@ -332,7 +332,7 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 				if err != nil {
 					return nil, err
 				}
-				format = f
+				format, explicit = f, true
 			}
 		}
 	}
@@ -368,8 +368,10 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 		Leftovers: env.Stderr(),
 		Format:    format,
 		Args:      scriptArgs,
-		Builtins:  withPS(s.sh.Builtins(append(shellBuiltins(), inner.builtin())...)),
-		Now:       s.clock.Now,
+		// As pinsh --output: a view writes data only in a format chosen.
+		FormatExplicit: explicit,
+		Builtins:       withPS(s.sh.Builtins(append(shellBuiltins(), inner.builtin())...)),
+		Now:            s.clock.Now,
 	})
 	if err != nil {
 		return nil, err

@@ -81,6 +81,11 @@ func maxSlips(n int) int {
 	return 3
 }
 
+// Same reports whether a and b are the same name once case, '_', '-' and
+// spaces are ignored: a PowerShell property name and the pinsh field it
+// names (IsPinSet and is_pin_set, LineURI and line_uri).
+func Same(a, b string) bool { return fold(a) == fold(b) }
+
 // fold lower-cases s and drops '_', '-' and spaces.
 func fold(s string) string {
 	var b strings.Builder

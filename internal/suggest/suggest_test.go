@@ -25,3 +25,21 @@ func TestEditDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestSame(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"IsPinSet", "is_pin_set", true},
+		{"LineURI", "line_uri", true},
+		{"pin-expiration time", "PinExpirationTime", true},
+		{"identity", "identity", true},
+		{"IsPinSett", "is_pin_set", false},
+		{"", "x", false},
+	} {
+		if got := Same(tt.a, tt.b); got != tt.want {
+			t.Errorf("Same(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
