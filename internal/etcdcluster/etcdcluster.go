@@ -9,6 +9,11 @@
 // directory that already holds a cluster started by this package is
 // restarted on the same ports (they are recorded in the directory), so its
 // data survives a restart.
+//
+// Start embeds the members in the calling process. StartProcs runs each
+// member as a process of its own (the caller's program run again, see
+// MemberMain), so that a test can kill one with SIGKILL, as the loss of a
+// machine would, and start it again.
 package etcdcluster
 
 import (
@@ -37,6 +42,18 @@ type Options struct {
 	NoFsync bool
 }
 
+// members is the number of members the options ask for.
+func (o Options) members() (int, error) {
+	n := o.Members
+	if n == 0 {
+		n = 3
+	}
+	if n < 1 {
+		return 0, fmt.Errorf("etcd cluster: %d members: need at least one", n)
+	}
+	return n, nil
+}
+
 // Cluster is a running local cluster.
 type Cluster struct {
 	// Endpoints are the members' client URLs ("http://127.0.0.1:PORT"), in
@@ -62,12 +79,9 @@ const layoutFile = "pinsh-etcd-dev.json"
 // cluster has a leader. ctx bounds the start; on failure, the members that
 // started are stopped again.
 func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
-	n := opts.Members
-	if n == 0 {
-		n = 3
-	}
-	if n < 1 {
-		return nil, fmt.Errorf("etcd cluster: %d members: need at least one", n)
+	n, err := opts.members()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("etcd cluster: %w", err)
@@ -85,35 +99,15 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		}
 	}
 	c := &Cluster{dir: dir}
-	var initial []string
-	for i := range n {
-		initial = append(initial, fmt.Sprintf("%s=%s", memberName(i), loopURL(lay.Peer[i])))
-	}
-	for i := range n {
-		cfg := embed.NewConfig()
-		cfg.Name = memberName(i)
-		cfg.Dir = filepath.Join(dir, cfg.Name)
-		cfg.ListenClientUrls = []url.URL{mustURL(lay.Client[i])}
-		cfg.AdvertiseClientUrls = cfg.ListenClientUrls
-		cfg.ListenPeerUrls = []url.URL{mustURL(lay.Peer[i])}
-		cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
-		cfg.InitialCluster = strings.Join(initial, ",")
-		cfg.InitialClusterToken = "pinsh-etcd-dev"
-		cfg.ClusterState = embed.ClusterStateFlagNew
-		if existing {
-			cfg.ClusterState = embed.ClusterStateFlagExisting
-		}
-		cfg.LogLevel = "warn"
-		cfg.LogOutputs = []string{filepath.Join(dir, cfg.Name+".log")}
-		cfg.UnsafeNoFsync = opts.NoFsync
-		e, err := embed.StartEtcd(cfg)
+	for _, m := range memberList(dir, lay, existing, opts.NoFsync) {
+		e, err := embed.StartEtcd(m.config())
 		if err != nil {
 			c.Close()
-			return nil, fmt.Errorf("etcd cluster: start member %s (its log: %s): %w", cfg.Name, cfg.LogOutputs[0], err)
+			return nil, fmt.Errorf("etcd cluster: start member %s (its log: %s): %w", m.Name, m.Log, err)
 		}
 		c.members = append(c.members, e)
 		c.killed = append(c.killed, false)
-		c.Endpoints = append(c.Endpoints, cfg.ListenClientUrls[0].String())
+		c.Endpoints = append(c.Endpoints, loopURL(m.Client))
 	}
 	for i, e := range c.members {
 		select {
@@ -161,6 +155,55 @@ func (c *Cluster) Close() {
 }
 
 func memberName(i int) string { return fmt.Sprintf("m%d", i+1) }
+
+// member is what one member needs to start. It is plain data, so that a
+// member process (StartProcs) receives it from its parent.
+type member struct {
+	Name     string `json:"name"`
+	Dir      string `json:"dir"` // its data
+	Log      string `json:"log"`
+	Client   int    `json:"client_port"`
+	Peer     int    `json:"peer_port"`
+	Initial  string `json:"initial_cluster"` // name=peer URL, for every member
+	Existing bool   `json:"existing"`        // restart a member with data in Dir
+	NoFsync  bool   `json:"no_fsync"`
+}
+
+// memberList describes the members of a cluster in dir on the ports of lay.
+func memberList(dir string, lay layout, existing, noFsync bool) []member {
+	var initial []string
+	for i, p := range lay.Peer {
+		initial = append(initial, fmt.Sprintf("%s=%s", memberName(i), loopURL(p)))
+	}
+	ms := make([]member, len(lay.Client))
+	for i := range ms {
+		name := memberName(i)
+		ms[i] = member{Name: name, Dir: filepath.Join(dir, name), Log: filepath.Join(dir, name+".log"),
+			Client: lay.Client[i], Peer: lay.Peer[i], Initial: strings.Join(initial, ","), Existing: existing, NoFsync: noFsync}
+	}
+	return ms
+}
+
+// config is m's embedded etcd configuration.
+func (m member) config() *embed.Config {
+	cfg := embed.NewConfig()
+	cfg.Name = m.Name
+	cfg.Dir = m.Dir
+	cfg.ListenClientUrls = []url.URL{mustURL(m.Client)}
+	cfg.AdvertiseClientUrls = cfg.ListenClientUrls
+	cfg.ListenPeerUrls = []url.URL{mustURL(m.Peer)}
+	cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
+	cfg.InitialCluster = m.Initial
+	cfg.InitialClusterToken = "pinsh-etcd-dev"
+	cfg.ClusterState = embed.ClusterStateFlagNew
+	if m.Existing {
+		cfg.ClusterState = embed.ClusterStateFlagExisting
+	}
+	cfg.LogLevel = "warn"
+	cfg.LogOutputs = []string{m.Log}
+	cfg.UnsafeNoFsync = m.NoFsync
+	return cfg
+}
 
 func loopURL(port int) string { return fmt.Sprintf("http://127.0.0.1:%d", port) }
 
