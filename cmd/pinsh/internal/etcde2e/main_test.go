@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/pinsh/pinsh/internal/etcdcluster"
 	"github.com/pinsh/pinsh/internal/etcdcluster/etcdtest"
 	"github.com/pinsh/pinsh/store/boltstore"
 )
@@ -25,6 +26,8 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
+	// The members of TestNodeLoss's cluster are this binary, run again.
+	etcdcluster.MemberMain()
 	// go test -short (the landing check) skips the package's tests: they
 	// build pinsh and start a cluster, about two minutes on a loaded
 	// machine. CI runs them in full.

@@ -7,147 +7,397 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
 	"github.com/pinsh/pinsh/internal/etcdcluster"
 )
 
-// TestNodeLoss kills the leader of a cluster of its own (the closest an
-// embedded member comes to SIGKILL) as a pinsh process starts to lock a
-// few thousand PINs with the seed's Example 2 pipeline. The pipeline must
-// complete after the election or fail with a clear error; either way,
-// every PIN it locked has exactly one lock_pin audit entry, and no PIN was
-// locked twice.
+// nodeLossUsers is the size of TestNodeLoss's directory. A bulk lock
+// takes the users in ID order, at most 1,792 users' IDs per transaction
+// (store/etcdstore's spans), so locking the PINs among 20,000 users
+// commits about 12 transactions: the kill after the first leaves most of
+// the lock to do, with room to spare on a loaded machine.
+const nodeLossUsers = 20000
+
+// lockPipeline is the README's bulk lock (the seed's Example 2 selecting
+// only unlocked PINs, so that a run that completes has no skip to report
+// and exits 0).
+const lockPipeline = `get_users() | pin_info | where(func(p) { return p.is_pin_set && !p.is_locked_out }) | lock_pin`
+
+// nodeLossDir is the directory (key prefix) of TestNodeLoss's cluster.
+const nodeLossDir = "nodeloss"
+
+// TestNodeLoss kills one member of a three-member cluster with SIGKILL
+// midway through a bulk lock by a pinsh process: its members are
+// processes of their own (this test binary, run again as one member each),
+// and the kill comes once a watch on the directory has seen the lock's
+// first transaction commit. One case kills the leader, the next a
+// follower; the killed member is started again between them. In each, the
+// pipeline must complete (after the election) or fail with an error that
+// says how many PINs it had locked, truly; either way every PIN locked has
+// exactly one lock_pin audit entry, no entry names a PIN left unlocked,
+// none is locked twice, no other user's lock changed, and a failed run
+// run again locks the rest, each once. The kill must have come midway:
+// some of the lock's transactions commit after it.
 func TestNodeLoss(t *testing.T) {
 	skipShort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	c, err := etcdcluster.Start(ctx, t.TempDir(), etcdcluster.Options{NoFsync: true})
+	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	var hosts []string
-	for _, ep := range c.Endpoints {
-		hosts = append(hosts, strings.TrimPrefix(ep, "http://"))
+	c, err := etcdcluster.StartProcs(ctx, t.TempDir(), etcdcluster.Options{NoFsync: true}, exe, "-test.run=^$")
+	if err != nil {
+		t.Fatal(err)
 	}
-	db := "etcd://" + strings.Join(hosts, ",") + "/nodeloss"
-	home := t.TempDir()
-	pinsh := func(args ...string) *exec.Cmd {
-		cmd := exec.CommandContext(ctx, filepath.Join(binDir, "pinsh"), args...)
-		cmd.Env = append(os.Environ(), "HOME="+home, "PINSH_DB="+db, "PINSH_OPERATOR=")
-		return cmd
-	}
-	run := func(args ...string) []byte {
-		t.Helper()
-		var stderr bytes.Buffer
-		cmd := pinsh(args...)
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("pinsh %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
-		}
-		return out
-	}
-	run("generate", "12000")
-	lockedBefore := identities(t, run("-c", `get_users() | pin_info | where({is_locked_out: true}) | select("identity")`), "identity")
-	toLock := identities(t, run("-c", `get_users() | pin_info | where({is_pin_set: true, is_locked_out: false}) | select("identity")`), "identity")
-	if len(toLock) < 4000 {
-		t.Fatalf("only %d PINs to lock", len(toLock))
-	}
-
+	t.Cleanup(c.Close)
 	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints, DialTimeout: time.Minute, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	auditSeq := func() int {
-		r, err := cli.Get(ctx, "nodeloss/seq/audit")
-		if err != nil || len(r.Kvs) == 0 {
-			return 0
-		}
-		n, _ := strconv.Atoi(string(r.Kvs[0].Value))
-		return n
+	var hosts []string
+	for _, ep := range c.Endpoints {
+		hosts = append(hosts, strings.TrimPrefix(ep, "http://"))
 	}
-	start := auditSeq()
-	// Kill the leader as the pipeline starts: the bulk lock commits in a
-	// few large transactions that take a fraction of a second, so waiting
-	// for the first of them would find the others done too. Its reads and
-	// commits then meet the election, and then a cluster of two.
+	nl := &nodeLoss{ctx: ctx, c: c, cli: cli, db: "etcd://" + strings.Join(hosts, ",") + "/" + nodeLossDir, home: t.TempDir()}
+	nl.must(t, time.Time{}, "generate", strconv.Itoa(nodeLossUsers))
+
+	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, tc := range []struct {
+		name   string
+		victim func(leader, members int) int
+	}{
+		{"leader", func(leader, _ int) int { return leader }},
+		{"follower", func(leader, members int) int { return (leader + 1) % members }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			nl.lockWithKill(t, start.Add(time.Duration(i)*time.Hour), tc.victim)
+		})
+	}
+}
+
+// nodeLoss runs pinsh on TestNodeLoss's cluster.
+type nodeLoss struct {
+	ctx  context.Context
+	c    *etcdcluster.Procs
+	cli  *clientv3.Client
+	db   string
+	home string
+}
+
+// cmd is a pinsh command on the directory, its clock frozen at now (unless
+// now is zero).
+func (nl *nodeLoss) cmd(now time.Time, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(nl.ctx, filepath.Join(binDir, "pinsh"), args...)
+	cmd.Env = append(os.Environ(), "HOME="+nl.home, "PINSH_DB="+nl.db, "PINSH_OPERATOR=")
+	if !now.IsZero() {
+		cmd.Env = append(cmd.Env, "PINSH_NOW="+now.Format(time.RFC3339))
+	}
+	return cmd
+}
+
+// must runs pinsh and returns its standard output; it fails the test if
+// pinsh fails.
+func (nl *nodeLoss) must(t *testing.T, now time.Time, args ...string) []byte {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := nl.cmd(now, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pinsh %s: %v\n%s", strings.Join(args, " "), err, tail(stderr.String()))
+	}
+	return out
+}
+
+// pinState is a user's PIN state as pin_info shows it.
+type pinState struct {
+	Identity string `json:"identity"`
+	Set      bool   `json:"is_pin_set"`
+	Locked   bool   `json:"is_locked_out"`
+}
+
+// states returns every user's PIN state by identity.
+func (nl *nodeLoss) states(t *testing.T) map[string]pinState {
+	t.Helper()
+	out := nl.must(t, time.Time{}, "-c", `get_users() | pin_info | select("identity", "is_pin_set", "is_locked_out")`)
+	m := map[string]pinState{}
+	for line := range bytes.Lines(out) {
+		var s pinState
+		if err := json.Unmarshal(line, &s); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		m[s.Identity] = s
+	}
+	if len(m) != nodeLossUsers {
+		t.Fatalf("pin_info of %d users, want %d", len(m), nodeLossUsers)
+	}
+	return m
+}
+
+// lockEntries counts the successful lock_pin audit entries since since,
+// by target.
+func (nl *nodeLoss) lockEntries(t *testing.T, since time.Time) map[string]int {
+	t.Helper()
+	out := nl.must(t, time.Time{}, "-c", `audit_log({action: "lock_pin", since: "`+since.Format(time.RFC3339)+`"}) | where({outcome: "ok"}) | select("target")`)
+	n := map[string]int{}
+	for line := range bytes.Lines(out) {
+		var e struct{ Target string }
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		n[e.Target]++
+	}
+	return n
+}
+
+// revision is the cluster's revision now.
+func (nl *nodeLoss) revision(t *testing.T) int64 {
+	t.Helper()
+	r, err := nl.cli.Get(nl.ctx, nodeLossDir+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Header.Revision
+}
+
+// lockWithKill runs the lock pipeline with its clock at now, kills the
+// member victim picks once the lock's first transaction has committed,
+// checks the invariants, and starts the member again when the test ends.
+func (nl *nodeLoss) lockWithKill(t *testing.T, now time.Time, victim func(leader, members int) int) {
+	// Each case starts with no PIN locked by an admin, so that it locks
+	// thousands.
+	nl.must(t, now.Add(-time.Minute), "-c", `get_users() | pin_info | where({locked_by: "admin"}) | unlock_pin`)
+	before := nl.states(t)
+	toLock := 0
+	for _, s := range before {
+		if s.Set && !s.Locked {
+			toLock++
+		}
+	}
+	if toLock < nodeLossUsers/4 {
+		t.Fatalf("only %d PINs to lock", toLock)
+	}
+
+	// Every write to the cluster from here on is the lock's: watch them
+	// all, from the next revision.
+	wctx, stopWatch := context.WithCancel(nl.ctx)
+	defer stopWatch()
+	watch := nl.cli.Watch(wctx, nodeLossDir+"/", clientv3.WithPrefix(), clientv3.WithRev(nl.revision(t)+1))
 	var stdout, stderr bytes.Buffer
-	lock := pinsh("-c", `get_users() | pin_info | where(func(p) { return p.is_pin_set }) | lock_pin`)
+	lock := nl.cmd(now, "-c", lockPipeline)
 	lock.Stdout, lock.Stderr = &stdout, &stderr
+	started := time.Now()
 	if err := lock.Start(); err != nil {
 		t.Fatal(err)
 	}
-	killed := c.Leader()
-	if killed < 0 {
-		t.Fatal("no leader")
-	}
-	c.Kill(killed)
-	atKill := auditSeq() - start
-	err = lock.Wait()
-	t.Logf("killed member %d with %d audit entries committed; pinsh: %v\nstdout: %s", killed, atKill, err, stdout.Bytes())
+	done := make(chan struct{})
+	var lockErr error
+	go func() {
+		lockErr = lock.Wait()
+		close(done)
+	}()
 
-	// What is locked now, against the audit log.
-	lockedAfter := identities(t, run("-c", `get_users() | pin_info | where({is_locked_out: true}) | select("identity")`), "identity")
-	entries := identities(t, run("-c", `audit_log({action: "lock_pin"}) | where({outcome: "ok"}) | select("target")`), "target")
-	seen := map[string]int{}
-	for _, e := range entries {
-		seen[e]++
+	w := &writes{keys: map[int64]int{}}
+	first := w.firstBatch(t, watch, done, &stderr)
+	leader, err := nl.c.Leader(nl.ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for id, n := range seen {
-		if n > 1 {
-			t.Errorf("%s has %d lock_pin entries: locked twice", id, n)
+	killed := victim(leader, len(nl.c.Endpoints))
+	if err := nl.c.Kill(killed); err != nil {
+		t.Fatal(err)
+	}
+	killedAt := time.Now()
+	t.Cleanup(func() {
+		if err := nl.c.Restart(nl.ctx, killed); err != nil {
+			t.Error(err)
 		}
+	})
+	select {
+	case <-done:
+	case <-nl.ctx.Done():
+		t.Fatalf("pinsh still runs after the kill: %v", nl.ctx.Err())
 	}
-	before := map[string]bool{}
-	for _, id := range lockedBefore {
-		before[id] = true
+	ended := time.Now()
+	w.catchUp(t, watch, nl.revision(t))
+	later := w.batchesAfter(first)
+	t.Logf("member m%d (leader m%d) killed after the commit at revision %d, %v after pinsh started; %d of the lock's %d transactions committed after it; pinsh ended %v after the kill: %v\nstdout: %sstderr: %s",
+		killed+1, leader+1, first, killedAt.Sub(started).Round(time.Millisecond), later, w.batchesAfter(0),
+		ended.Sub(killedAt).Round(time.Millisecond), lockErr, stdout.Bytes(), tail(stderr.String()))
+	if later == 0 {
+		t.Fatalf("the lock's transactions all committed before the kill (%d): it did not come midway; lock more PINs", w.batchesAfter(0))
 	}
-	newly := 0
-	for _, id := range lockedAfter {
-		if before[id] {
-			continue
+
+	// Every PIN locked has one audit entry, and only those have one.
+	after := nl.states(t)
+	entries := nl.lockEntries(t, now)
+	newly := checkLocks(t, before, after, entries)
+	if lockErr == nil {
+		var sum struct{ Changed, Skipped, Failed int }
+		if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+			t.Fatalf("pinsh succeeded without its summary: %v: %q", err, stdout.Bytes())
 		}
-		newly++
-		if seen[id] != 1 {
-			t.Errorf("%s is locked but has %d lock_pin entries", id, seen[id])
+		if newly != toLock || sum.Changed != newly || sum.Failed != 0 || sum.Skipped != 0 {
+			t.Errorf("the pipeline completed (%+v) but locked %d of %d PINs", sum, newly, toLock)
 		}
-		delete(seen, id)
+		t.Logf("the pipeline completed: %d PINs locked, each with one audit entry", newly)
+		return
 	}
-	for id := range seen {
-		t.Errorf("%s has a lock_pin entry but is not locked", id)
+
+	// The pipeline failed: it must say what it committed, truly (when one
+	// transaction's outcome is unknown, at least what it says), and a
+	// second run must lock the rest, each once.
+	reported, unknown, ok := committedReport(stderr.String())
+	switch {
+	case !ok:
+		t.Errorf("the pipeline failed (%v) without saying what it had locked:\n%s", lockErr, tail(stderr.String()))
+	case unknown && newly < reported:
+		t.Errorf("the pipeline failed saying it had locked %d PINs and one transaction's outcome was unknown, but %d are locked:\n%s", reported, newly, tail(stderr.String()))
+	case !unknown && newly != reported:
+		t.Errorf("the pipeline failed saying it had locked %d PINs, but %d are locked:\n%s", reported, newly, tail(stderr.String()))
 	}
-	// The pipeline completed when it printed its summary; then it locked
-	// every PIN that was not locked, and says so.
-	var sum struct{ Changed, Skipped, Failed int }
-	if json.Unmarshal(stdout.Bytes(), &sum) == nil {
-		if newly != len(toLock) || sum.Changed != newly || sum.Failed != 0 || sum.Skipped != len(lockedBefore) {
-			t.Errorf("the pipeline completed (%+v) but %d of %d PINs were locked", sum, newly, len(toLock))
-		}
-	} else if !strings.Contains(stderr.String(), "lock_pin") {
-		t.Errorf("the pipeline failed without saying what it was doing: %s", stderr.Bytes())
+	nl.must(t, now.Add(time.Minute), "-c", lockPipeline)
+	if again := checkLocks(t, before, nl.states(t), nl.lockEntries(t, now)); again != toLock {
+		t.Errorf("run again after failing, the pipeline locked %d of %d PINs", again, toLock)
 	}
-	t.Logf("%d PINs locked, each with one audit entry", newly)
+	t.Logf("the pipeline failed after locking %d PINs (it said %d); run again, it locked the rest", newly, reported)
 }
 
-// identities reads the field of JSON Lines output.
-func identities(t *testing.T, out []byte, field string) []string {
+// checkLocks compares the users' PIN states before and after a lock with
+// its audit entries: every PIN that was set and unlocked is locked now if
+// and only if it has exactly one entry; no other user's state changed or
+// has an entry. It returns how many PINs the lock locked.
+func checkLocks(t *testing.T, before, after map[string]pinState, entries map[string]int) int {
 	t.Helper()
-	var ids []string
-	for line := range bytes.Lines(out) {
-		var m map[string]string
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("%q: %v", line, err)
+	newly := 0
+	for id, b := range before {
+		a, n := after[id], entries[id]
+		switch {
+		case n > 1:
+			t.Errorf("%s has %d lock_pin entries: locked twice", id, n)
+		case b.Set && !b.Locked && a.Locked != (n == 1):
+			t.Errorf("%s: locked %v with %d lock_pin entries", id, a.Locked, n)
+		case (!b.Set || b.Locked) && (a != b || n != 0):
+			t.Errorf("%s was not to be locked (%+v), but is %+v with %d lock_pin entries", id, b, a, n)
 		}
-		ids = append(ids, m[field])
+		if b.Set && !b.Locked && a.Locked {
+			newly++
+		}
 	}
-	return ids
+	for id := range entries {
+		if _, ok := before[id]; !ok {
+			t.Errorf("a lock_pin entry names %s, no user", id)
+		}
+	}
+	return newly
+}
+
+// tail is the last lines of a command's standard error, enough to show
+// why it failed.
+func tail(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	return strings.Join(lines[max(0, len(lines)-8):], "\n")
+}
+
+// storeReport is etcdstore's account of a bulk change that failed after
+// its first transaction.
+var storeReport = regexp.MustCompile(`(\d+) PINs of the \d+ users were already changed and audited`)
+
+// committedReport reads what a failed run says it locked: how many PINs,
+// whether one more transaction's outcome is unknown, and whether it said.
+func committedReport(stderr string) (n int, unknown, ok bool) {
+	unknown = strings.Contains(stderr, "outcome unknown")
+	if m := storeReport.FindStringSubmatch(stderr); m != nil {
+		n, _ = strconv.Atoi(m[1])
+		return n, unknown, true
+	}
+	if strings.Contains(stderr, "nothing was changed") {
+		return 0, unknown, true
+	}
+	return 0, unknown, false
+}
+
+// writes is what a watch saw written: keys written (put or deleted) per
+// revision.
+type writes struct {
+	keys map[int64]int
+	last int64
+}
+
+// add records a watch response; it fails the test on a watch error.
+func (w *writes) add(t *testing.T, resp clientv3.WatchResponse, ok bool) {
+	t.Helper()
+	if !ok {
+		t.Fatal("the watch ended")
+	}
+	if err := resp.Err(); err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	for _, ev := range resp.Events {
+		if ev.Type == mvccpb.PUT || ev.Type == mvccpb.DELETE {
+			w.keys[ev.Kv.ModRevision]++
+			w.last = max(w.last, ev.Kv.ModRevision)
+		}
+	}
+}
+
+// isBatch tells a transaction that changed PINs from the bookkeeping of
+// the store's commits: a change commits its audit entry with it, so it
+// writes more than one key; resolving a commit of unknown outcome, or
+// closing a session, writes one key or deletes.
+func isBatch(keys int) bool { return keys > 1 }
+
+// firstBatch waits for the first transaction that changed PINs and
+// returns its revision. It fails the test if pinsh ends first.
+func (w *writes) firstBatch(t *testing.T, watch clientv3.WatchChan, done <-chan struct{}, stderr *bytes.Buffer) int64 {
+	t.Helper()
+	for {
+		select {
+		case resp, ok := <-watch:
+			w.add(t, resp, ok)
+			first := int64(0)
+			for rev, keys := range w.keys {
+				if isBatch(keys) && (first == 0 || rev < first) {
+					first = rev
+				}
+			}
+			if first > 0 {
+				return first
+			}
+		case <-done:
+			t.Fatalf("pinsh ended before its first commit was seen:\n%s", tail(stderr.String()))
+		}
+	}
+}
+
+// catchUp reads the watch until it has seen revision rev.
+func (w *writes) catchUp(t *testing.T, watch clientv3.WatchChan, rev int64) {
+	t.Helper()
+	for w.last < rev {
+		resp, ok := <-watch
+		w.add(t, resp, ok)
+	}
+}
+
+// batchesAfter counts the transactions that changed PINs after revision
+// rev.
+func (w *writes) batchesAfter(rev int64) int {
+	n := 0
+	for r, keys := range w.keys {
+		if r > rev && isBatch(keys) {
+			n++
+		}
+	}
+	return n
 }
