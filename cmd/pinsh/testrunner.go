@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -389,75 +388,6 @@ func (s *scriptRunner) call(env *lang.Env, args []tengo.Object) (tengo.Object, e
 		return nil, errors.New(strings.TrimSpace(err.Error()))
 	}
 	return &tengo.String{Value: out.String()}, nil
-}
-
-// JUnit XML, as CI systems read it.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr"`
-	Cases     []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
-// writeJUnit writes the results as JUnit XML to path.
-func writeJUnit(path string, results []testResult, total time.Duration) error {
-	suite := junitSuite{
-		Name:      "pinsh test",
-		Tests:     len(results),
-		Time:      seconds(total),
-		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05"),
-	}
-	for _, r := range results {
-		c := junitCase{
-			Name:      r.file,
-			Classname: "pinsh." + strings.TrimSuffix(filepath.Base(r.file), ".tengo"),
-			Time:      seconds(r.duration),
-		}
-		if r.failure != "" {
-			suite.Failures++
-			c.Failure = &junitFailure{Message: r.failure, Type: "failure", Text: r.output}
-		} else {
-			c.SystemOut = r.output
-		}
-		suite.Cases = append(suite.Cases, c)
-	}
-	doc := junitSuites{Tests: suite.Tests, Failures: suite.Failures, Time: suite.Time, Suites: []junitSuite{suite}}
-	data, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write JUnit XML: %w", err)
-	}
-	data = append([]byte(xml.Header), append(data, '\n')...)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write JUnit XML: %w", err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("write JUnit XML: %w", err)
-	}
-	return nil
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
