@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pinsh/pinsh/lang"
 )
@@ -307,10 +308,22 @@ func targetCmdlet(what string, refused map[string]string) domainCmdlet {
 	}
 }
 
-// domain is filled by init: its translations refer back to it.
-var domain map[string]domainCmdlet
+// The cmdlet tables (domain, generic, genericNames) are made on first use,
+// not when pinsh starts: a Tengo script, which most runs are, never needs
+// them. They cannot be package variables' initializers: their
+// translations refer back to them.
+var (
+	cmdletsOnce sync.Once
+	domain      map[string]domainCmdlet
+)
 
-func init() { domain = domainCmdlets() }
+// cmdletTables makes the cmdlet tables unless they are made.
+func cmdletTables() {
+	cmdletsOnce.Do(func() {
+		domain = domainCmdlets()
+		generic, genericNames = genericCmdlets()
+	})
+}
 
 func domainCmdlets() map[string]domainCmdlet {
 	return map[string]domainCmdlet{
@@ -640,6 +653,7 @@ func isMutating(t *Translator, name string) bool {
 
 // command translates one command; stage says it follows a |.
 func (x *tr) command(c *Command, prev []Node, stage bool) (string, error) {
+	cmdletTables()
 	name := strings.ToLower(c.Name)
 	if g, ok := generic[name]; ok {
 		b, err := x.bind(c, g.spec)
@@ -679,6 +693,7 @@ func (x *tr) command(c *Command, prev []Node, stage bool) (string, error) {
 }
 
 func (x *tr) unknownCommand(c *Command) error {
+	cmdletTables()
 	var names []string
 	for n := range generic {
 		if strings.Contains(n, "-") {

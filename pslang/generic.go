@@ -22,11 +22,12 @@ var compareSwitches = func() []string {
 }()
 
 // generic maps lower-case cmdlet names and aliases to their cmdlet;
-// genericNames gives each name's proper spelling.
-var generic = map[string]genericCmdlet{}
-var genericNames = map[string]string{}
+// genericNames gives each name's proper spelling. cmdletTables makes them.
+var generic map[string]genericCmdlet
+var genericNames map[string]string
 
-func init() {
+func genericCmdlets() (map[string]genericCmdlet, map[string]string) {
+	generic, genericNames := map[string]genericCmdlet{}, map[string]string{}
 	add := func(g genericCmdlet, name string, aliases ...string) {
 		generic[strings.ToLower(name)] = g
 		genericNames[strings.ToLower(name)] = name
@@ -67,6 +68,7 @@ func init() {
 		refused: map[string]string{"foregroundcolor": "pinsh writes plain text", "backgroundcolor": "pinsh writes plain text", "separator": "build the string with \"$a $b\""}},
 		fn: writeHost}, "Write-Host")
 	add(genericCmdlet{spec: spec{params: []string{"InputObject"}, positional: []string{"InputObject"}}, fn: writeOutput}, "Write-Output", "echo", "write")
+	return generic, genericNames
 }
 
 func isWrite(name string) bool {

@@ -39,7 +39,7 @@ func knownFields(list []*lang.Builtin) []string {
 // helpers is the state the ps_ builtins of one session share.
 type helpers struct {
 	list    []*lang.Builtin
-	fields  map[string]string
+	fields  func() map[string]string // the known fields by normName, made on first use
 	mu      sync.Mutex
 	warned  map[string]bool
 	regexps map[string]*regexp.Regexp
@@ -52,10 +52,14 @@ type helpers struct {
 // builtin of their own (ps_foreach, ps_group, ps_measure, ...). They are
 // part of every session, so that a translation runs as Tengo too.
 func Builtins(list []*lang.Builtin) []*lang.Builtin {
-	h := &helpers{list: list, fields: map[string]string{}, warned: map[string]bool{}, regexps: map[string]*regexp.Regexp{}}
-	for _, f := range knownFields(list) {
-		h.fields[normName(f)] = f
-	}
+	h := &helpers{list: list, warned: map[string]bool{}, regexps: map[string]*regexp.Regexp{}}
+	h.fields = sync.OnceValue(func() map[string]string {
+		fields := map[string]string{}
+		for _, f := range knownFields(list) {
+			fields[normName(f)] = f
+		}
+		return fields
+	})
 	fn := func(name, sig, doc string, call func(env *lang.Env, args []tengo.Object) (tengo.Object, error)) *lang.Builtin {
 		return &lang.Builtin{Name: name, Kind: lang.Func, Sig: sig, Doc: doc + " (PowerShell front end)", Call: call}
 	}
@@ -594,7 +598,7 @@ func (h *helpers) getProp(ctx context.Context, x tengo.Object, name string) (ten
 				return e, nil
 			}
 		}
-		if f, ok := h.fields[n]; ok {
+		if f, ok := h.fields()[n]; ok {
 			if e, ok := v.Value[f]; ok {
 				return e, nil
 			}
@@ -934,7 +938,7 @@ func (h *helpers) importCSV(env *lang.Env, args []tengo.Object) (tengo.Object, e
 	}
 	for i, k := range header {
 		k = strings.TrimPrefix(strings.TrimSpace(k), "\ufeff")
-		if f, ok := h.fields[normName(k)]; ok {
+		if f, ok := h.fields()[normName(k)]; ok {
 			k = f
 		}
 		for _, prev := range header[:i] {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/pinsh/pinsh/internal/cut"
@@ -194,19 +195,21 @@ var IgnoredNames = []string{
 	"RemoteCallControlTelephonyEnabled", "PrivateLine", "LineServerURI", "HostedVoiceMail", "ExUmEnabled",
 }
 
-var (
-	ignored   = map[string]bool{} // IgnoredNames, normalized
-	knownNorm []string            // knownList, normalized
-)
-
-func init() {
+// normalizedNames returns IgnoredNames as a set and knownList, normalized.
+// It is made on the first unrecognised name (resolve), not when pinsh
+// starts: most runs import nothing.
+func normalizedNames() (ignored map[string]bool, known []string) {
+	ignored = map[string]bool{}
 	for _, n := range IgnoredNames {
 		ignored[normalize(n)] = true
 	}
 	for _, n := range knownList {
-		knownNorm = append(knownNorm, normalize(n))
+		known = append(known, normalize(n))
 	}
+	return ignored, known
 }
+
+var normalized = sync.OnceValues(normalizedNames)
 
 // errNoPINs is the refusal of a PIN column, key or attribute.
 var errNoPINs = errors.New("pinsh does not import PINs")
@@ -222,6 +225,7 @@ func resolve(what, name string, strict bool) (c column, use bool, err error) {
 		return c, true, nil
 	}
 	n := normalize(name)
+	ignored, _ := normalized()
 	switch {
 	case strings.HasPrefix(n, "pin") || strings.HasSuffix(n, "pin"):
 		return c, false, fmt.Errorf("%s %s: %w: import the users, then set their PINs with set_pin (generated) or read_pin()",
@@ -239,7 +243,8 @@ func nearKnown(n string) bool {
 	if len(n) < 6 {
 		return false
 	}
-	for _, k := range knownNorm {
+	_, known := normalized()
+	for _, k := range known {
 		if len(k) >= 6 && suggest.EditDistance(n, k, 2) >= 0 {
 			return true
 		}
