@@ -201,7 +201,10 @@
 // its input as a claimed *Stream and returns a stream made with the Env's
 // constructors (Source, Iter, Items, Filter, Map, Batch) or, for a sink, its
 // result. Env.Invoke calls script functions; Env.Predicate turns a where()
-// argument into a Go predicate (a map predicate never enters the VM).
+// argument into a Go predicate (a map predicate never enters the VM), and
+// Env.FieldTest proves a where() function a plain test of a record's
+// fields, which Go can then judge on a store's data without a record or a
+// call of the VM, with Tengo's own results.
 // Records are made with NewSchema and NewRecord, or NewLazyRecord and
 // NewFieldsRecord (one allocation per record) when each field is made on
 // first read; times with NewTime and Never. A
@@ -212,7 +215,9 @@
 // a literal undefined in its calls arrive as WrittenUndefinedValue, told
 // apart from an undefined read from a misspelt variable. A source
 // may mark its stream WithOrigin so that the next stage can replace both by
-// a faster equivalent while the stream is untouched (Origin). Errors a
+// a faster equivalent while the stream is untouched (Origin); a sink that
+// reads what such a stream stands for another way checks Env.Err between
+// chunks and reports a source's error with Stream.Fail. Errors a
 // builtin returns are prefixed with its name and reported at the script
 // position of the call.
 //

@@ -203,6 +203,28 @@ func (s *Stream) Next(ctx context.Context) (tengo.Object, bool, error) {
 	return v, true, nil
 }
 
+// Fail returns err as s's Next would return it had its source failed with
+// err: named after the builtin that made s and where it was applied. It is
+// for a sink that reads what s stands for another way (count asks a store
+// scan for its count rather than for its records).
+func (s *Stream) Fail(err error) error {
+	if err == nil || s.by == "" {
+		return err
+	}
+	return s.env.s.attribute(s.by, s.at, err)
+}
+
+// Err returns why the current run stops (Ctrl-C, timeout, the memory
+// limit), as Stream.Next does, or nil while it may go on: a builtin that
+// works through a store in chunks without reading a stream checks it
+// between chunks.
+func (e *Env) Err() error {
+	if st := e.s.stopped(); st != nil {
+		return st.cause
+	}
+	return nil
+}
+
 func (s *Stream) finish(err error) {
 	s.done, s.err, s.next = true, err, nil
 }
