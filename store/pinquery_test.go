@@ -14,6 +14,7 @@ func TestPinQueryMatch(t *testing.T) {
 	cleared := PinInfo{Expires: now.Add(-time.Hour)} // an expiry without a PIN is not an expired PIN
 	admin := PinInfo{IsSet: true, LockedBy: LockedByAdmin}
 	system := PinInfo{IsSet: true, LockedBy: LockedBySystem}
+	failed := func(p *PinInfo, at time.Time) bool { return p.GlobalFailures > 0 && at.Equal(now) }
 	for _, tc := range []struct {
 		q    PinQuery
 		p    PinInfo
@@ -34,11 +35,17 @@ func TestPinQueryMatch(t *testing.T) {
 		{PinQuery{IsExpired: WantTrue, Now: now}, later, false},
 		{PinQuery{IsExpired: WantTrue, Now: now}, cleared, false},
 		{PinQuery{IsExpired: WantFalse, Now: now}, none, true},
+		{PinQuery{Func: failed, Now: now}, PinInfo{IsSet: true, GlobalFailures: 2}, true},
+		{PinQuery{Func: failed, Now: now.Add(time.Second)}, PinInfo{IsSet: true, GlobalFailures: 2}, false}, // judged at Now
+		{PinQuery{Func: failed, Now: now}, never, false},
+		{PinQuery{IsSet: WantFalse, Func: failed, Now: now}, PinInfo{IsSet: true, GlobalFailures: 2}, false},
 	} {
 		if got := tc.q.Match(&tc.p); got != tc.want {
 			t.Errorf("%+v.Match(%+v) = %v, want %v", tc.q, tc.p, got, tc.want)
 		}
-		if tc.q.IsZero() != (tc.q == PinQuery{}) {
+		zero := tc.q.IsSet == WantAny && tc.q.IsLockedOut == WantAny && tc.q.IsExpired == WantAny &&
+			tc.q.LockedBy == NotLocked && tc.q.Func == nil
+		if tc.q.IsZero() != zero {
 			t.Errorf("%+v.IsZero() = %v", tc.q, tc.q.IsZero())
 		}
 	}

@@ -104,19 +104,29 @@ type PinQuery struct {
 	IsLockedOut Want       // is_locked_out (locked by an admin or the system)
 	IsExpired   Want       // is_pin_expired at Now (see PinInfo.IsExpired)
 	LockedBy    LockSource // locked_by: when not NotLocked, locked by this source
-	Now         time.Time  // the time IsExpired is judged at
+	Now         time.Time  // the time IsExpired and Func judge at
+	// Func, when not nil, must hold too: a test of the PIN state judged at
+	// now (where(func(p) { ... }) proven to be a plain test of fields). It
+	// reads only the PIN fields of p (IsSet, LockedBy, LastChange,
+	// Expires, the failure counts, TempLockUntil), never its user's
+	// (ID, Identity, DisplayName, Enabled), so that a backend may judge
+	// every user without PIN state at once by Match(&PinInfo{}). It runs
+	// inside the backend's read and must not call the store.
+	Func func(p *PinInfo, now time.Time) bool
 }
 
 // IsZero reports whether q selects everyone.
 func (q PinQuery) IsZero() bool {
-	return q.IsSet == WantAny && q.IsLockedOut == WantAny && q.IsExpired == WantAny && q.LockedBy == NotLocked
+	return q.IsSet == WantAny && q.IsLockedOut == WantAny && q.IsExpired == WantAny && q.LockedBy == NotLocked &&
+		q.Func == nil
 }
 
 // Match reports whether the PIN state of p is selected by q.
 func (q PinQuery) Match(p *PinInfo) bool {
 	return q.IsSet.holds(p.IsSet) && q.IsLockedOut.holds(p.IsLockedOut()) &&
 		(q.IsExpired == WantAny || q.IsExpired.holds(p.IsExpired(q.Now))) &&
-		(q.LockedBy == NotLocked || p.LockedBy == q.LockedBy)
+		(q.LockedBy == NotLocked || p.LockedBy == q.LockedBy) &&
+		(q.Func == nil || q.Func(p, q.Now))
 }
 
 // ImportRow is one parsed input row for ImportUsers. Its fields match
@@ -426,6 +436,29 @@ func AppendPinInfos(ctx context.Context, s Store, dst []PinInfo, q UserQuery, af
 	}
 	infos, next, err := s.ScanPinInfos(ctx, q, after, limit)
 	return append(dst, infos...), next, err
+}
+
+// PinCounter is implemented by a Store that can count what ScanPinInfos
+// would return without returning it: get_users() | pin_info | where(...) |
+// count then makes no PIN info, and may read no user record.
+type PinCounter interface {
+	// CountPinInfos counts the users selected by q with ID > after, in
+	// chunks as ScanPinInfos: it examines at most about limit users and
+	// returns next, the after of the following chunk, or 0 when the scan
+	// is complete. The counts of the chunks add up to the number of PIN
+	// infos ScanPinInfos returns for q.
+	CountPinInfos(ctx context.Context, q UserQuery, after UserID, limit int) (n int, next UserID, err error)
+}
+
+// CountPinInfos counts a chunk of what s.ScanPinInfos returns for q, as
+// PinCounter does, without a PIN info when s is a PinCounter; otherwise
+// it scans chunks of at most 4096 infos and counts them.
+func CountPinInfos(ctx context.Context, s Store, q UserQuery, after UserID, limit int) (int, UserID, error) {
+	if c, ok := s.(PinCounter); ok {
+		return c.CountPinInfos(ctx, q, after, limit)
+	}
+	infos, next, err := s.ScanPinInfos(ctx, q, after, min(limit, 4096))
+	return len(infos), next, err
 }
 
 // Changes is the lean report of a batched change (LeanChanger): how many

@@ -493,7 +493,7 @@ func (s *Store) ScanUsers(ctx context.Context, q store.UserQuery, after store.Us
 		limit = 1024
 	}
 	out := make([]store.User, 0, min(limit, 4096))
-	next, err := s.scan(ctx, q, after, limit, false, func(id store.UserID, rec []byte, u *store.User, _ *store.PinInfo) {
+	next, err := s.scan(ctx, q, after, limit, scanBudget(limit), false, func(id store.UserID, rec []byte, u *store.User, _ *store.PinInfo) {
 		if u == nil {
 			v := decodeUser(id, rec)
 			u = &v
@@ -520,7 +520,7 @@ func (s *Store) AppendPinInfos(ctx context.Context, dst []store.PinInfo, q store
 	if limit <= 0 {
 		limit = 1024
 	}
-	next, err := s.scan(ctx, q, after, limit, true, func(id store.UserID, rec []byte, _ *store.User, p *store.PinInfo) {
+	next, err := s.scan(ctx, q, after, limit, scanBudget(limit), true, func(id store.UserID, rec []byte, _ *store.User, p *store.PinInfo) {
 		p.Identity, p.DisplayName, p.Enabled = decodeUserHead(id, rec)
 		dst = append(dst, *p)
 	})
@@ -529,6 +529,27 @@ func (s *Store) AppendPinInfos(ctx context.Context, dst []store.PinInfo, q store
 	}
 	return dst, next, nil
 }
+
+// CountPinInfos counts a chunk of the PIN infos of the users selected by
+// q (store.PinCounter): it makes none, and when only users with PIN state
+// can match it walks the PIN states and looks a user up only to see that
+// it exists.
+func (s *Store) CountPinInfos(ctx context.Context, q store.UserQuery, after store.UserID, limit int) (int, store.UserID, error) {
+	if limit <= 0 {
+		limit = 1 << 16
+	}
+	n := 0
+	next, err := s.scan(ctx, q, after, limit, limit, false, func(store.UserID, []byte, *store.User, *store.PinInfo) { n++ })
+	if err != nil {
+		return 0, 0, err
+	}
+	return n, next, nil
+}
+
+// scanBudget is how many users a scan for limit users examines at most in
+// one read transaction, so that a selective query does not hold one
+// transaction over the whole directory.
+func scanBudget(limit int) int { return max(limit*64, 1<<16) }
 
 // pinInfoOf sets the PIN fields of p from a PIN state record (nil: none).
 func pinInfoOf(p *store.PinInfo, v []byte) {
@@ -545,14 +566,13 @@ func pinInfoOf(p *store.PinInfo, v []byte) {
 // call), the decoded user when q.Filter needed it, and, when withPins or
 // q.Pin asks for it, a PinInfo with the user's PIN state (ID and PIN
 // fields only; the visitor may complete and keep it). It returns the
-// resume point (0: done). At most max(64*limit, 65536) users are examined
-// per call, so a selective query does not hold one transaction over the
-// whole directory.
+// resume point (0: done). At most budget users are examined per call
+// (scanBudget).
 //
 // A q.Pin that a user without PIN state cannot match (is_pin_set: true,
 // is_locked_out: true, ...) is answered by walking the PIN states and
 // reading the users that match: the users without a PIN are never read.
-func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID, limit int, withPins bool,
+func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID, limit, budget int, withPins bool,
 	visit func(id store.UserID, rec []byte, u *store.User, p *store.PinInfo)) (store.UserID, error) {
 	var ouPath string
 	if q.OU != "" {
@@ -565,7 +585,6 @@ func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID,
 	pinQuery := !q.Pin.IsZero()
 	withPins = withPins || pinQuery
 	var next store.UserID
-	budget := max(limit*64, 1<<16)
 	kept := 0
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		var pins *blockIter

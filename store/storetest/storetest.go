@@ -657,15 +657,47 @@ func testScanPinQuery(t *testing.T, s store.Store) {
 		}
 		return infos, users
 	}
+	// count is what a PinCounter counts for q, in chunks of limit; -1
+	// for a store that does not count.
+	count := func(q store.UserQuery, limit int) int {
+		t.Helper()
+		c, ok := s.(store.PinCounter)
+		if !ok {
+			return -1
+		}
+		total := 0
+		for after := store.UserID(0); ; {
+			n, next, err := c.CountPinInfos(ctx, q, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += n
+			if next == 0 {
+				return total
+			}
+			after = next
+		}
+	}
 	wants := []store.Want{store.WantAny, store.WantTrue, store.WantFalse}
 	sources := []store.LockSource{store.NotLocked, store.LockedByAdmin, store.LockedBySystem}
+	// Tests of the PIN state as where functions pushed down make them
+	// (PinQuery.Func): one that no user without PIN state passes, one
+	// that every such user passes, and none.
+	funcs := []func(*store.PinInfo, time.Time) bool{
+		nil,
+		func(p *store.PinInfo, now time.Time) bool {
+			return p.IsSet && (p.Expires.IsZero() || p.Expires.After(now))
+		},
+		func(p *store.PinInfo, _ time.Time) bool { return p.LockedBy != store.LockedByAdmin },
+	}
 	for _, base := range []store.UserQuery{{}, {OU: "OU=Team1,OU=Redmond,DC=litwareinc,DC=com", Filter: func(u store.User) bool { return u.Enabled }}} {
 		all, _ := scan(base, 100)
 		for _, isSet := range wants {
 			for _, locked := range wants {
 				for _, expired := range wants {
-					for _, by := range sources {
+					for i, by := range sources {
 						pq := store.PinQuery{IsSet: isSet, IsLockedOut: locked, IsExpired: expired, LockedBy: by, Now: T0()}
+						pq.Func = funcs[(int(isSet)+int(locked)+int(expired)+i)%len(funcs)]
 						var want []store.PinInfo
 						var wantIDs []store.UserID
 						for i := range all {
@@ -681,6 +713,9 @@ func testScanPinQuery(t *testing.T, s store.Store) {
 							if !slices.Equal(got, want) || !slices.Equal(users, wantIDs) {
 								t.Errorf("OU %q, %+v, limit %d: ScanPinInfos gave %d, ScanUsers %d, want %d",
 									base.OU, pq, limit, len(got), len(users), len(want))
+							}
+							if n := count(q, limit); n != -1 && n != len(want) {
+								t.Errorf("OU %q, %+v, limit %d: CountPinInfos gave %d, want %d", base.OU, pq, limit, n, len(want))
 							}
 						}
 					}
