@@ -45,6 +45,13 @@ func loadPinStates(t *testing.T, ts *testShell) {
 	}
 }
 
+// identities returns the identities of the records of the stream code
+// makes, as a JSON array.
+func identities(ts *testShell, code string) string {
+	ts.t.Helper()
+	return ts.value(`(func() { out := []; ` + code + ` | each(func(p) { out = append(out, p.identity) }); return out })()`)
+}
+
 // TestWhereFused: a field map the store can evaluate joins the scan of
 // get_users() | pin_info, and selects exactly the records the same map
 // selects from records of a plain array, and the closure written for it
@@ -55,10 +62,7 @@ func TestWhereFused(t *testing.T) {
 	ts := newTestShell(t)
 	loadPinStates(t, ts)
 	ts.must(`all := get_users() | pin_info | collect`)
-	ids := func(code string) string {
-		t.Helper()
-		return ts.value(`(func() { out := []; ` + code + ` | each(func(p) { out = append(out, p.identity) }); return out })()`)
-	}
+	ids := func(code string) string { t.Helper(); return identities(ts, code) }
 	fused := func(pred string) bool {
 		t.Helper()
 		ts.must(`s := get_users() | pin_info | where(` + pred + `)`)

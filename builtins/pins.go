@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -146,29 +147,188 @@ func (sh *Shell) pinInfo(env *lang.Env, in *lang.Stream, args []tengo.Object) (t
 // info of the users q selects. The clock is read once per chunk, and the
 // chunk's records and q.Pin's expiry are judged at that time. Its stream
 // is marked with a pinScanOrigin, so a where that the store can evaluate
-// joins the scan.
+// joins the scan, and count counts without records.
 func (sh *Shell) pinScan(env *lang.Env, q store.UserQuery) *lang.Stream {
+	return pinScanOrigin{sh: sh, q: q}.stream(env)
+}
+
+// pinScanOrigin marks the stream of pinScan, for where and count to join.
+type pinScanOrigin struct {
+	sh *Shell
+	q  store.UserQuery
+	// test, when not nil, must hold too: where functions that Go judges
+	// (lang.FieldTest) but the store cannot, because they read the
+	// user's fields (PinQuery.Func); judged on each PIN info the store
+	// returns.
+	test func(p *store.PinInfo, now time.Time) bool
+	// tests are every pushed-down where function, in q.Pin.Func or in
+	// test, whose Err is checked after each chunk.
+	tests []*lang.FieldTest
+}
+
+// stream returns the records of the scan.
+func (o pinScanOrigin) stream(env *lang.Env) *lang.Stream {
 	var now time.Time
-	return env.Source(chunks(func(ctx context.Context, buf []store.PinInfo, after store.UserID) ([]store.PinInfo, store.UserID, error) {
-		now = sh.cfg.Clock.Now()
+	q := o.q
+	pull := chunks(func(ctx context.Context, buf []store.PinInfo, after store.UserID) ([]store.PinInfo, store.UserID, error) {
+		now = o.sh.cfg.Clock.Now()
 		q.Pin.Now = now
-		return store.AppendPinInfos(ctx, sh.cfg.Store, buf, q, after, scanChunk)
+		return store.AppendPinInfos(ctx, o.sh.cfg.Store, buf, q, after, scanChunk)
 	}, func(infos []store.PinInfo, out []tengo.Object) []tengo.Object {
 		for i := range infos {
-			// Matched again: cheap, and right on a backend that does
-			// not evaluate q.Pin.
-			if q.Pin.Match(&infos[i]) {
+			// q.Pin is matched again: cheap, and right on a backend
+			// that does not evaluate it.
+			if o.keep(&q.Pin, &infos[i], now) {
 				out = append(out, pinInfoRecord(infos[i], now))
 			}
 		}
 		return out
-	})).WithOrigin(pinScanOrigin{sh, q})
+	})
+	return env.Source(func(ctx context.Context) ([]tengo.Object, error) {
+		out, err := pull(ctx)
+		if err == nil {
+			err = o.testErr()
+		}
+		return out, err
+	}).WithOrigin(o)
 }
 
-// pinScanOrigin marks the stream of pinScan, for where to join.
-type pinScanOrigin struct {
-	sh *Shell
-	q  store.UserQuery
+// keep reports whether the scan keeps p, judged by pq (o.q.Pin at now).
+func (o *pinScanOrigin) keep(pq *store.PinQuery, p *store.PinInfo, now time.Time) bool {
+	return pq.Match(p) && (o.test == nil || o.test(p, now))
+}
+
+// testErr returns the error of a pushed-down where function, which
+// lang.FieldTest proves cannot happen.
+func (o *pinScanOrigin) testErr() error {
+	for _, t := range o.tests {
+		if err := t.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// counter returns the function that counts the records of the scan a
+// chunk at a time without making them (see streamCount): it returns a
+// chunk's count and whether the scan is done.
+func (o pinScanOrigin) counter() func(ctx context.Context) (int, bool, error) {
+	q := o.q
+	var after store.UserID
+	var buf []store.PinInfo
+	return func(ctx context.Context) (int, bool, error) {
+		now := o.sh.cfg.Clock.Now()
+		q.Pin.Now = now
+		var n int
+		var next store.UserID
+		var err error
+		if o.test == nil {
+			n, next, err = store.CountPinInfos(ctx, o.sh.cfg.Store, q, after, countChunk)
+		} else {
+			buf, next, err = store.AppendPinInfos(ctx, o.sh.cfg.Store, buf[:0], q, after, scanChunk)
+			for i := range buf {
+				if o.keep(&q.Pin, &buf[i], now) {
+					n++
+				}
+			}
+		}
+		if err == nil {
+			err = o.testErr()
+		}
+		after = next
+		return n, next == 0, err
+	}
+}
+
+// countChunk is how many users a count examines per read of the store: a
+// count makes nothing per user, so its chunks are the store's limit of
+// one read transaction (see boltstore's scanBudget).
+const countChunk = 1 << 16
+
+// fuseTest returns the scan of o that also applies the where function fn,
+// as where(fn) after it would, or nil when fn is not a plain test of
+// fields that Go can judge (lang.FieldTest): where then calls it on each
+// record. A test of PIN fields only goes to the store (PinQuery.Func),
+// which then need not read users that cannot match.
+func (o pinScanOrigin) fuseTest(env *lang.Env, fn tengo.Object) *lang.Stream {
+	t := env.FieldTest(fn, pinInfoSchema, pinInfoKinds)
+	if t == nil {
+		return nil
+	}
+	f := pinTable(t)
+	if f == nil {
+		view := &pinInfoView{}
+		f = func(p *store.PinInfo, now time.Time) bool {
+			view.p, view.now = p, now
+			return t.Test(view)
+		}
+	}
+	o.tests = append(slices.Clip(o.tests), t)
+	user := false
+	for i := range pinInfoUserFields {
+		user = user || t.Reads(i)
+	}
+	if user {
+		o.test = both(o.test, f)
+	} else {
+		o.q.Pin.Func = both(o.q.Pin.Func, f)
+	}
+	return o.stream(env)
+}
+
+// pinTable returns t as a table of its outcomes when it reads only
+// pin_info's fields of few values (is_pin_set, is_locked_out,
+// is_pin_expired: true or false; locked_by: undefined, "admin" or
+// "system"): a test then costs a lookup. The table is filled by t itself,
+// on the very values pinInfoField gives those fields, so it holds what t
+// gives; nil for any other t.
+func pinTable(t *lang.FieldTest) func(*store.PinInfo, time.Time) bool {
+	for i := range pinInfoKinds {
+		if t.Reads(i) && i != 2 && i != 3 && i != 4 && i != 5 {
+			return nil
+		}
+	}
+	var table [2 * 2 * 2 * 3]bool
+	var f tableFields
+	for i := range table {
+		f[2], f[3], f[5] = boolean(i&1 != 0), boolean(i&2 != 0), boolean(i&4 != 0)
+		f[4] = optStr(store.LockSource(i / 8).String())
+		table[i] = t.Test(&f)
+		if t.Err() != nil {
+			return nil
+		}
+	}
+	expired := t.Reads(5)
+	return func(p *store.PinInfo, now time.Time) bool {
+		i := 0
+		if p.IsSet {
+			i |= 1
+		}
+		if p.IsLockedOut() {
+			i |= 2
+		}
+		if expired && p.IsExpired(now) {
+			i |= 4
+		}
+		switch p.LockedBy {
+		case store.LockedByAdmin, store.LockedBySystem:
+			i += 8 * int(p.LockedBy)
+		}
+		return table[i]
+	}
+}
+
+// tableFields are the fields of a pin_info record as pinTable sets them.
+type tableFields [10]tengo.Object
+
+func (f *tableFields) Field(i int) tengo.Object { return f[i] }
+
+// both is the test that a and b hold, a first (nil holds always).
+func both(a, b func(*store.PinInfo, time.Time) bool) func(*store.PinInfo, time.Time) bool {
+	if a == nil {
+		return b
+	}
+	return func(p *store.PinInfo, now time.Time) bool { return a(p, now) && b(p, now) }
 }
 
 // fuseWhere returns the scan of o that also applies the field map want, as
@@ -219,9 +379,8 @@ func (o pinScanOrigin) fuseWhere(env *lang.Env, want map[string]tengo.Object, op
 			return nil
 		}
 	}
-	q := o.q
-	q.Pin = pq
-	return o.sh.pinScan(env, q)
+	o.q.Pin = pq
+	return o.stream(env)
 }
 
 func (sh *Shell) pinInfoRecords(ctx context.Context, targets []target, rep *reporter) ([]tengo.Object, error) {

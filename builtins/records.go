@@ -161,8 +161,39 @@ type pinInfoFields struct {
 
 func (f *pinInfoFields) ref() userRef { return userRef{f.p.ID, f.p.Identity} }
 
-func (f *pinInfoFields) Field(i int) tengo.Object {
-	p := &f.p
+func (f *pinInfoFields) Field(i int) tengo.Object { return pinInfoField(&f.p, f.now, i) }
+
+// pinInfoKinds are the kinds of value each field of a pin_info record
+// holds (pinInfoField), for the where functions Go judges itself
+// (lang.FieldTest).
+var pinInfoKinds = []lang.Kinds{
+	lang.KindString,                      // identity
+	lang.KindString | lang.KindUndefined, // display_name
+	lang.KindBool,                        // is_pin_set
+	lang.KindBool,                        // is_locked_out
+	lang.KindString | lang.KindUndefined, // locked_by
+	lang.KindBool,                        // is_pin_expired
+	lang.KindTime | lang.KindUndefined,   // last_pin_change_time
+	lang.KindTime,                        // pin_expiration_time (never included)
+	lang.KindInt,                         // failed_attempts
+	lang.KindTime | lang.KindUndefined,   // temporarily_locked_until
+}
+
+// pinInfoUserFields are the fields of a pin_info record that come from its
+// user rather than its PIN state: identity and display_name.
+const pinInfoUserFields = 2
+
+// pinInfoView is the fields of p at now without a copy of p: what a
+// pushed-down where function reads.
+type pinInfoView struct {
+	p   *store.PinInfo
+	now time.Time
+}
+
+func (v *pinInfoView) Field(i int) tengo.Object { return pinInfoField(v.p, v.now, i) }
+
+// pinInfoField is field i of the pin_info record of p at now.
+func pinInfoField(p *store.PinInfo, now time.Time, i int) tengo.Object {
 	switch i {
 	case 0:
 		return str(p.Identity)
@@ -175,7 +206,7 @@ func (f *pinInfoFields) Field(i int) tengo.Object {
 	case 4:
 		return optStr(p.LockedBy.String())
 	case 5:
-		return boolean(p.IsExpired(f.now))
+		return boolean(p.IsExpired(now))
 	case 6:
 		return timeOrUndefined(p.LastChange)
 	case 7:
@@ -186,7 +217,7 @@ func (f *pinInfoFields) Field(i int) tengo.Object {
 	case 8:
 		return integer(p.GlobalFailures)
 	case 9:
-		if p.TempLockUntil.After(f.now) {
+		if p.TempLockUntil.After(now) {
 			return lang.NewTime(p.TempLockUntil)
 		}
 	}

@@ -259,21 +259,35 @@ func streamWhere(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Obj
 		return nil, fmt.Errorf("pred: %w", err)
 	}
 	if f, ok := in.Origin().(whereFuser); ok {
-		if m, isMap := mapValue(args[0]); isMap {
-			if s := f.fuseWhere(env, m, o); s != nil {
-				return s, nil
-			}
+		m, isMap := mapValue(args[0])
+		var s *lang.Stream
+		if isMap {
+			s = f.fuseWhere(env, m, o)
+		} else {
+			s = f.fuseTest(env, args[0])
+		}
+		if s != nil {
+			return s, nil
 		}
 	}
 	return env.Filter(in, keep), nil
 }
 
-// whereFuser is the origin of a stream that can apply a field map itself,
-// faster than where can: a store scan that evaluates it (pinScanOrigin).
-// fuseWhere returns the stream that replaces in | where(want, opts), with
+// whereFuser is the origin of a stream that can apply a where predicate
+// itself, faster than where can: a store scan that evaluates it
+// (pinScanOrigin). fuseWhere, for a field map, and fuseTest, for a
+// function, return the stream that replaces in | where(pred, opts), with
 // the same records, or nil to leave it to where.
 type whereFuser interface {
 	fuseWhere(env *lang.Env, want map[string]tengo.Object, opts lang.MatchOptions) *lang.Stream
+	fuseTest(env *lang.Env, fn tengo.Object) *lang.Stream
+}
+
+// countFuser is the origin of a stream that can count its items without
+// making them (pinScanOrigin). counter returns a function that counts
+// them a chunk at a time: a chunk's count, and whether that was the last.
+type countFuser interface {
+	counter() func(ctx context.Context) (int, bool, error)
 }
 
 // selectLayout is the output layout of select for one input schema: where each
@@ -393,6 +407,21 @@ func streamCount(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Obj
 	}
 	ctx := env.Context()
 	var n int64
+	if f, ok := in.Origin().(countFuser); ok {
+		count := f.counter()
+		for done := false; !done; {
+			if err := env.Err(); err != nil {
+				return nil, err
+			}
+			var k int
+			var err error
+			if k, done, err = count(ctx); err != nil {
+				return nil, in.Fail(err)
+			}
+			n += int64(k)
+		}
+		return &tengo.Int{Value: n}, nil
+	}
 	for {
 		_, ok, err := in.Next(ctx)
 		if err != nil {

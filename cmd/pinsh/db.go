@@ -399,6 +399,26 @@ func (c *dbConn) ScanPinInfos(ctx context.Context, q store.UserQuery, after stor
 	return st.ScanPinInfos(ctx, q, after, limit)
 }
 
+// AppendPinInfos is ScanPinInfos into dst (store.PinInfoAppender): a scan
+// of get_users() | pin_info reuses one slice.
+func (c *dbConn) AppendPinInfos(ctx context.Context, dst []store.PinInfo, q store.UserQuery, after store.UserID, limit int) ([]store.PinInfo, store.UserID, error) {
+	st, err := c.read()
+	if err != nil {
+		return dst, 0, err
+	}
+	return store.AppendPinInfos(ctx, st, dst, q, after, limit)
+}
+
+// CountPinInfos counts what ScanPinInfos would return (store.PinCounter),
+// for get_users() | pin_info | where(...) | count.
+func (c *dbConn) CountPinInfos(ctx context.Context, q store.UserQuery, after store.UserID, limit int) (int, store.UserID, error) {
+	st, err := c.read()
+	if err != nil {
+		return 0, 0, err
+	}
+	return store.CountPinInfos(ctx, st, q, after, limit)
+}
+
 func (c *dbConn) ImportUsers(ctx context.Context, op store.Op, rows iter.Seq[store.ImportRow], progress func(int)) (store.ImportReport, error) {
 	st, err := c.write()
 	if err != nil {
