@@ -473,6 +473,43 @@ func (c *dbConn) LockPins(ctx context.Context, op store.Op, ids []store.UserID) 
 	return res, err
 }
 
+// dbConn passes the lean bulk changes on to a store that has them, so
+// that a bulk lock_pin of a million users builds no result per user.
+var _ store.LeanChanger = (*dbConn)(nil)
+
+func (c *dbConn) LockPinsLean(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error) {
+	return c.leanChange("lock_pin", func(l store.LeanChanger) (store.Changes, error) { return l.LockPinsLean(ctx, op, ids) },
+		func(st store.Store) ([]store.ItemResult, error) { return st.LockPins(ctx, op, ids) })
+}
+
+func (c *dbConn) UnlockPinsLean(ctx context.Context, op store.Op, ids []store.UserID) (store.Changes, error) {
+	return c.leanChange("unlock_pin", func(l store.LeanChanger) (store.Changes, error) { return l.UnlockPinsLean(ctx, op, ids) },
+		func(st store.Store) ([]store.ItemResult, error) { return st.UnlockPins(ctx, op, ids) })
+}
+
+func (c *dbConn) GrantPolicyLean(ctx context.Context, op store.Op, ids []store.UserID, name string) (store.Changes, error) {
+	return c.leanChange("grant_pin_policy", func(l store.LeanChanger) (store.Changes, error) { return l.GrantPolicyLean(ctx, op, ids, name) },
+		func(st store.Store) ([]store.ItemResult, error) { return st.GrantPolicy(ctx, op, ids, name) })
+}
+
+// leanChange runs a batched change of action on the store opened for
+// writing, with lean when the store is a store.LeanChanger and full
+// otherwise, and counts what it committed.
+func (c *dbConn) leanChange(action string, lean func(store.LeanChanger) (store.Changes, error), full func(store.Store) ([]store.ItemResult, error)) (store.Changes, error) {
+	st, err := c.write()
+	if err != nil {
+		return store.Changes{}, err
+	}
+	var ch store.Changes
+	if l, ok := st.(store.LeanChanger); ok {
+		ch, err = lean(l)
+	} else {
+		ch, err = store.Lean(full(st))
+	}
+	c.progress.add(action, ch.Changed+len(ch.Others), ch.Changed)
+	return ch, err
+}
+
 func (c *dbConn) ResetKey(ctx context.Context, op store.Op, key pinhash.Key) (int, error) {
 	st, err := c.write()
 	if err != nil {

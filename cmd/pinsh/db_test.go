@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -278,5 +279,96 @@ func TestDBConnCountsChanges(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: committed %q, want %q", tt.name, got, want)
 		}
+	}
+}
+
+// fullOnlyRemote is a remoteDB whose store has only the Store methods, as
+// a backend without store.LeanChanger.
+type fullOnlyRemote struct {
+	remoteDB
+	st store.Store
+}
+
+func (r fullOnlyRemote) Open(context.Context, boltstore.Options) (store.Store, bool, error) {
+	return struct{ store.Store }{r.st}, false, nil
+}
+
+// TestDBConnLean: dbConn's lean bulk changes (the path builtins take for
+// lock_pin, unlock_pin and grant_pin_policy) report and count what the full
+// methods do, on a store with lean methods and on one without them.
+func TestDBConnLean(t *testing.T) {
+	ctx := t.Context()
+	op := store.Op{Operator: "admin", Now: testEpoch}
+	for _, backend := range []string{"lean", "full only"} {
+		t.Run(backend, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := boltstore.Options{KeyFile: filepath.Join(dir, "pin.key"), Creator: "admin", HashParams: pinhash.TestParams()}
+			path := filepath.Join(dir, "pinsh.db")
+			if err := seedSample(ctx, path, opts, op); err != nil {
+				t.Fatal(err)
+			}
+			c := newDBConn(path, opts)
+			if backend == "full only" {
+				bs, err := boltstore.Open(path, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer bs.Close()
+				c.remote = fullOnlyRemote{st: bs}
+			}
+			c.progress = newProgress(nil)
+			defer c.Close()
+			ids := func(identities ...string) []store.UserID {
+				var out []store.UserID
+				for _, id := range identities {
+					us, err := c.FindUsers(ctx, id)
+					if err != nil || len(us) != 1 {
+						t.Fatalf("FindUsers(%q) = %v, %v", id, us, err)
+					}
+					out = append(out, us[0].ID)
+				}
+				return out
+			}
+			if _, err := c.NewPolicy(ctx, op, "tag:Night", store.PolicyChanges{}); err != nil {
+				t.Fatal(err)
+			}
+			tests := []struct {
+				name   string
+				run     func() (store.Changes, error)
+				changed int
+				others  []store.Outcome
+				want    string
+			}{
+				// Tony's PIN is locked already.
+				{"lock_pin", func() (store.Changes, error) {
+					return c.LockPinsLean(ctx, op, ids("tonysmith@litwareinc.com", "pilar@litwareinc.com"))
+				}, 1, []store.Outcome{store.Skipped}, "lock_pin: 1"},
+				{"unlock_pin", func() (store.Changes, error) {
+					return c.UnlockPinsLean(ctx, op, ids("pilar@litwareinc.com", "tonysmith@litwareinc.com"))
+				}, 2, nil, "unlock_pin: 2"},
+				{"grant_pin_policy", func() (store.Changes, error) {
+					return c.GrantPolicyLean(ctx, op, ids("aidan@litwareinc.com"), "Night")
+				}, 1, nil, "grant_pin_policy: 1"},
+				{"lock_pin of nobody", func() (store.Changes, error) {
+					return c.LockPinsLean(ctx, op, []store.UserID{1 << 40})
+				}, 0, []store.Outcome{store.Failed}, ""},
+			}
+			for _, tt := range tests {
+				c.progress.begin()
+				ch, err := tt.run()
+				got := c.progress.committed()
+				c.progress.done()
+				if err != nil {
+					t.Fatalf("%s: %v", tt.name, err)
+				}
+				var others []store.Outcome
+				for _, r := range ch.Others {
+					others = append(others, r.Outcome)
+				}
+				if ch.Changed != tt.changed || fmt.Sprint(others) != fmt.Sprint(tt.others) || got != tt.want {
+					t.Errorf("%s: changed %d, others %v, committed %q; want %d, %v, %q", tt.name, ch.Changed, others, got, tt.changed, tt.others, tt.want)
+				}
+			}
+		})
 	}
 }
