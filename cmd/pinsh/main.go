@@ -10,8 +10,16 @@ import (
 
 func main() {
 	setGCPolicy(os.LookupEnv)
-	os.Exit(pinshMain())
+	code := pinshMain()
+	for _, f := range atExit {
+		f()
+	}
+	os.Exit(code)
 }
+
+// atExit is run when pinsh returns normally: the profiles of a build with
+// -tags pinshprof (profile.go).
+var atExit []func()
 
 // pinshMain runs pinsh on the process's arguments and standard streams and
 // returns its exit status. Deferred clean-up (the --demo directory) has run
