@@ -333,7 +333,7 @@ func TestDBConnLean(t *testing.T) {
 				t.Fatal(err)
 			}
 			tests := []struct {
-				name   string
+				name    string
 				run     func() (store.Changes, error)
 				changed int
 				others  []store.Outcome
