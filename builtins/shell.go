@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,13 @@ type Config struct {
 	// ReadPin reads a PIN from the terminal without echo (read_pin); nil
 	// when there is no terminal.
 	ReadPin func(prompt string) (string, error)
+	// Pager starts the pager the page sink writes to, and returns its
+	// input; nil (or a nil writer) when page prints on standard output
+	// instead: in scripts, and when output is not a terminal. A write
+	// fails with an error wrapping ErrPagerQuit once the admin has quit
+	// the pager; Close waits for the pager to exit and restores the
+	// terminal.
+	Pager func() (io.WriteCloser, error)
 }
 
 // Shell is the set of builtins bound to one Config.
@@ -163,6 +171,7 @@ func (sh *Shell) all() []lang.Builtin {
 		sh.exportBuiltins(),
 		streamBuiltins(),
 		formatBuiltins(),
+		sh.pageBuiltins(),
 		sh.policyBuiltins(),
 		sh.roleBuiltins(),
 		sh.auditBuiltins(),

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -110,7 +111,12 @@ func (s *Session) print(ctx context.Context, v tengo.Object) error {
 // printTo prints v to w in the session's output format.
 func (s *Session) printTo(w *bufio.Writer, ctx context.Context, v tengo.Object) error {
 	p := &printer{w: w, format: s.opts.Format, width: s.opts.Width, data: s.opts.FormatExplicit}
-	err := p.value(ctx, v)
+	return p.done(p.value(ctx, v))
+}
+
+// done flushes what p printed, and returns the printing's error: a write
+// error first, else err, the error of what was printed.
+func (p *printer) done(err error) error {
 	if ferr := p.w.Flush(); p.err == nil && ferr != nil {
 		p.err = ferr
 	}
@@ -118,6 +124,21 @@ func (s *Session) printTo(w *bufio.Writer, ctx context.Context, v tengo.Object) 
 		return fmt.Errorf("write output: %w", p.err)
 	}
 	return err
+}
+
+// PrintStream prints in, the input of the calling sink, to w as a
+// statement's value prints on the session's output: the same format, table
+// layout and width. It is for a sink that shows its input elsewhere (page,
+// in a pager). A nil w is the session's output. A write error is returned
+// wrapped, and ends the printing: in is not read further.
+func (e *Env) PrintStream(w io.Writer, in *Stream) error {
+	s := e.s
+	out := s.out
+	if w != nil {
+		out = bufio.NewWriter(w)
+	}
+	p := &printer{w: out, format: s.opts.Format, width: s.opts.Width, data: s.opts.FormatExplicit}
+	return p.done(p.stream(e.Context(), in))
 }
 
 func (p *printer) write(s string) {
@@ -143,18 +164,7 @@ func (p *printer) value(ctx context.Context, v tengo.Object) error {
 		if err := v.claim("the printer", true); err != nil {
 			return err
 		}
-		if st := v.precious; st != nil {
-			// A table looks ahead only as far as the batch made: the
-			// stream makes no more before the batch is printed.
-			p.ready = func() bool { return len(st.buf) > 0 }
-		}
-		return p.seq(func() (tengo.Object, bool, error) {
-			x, ok, err := v.Next(ctx)
-			if ok {
-				Delivered(x) // read by the printer: printed next
-			}
-			return x, ok, err
-		})
+		return p.stream(ctx, v)
 	}
 	Delivered(v)
 	switch v := v.(type) {
@@ -164,6 +174,22 @@ func (p *printer) value(ctx context.Context, v tengo.Object) error {
 		return p.array(v.Value)
 	}
 	return p.single(v)
+}
+
+// stream prints v, a stream its caller has claimed, to its end.
+func (p *printer) stream(ctx context.Context, v *Stream) error {
+	if st := v.precious; st != nil {
+		// A table looks ahead only as far as the batch made: the
+		// stream makes no more before the batch is printed.
+		p.ready = func() bool { return len(st.buf) > 0 }
+	}
+	return p.seq(func() (tengo.Object, bool, error) {
+		x, ok, err := v.Next(ctx)
+		if ok {
+			Delivered(x) // read by the printer: printed next
+		}
+		return x, ok, err
+	})
 }
 
 func (p *printer) array(elems []tengo.Object) error {

@@ -24,6 +24,8 @@ type app struct {
 	stdout *os.File
 	stderr *os.File
 	getenv func(string) string
+	// lookupEnv tells a variable set empty from one not set (PAGER).
+	lookupEnv func(string) (string, bool)
 
 	// demo is the --demo directory, watched from the start of the run so
 	// that a signal at any moment removes it; nil without --demo.

@@ -26,10 +26,11 @@ var atExit []func()
 // when it returns.
 func pinshMain() int {
 	a := &app{
-		stdin:  os.Stdin,
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		getenv: os.Getenv,
+		stdin:     os.Stdin,
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		getenv:    os.Getenv,
+		lookupEnv: os.LookupEnv,
 	}
 	return a.run(os.Args[1:])
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sort"
@@ -34,6 +35,52 @@ type progress struct {
 	changed map[string]int // items changed (and committed) per action
 	last    time.Time      // when the line was last drawn
 	shown   bool           // a line is on the screen
+
+	held    bool        // a pager has the screen: see hold
+	pending []heldWrite // what was written meanwhile, in order
+	size    int         // bytes in pending
+	dropped int         // bytes not kept, past maxHeld
+	dropTo  io.Writer   // where the first of them went
+}
+
+// heldWrite is a write held while a pager has the screen.
+type heldWrite struct {
+	w io.Writer
+	b []byte
+}
+
+// maxHeld bounds what is held while a pager runs (a bulk run's per-item
+// errors); the rest is dropped and counted. last_errors() keeps the latest.
+const maxHeld = 1 << 20
+
+// hold gives the screen to a pager: the line is erased and not drawn, and
+// what is written through the writers (results, per-item errors) is held
+// until release. A nil progress ignores it.
+func (p *progress) hold() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.erase()
+	p.held = true
+}
+
+// release takes the screen back from the pager: it writes what was held,
+// in order, and says how much was dropped. A nil progress ignores it.
+func (p *progress) release() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, h := range p.pending {
+		h.w.Write(h.b)
+	}
+	if p.dropped > 0 {
+		fmt.Fprintf(p.dropTo, "pinsh: %s more bytes of messages, written while the pager ran, were dropped; last_errors() lists the latest errors\n", thousands(p.dropped))
+	}
+	p.held, p.pending, p.size, p.dropped, p.dropTo = false, nil, 0, 0, nil
 }
 
 // newProgress returns a progress that draws on w, or counts without
@@ -92,7 +139,7 @@ func (p *progress) started() {
 // draw redraws the line when the work has run long enough and the line is
 // due.
 func (p *progress) draw() {
-	if p.w == nil {
+	if p.w == nil || p.held {
 		return
 	}
 	t := p.now()
@@ -149,6 +196,18 @@ func (c *clearingWriter) Write(b []byte) (int, error) {
 	// write.
 	c.p.mu.Lock()
 	defer c.p.mu.Unlock()
+	if c.p.held {
+		if c.p.size+len(b) > maxHeld {
+			if c.p.dropped == 0 {
+				c.p.dropTo = c.w
+			}
+			c.p.dropped += len(b)
+		} else {
+			c.p.pending = append(c.p.pending, heldWrite{c.w, bytes.Clone(b)})
+			c.p.size += len(b)
+		}
+		return len(b), nil
+	}
 	c.p.erase()
 	return c.w.Write(b)
 }

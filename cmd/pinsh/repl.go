@@ -51,6 +51,7 @@ type repl struct {
 	cancel      context.CancelFunc // of the input being run, or nil
 	sigs        chan os.Signal     // SIGINT, while the prompt runs; nil after
 	interrupted bool               // a SIGINT has cancelled the input being run
+	paging      bool               // a pager has the screen (see openPager)
 }
 
 // repl runs the interactive prompt until Ctrl-D or exit(), and returns the
@@ -164,6 +165,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 		// may use it meanwhile.
 		Prompter: releasingPrompter(db.conn, builtins.NewLinePrompter(&promptReader{r: r}, &r.pendingQuestion)),
 		ReadPin:  releasingReadPin(db.conn, r.readPin),
+		Pager:    r.pagerHook(),
 	})
 	r.builtins = r.sh.Builtins(shellBuiltins()...)
 	format, width, err := a.outputFormat(cfg)
@@ -188,6 +190,16 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	}
 	r.ev = newEvaluator(r.sess, list, cfg.ps)
 	return r, nil
+}
+
+// pagerHook returns the prompt's builtins.Config.Pager: a pager on the
+// terminal that shows the results, none when results go to a file or a
+// pipe.
+func (r *repl) pagerHook() func() (io.WriteCloser, error) {
+	if !isTerminal(r.a.stdout) || r.a.lookupEnv == nil {
+		return nil
+	}
+	return r.openPager
 }
 
 // prompts returns the prompt, showing the operator and the database.
@@ -384,6 +396,16 @@ func (r *repl) eval(src string) (code int, quit bool) {
 	if errors.As(err, &ex) {
 		return r.a.status(err, nil, scriptErrors, ""), true
 	}
+	if errors.Is(err, builtins.ErrPagerQuit) {
+		// Quitting a pager early is how one leaves it: a stop worth a
+		// word only when it left changes behind.
+		if committed == "" {
+			return exitOK, false
+		}
+		fmt.Fprint(r.a.stderr, r.paint(scriptErrors.prefix+": "+builtins.ErrPagerQuit.Error()+"; the pipeline stopped there\n"+
+			stoppedNote(scriptErrors, "the pager was quit", committed)))
+		return exitFailure, false
+	}
 	fmt.Fprint(r.a.stderr, r.paint(errorText(err, scriptErrors, committed)))
 	return exitFailure, false
 }
@@ -490,9 +512,13 @@ func (r *repl) onSignal(sig os.Signal) {
 	case !r.interrupted:
 		r.interrupted = true
 		r.cancel()
-		if r.db.demo == nil {
+		if r.db.demo == nil && !r.paging {
 			signal.Stop(r.sigs)
 		}
+		r.mu.Unlock()
+	case r.paging:
+		// The pager has the keyboard, and Ctrl-C is its key too: pinsh
+		// ends only once the admin is back (setPaging).
 		r.mu.Unlock()
 	default:
 		sigs := r.sigs
@@ -506,6 +532,9 @@ func (r *repl) onSignal(sig os.Signal) {
 
 // readPin reads a PIN at the terminal without echo (read_pin).
 func (r *repl) readPin(prompt string) (string, error) {
+	if r.isPaging() {
+		return "", fmt.Errorf("read PIN: %w", errPaging)
+	}
 	b, err := r.rl.ReadPassword(prompt)
 	if errors.Is(err, readline.ErrInterrupt) {
 		r.interrupt()
@@ -527,6 +556,10 @@ type promptReader struct {
 
 func (p *promptReader) Read(b []byte) (int, error) {
 	r := p.r
+	if r.isPaging() {
+		r.pendingQuestion.Reset()
+		return 0, errPaging
+	}
 	question := r.pendingQuestion.String()
 	r.pendingQuestion.Reset()
 	head, last := "", question
