@@ -322,11 +322,9 @@ does the same.`,
 				if b, ok := args[0].(interface{ TypeName() string }); ok && strings.HasPrefix(b.TypeName(), "builtin-function:") {
 					name = strings.TrimPrefix(b.TypeName(), "builtin-function:")
 				}
-				for _, b := range *list {
-					if b.Name == name {
-						writeHelp(env.Stdout(), b)
-						return tengo.UndefinedValue, nil
-					}
+				if b := lang.ByName(*list, name); b != nil {
+					writeHelp(env.Stdout(), b)
+					return tengo.UndefinedValue, nil
 				}
 				if b := lang.ByCmdlet(*list, name); b != nil {
 					i := slices.IndexFunc(b.Cmdlets, func(c string) bool { return strings.EqualFold(c, name) })

@@ -170,6 +170,16 @@ func (b *Builtin) check() error {
 	return nil
 }
 
+// ByName returns the builtin of list named name, or nil.
+func ByName(list []*Builtin, name string) *Builtin {
+	for _, b := range list {
+		if b.Name == name {
+			return b
+		}
+	}
+	return nil
+}
+
 // ByCmdlet returns the builtin of list that stands for the PowerShell
 // command name (see Builtin.Cmdlets), compared ignoring case, or nil.
 func ByCmdlet(list []*Builtin, name string) *Builtin {
@@ -245,6 +255,11 @@ func (w terminalWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Print prints v to Stdout as a statement's value is printed, in the
+// session's format (a stream is read to its end, a view shown): for a
+// builtin that shows a value itself, in a script as at the prompt.
+func (e *Env) Print(v tengo.Object) error { return e.s.print(e.Context(), v) }
 
 // Stderr returns the writer for messages and per-item errors. Writing to it
 // first flushes Stdout, so the two stay in order at a terminal.

@@ -142,13 +142,15 @@ func runExample(t *testing.T, ex *example) {
 		t.Errorf("the Tengo form prints otherwise:\nPowerShell:\n%s\nTengo:\n%s", out, out2)
 	}
 
-	// Its translation, run as Tengo, does the same as the PowerShell.
+	// Its translation, run as a Tengo script (pinsh --ps --translate
+	// F.ps1 > F.tengo; pinsh F.tengo), does and shows the same as the
+	// PowerShell.
 	s3 := setUp(t, ex)
 	tr, err := s3.tr.Translate("test.ps1", ex.ps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out3, errOut3, err := s3.tengo(tr.Tengo)
+	out3, errOut3, err := s3.script(tr.Tengo)
 	if err != nil {
 		t.Fatalf("translation: %v\n%s", err, tr.Tengo)
 	}

@@ -51,7 +51,8 @@ func genericCmdlets() (map[string]genericCmdlet, map[string]string) {
 		"maximum": "sort with Sort-Object -Descending and take -First 1", "minimum": "sort with Sort-Object and take -First 1"}},
 		fn: measureObject}, "Measure-Object", "measure")
 	add(genericCmdlet{spec: spec{params: []string{"Property"}, switches: []string{"NoElement"}, positional: []string{"Property"}}, fn: groupObject}, "Group-Object", "group")
-	add(genericCmdlet{spec: spec{params: []string{"Property"}, switches: []string{"AutoSize", "Wrap", "HideTableHeaders"}, positional: []string{"Property"}},
+	add(genericCmdlet{spec: spec{params: []string{"Property"}, switches: []string{"AutoSize", "Wrap"}, positional: []string{"Property"},
+		refused: map[string]string{"hidetableheaders": "pinsh's tables have their headers; for data without them use --output csv"}},
 		fn: formatObject("table")}, "Format-Table", "ft")
 	add(genericCmdlet{spec: spec{params: []string{"Property"}, positional: []string{"Property"}}, fn: formatObject("list")}, "Format-List", "fl")
 	add(genericCmdlet{spec: spec{params: []string{"Path"}, switches: []string{"NoTypeInformation", "Force", "UseQuotes"}, positional: []string{"Path"},
@@ -305,22 +306,25 @@ func groupObject(x *tr, b *bound, stage bool) (string, error) {
 	return "ps_group(" + strconv.Quote(x.fieldName(n)) + ")", nil
 }
 
-// formatObject is Format-Table and Format-List: pinsh prints tables (or
-// --output's format) on its own, so they select the properties named, and
-// pass the items on unchanged without any.
+// formatObject is Format-Table and Format-List: the builtins format_table
+// and format_list, with the properties named or, without any, bare (the
+// record type's columns; every field). -AutoSize and -Wrap are what pinsh
+// does anyway (widths from the first rows; a list wraps); -HideTableHeaders
+// is refused rather than ignored.
 func formatObject(kind string) func(x *tr, b *bound, stage bool) (string, error) {
 	return func(x *tr, b *bound, stage bool) (string, error) {
 		if err := needStage(x, b, stage); err != nil {
 			return "", err
 		}
+		builtin := "format_" + kind
 		if !b.has("Property") {
-			return "", nil
+			return builtin, nil
 		}
-		names, err := x.propNames(b.vals["Property"], "Format-"+kind)
+		names, err := x.propNames(b.vals["Property"], "Format-"+strings.ToUpper(kind[:1])+kind[1:])
 		if err != nil {
 			return "", err
 		}
-		return "select(" + quoteAll(x.fieldNames(names)) + ")", nil
+		return builtin + "(" + quoteAll(x.fieldNames(names)) + ")", nil
 	}
 }
 

@@ -30,6 +30,8 @@ type shell struct {
 	st       store.Store
 	sh       *builtins.Shell
 	sess     *lang.Session
+	list     []*lang.Builtin
+	args     []string
 	tr       *Translator
 	out, err bytes.Buffer
 }
@@ -51,7 +53,7 @@ func newShell(t testing.TB, args ...string) *shell {
 	s := &shell{t: t, st: st, sh: builtins.New(builtins.Config{Store: st, Clock: builtins.FrozenClock(testNow), Operator: testAdmin})}
 	list := append(s.sh.Builtins(), s.sh.TestBuiltins()...)
 	list = append(list, Builtins(list)...)
-	s.tr = NewTranslator(list)
+	s.tr, s.list, s.args = NewTranslator(list), list, args
 	s.sess, err = lang.NewSession(lang.Options{
 		Stdout: &s.out, Stderr: &s.err, Format: lang.Table, Interactive: true, Args: args,
 		Builtins: list, Now: func() time.Time { return testNow },
@@ -76,6 +78,22 @@ func (s *shell) tengo(src string) (stdout, stderr string, err error) {
 	s.err.Reset()
 	err = s.sess.Eval(context.Background(), "test.tengo", []byte(src))
 	return s.out.String(), s.err.String(), err
+}
+
+// script runs Tengo as pinsh runs a script file (not the prompt: only
+// streams and views print) and returns what it printed.
+func (s *shell) script(src string) (stdout, stderr string, err error) {
+	s.t.Helper()
+	var out, errOut bytes.Buffer
+	sess, err := lang.NewSession(lang.Options{
+		Stdout: &out, Stderr: &errOut, Format: lang.Table, Args: s.args,
+		Builtins: s.list, Now: func() time.Time { return testNow },
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	err = sess.Eval(context.Background(), "test.tengo", []byte(src))
+	return out.String(), errOut.String(), err
 }
 
 // state describes everything a change can touch: users, PIN states,

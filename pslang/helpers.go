@@ -112,12 +112,7 @@ func Builtins(list []*lang.Builtin) []*lang.Builtin {
 			return nil, errors.New(psString(args[0]))
 		}),
 		fn("ps_error", "ps_error(e)", "The error a try caught as PowerShell's catch sees it: $_ with Exception.Message.", h.errorValue),
-		fn("ps_out", "ps_out(array)", "The items of array as a stream, printed as one table.", func(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
-			if len(args) != 1 {
-				return nil, errors.New("want ps_out(array)")
-			}
-			return env.Items(listOf(args[0])), nil
-		}),
+		fn("ps_show", "ps_show(x)", "Show x as PowerShell shows a statement's output, in a script as at the prompt: a list item by item (one value per line, records as one table), $null not at all.", show),
 		fn("ps_ldap", "ps_ldap(filter)", "An LDAP filter in parentheses, as Active Directory also takes it without.", func(_ *lang.Env, args []tengo.Object) (tengo.Object, error) {
 			if len(args) != 1 {
 				return nil, errors.New("want ps_ldap(filter)")
@@ -131,7 +126,6 @@ func Builtins(list []*lang.Builtin) []*lang.Builtin {
 		{Name: "ps_import_csv", Kind: lang.Source, Sig: "ps_import_csv(path)", Doc: "Import-Csv: the rows of a CSV file with a header line, as maps (PowerShell front end).", Call: h.importCSV},
 		{Name: "ps_foreach", Kind: lang.Stage, Sig: "ps_foreach(fn)", Doc: "ForEach-Object: what fn outputs for each item (PowerShell front end).", Run: h.foreach},
 		{Name: "ps_expand", Kind: lang.Stage, Sig: "ps_expand(name)", Doc: "Select-Object -ExpandProperty: each item's property, a list item by item (PowerShell front end).", Run: h.expand},
-		{Name: "ps_stream", Kind: lang.Sink, Sig: "ps_stream", Doc: "The output of a statement, item by item: keeps a stage run on one record a stream, so a list it yields prints one value per line as in PowerShell, not as an array (PowerShell front end).", Run: h.stream},
 		{Name: "ps_group", Kind: lang.Stage, Sig: "ps_group(name)", Doc: "Group-Object: the items grouped by a property, ignoring case: name, count, group (PowerShell front end).", Run: h.group},
 		{Name: "ps_measure", Kind: lang.Sink, Sig: "ps_measure", Doc: "Measure-Object: a record with the count of the items (PowerShell front end).", Run: h.measure},
 		{Name: "ps_to_json", Kind: lang.Sink, Sig: "ps_to_json", Doc: "ConvertTo-Json: the items as a JSON string, one object alone or an array (PowerShell front end).", Run: h.toJSON},
@@ -644,12 +638,9 @@ func (h *helpers) getProp(ctx context.Context, x tengo.Object, name string) (ten
 func (h *helpers) roleCmdlets(r *lang.Record) tengo.Object {
 	var out []tengo.Object
 	for _, b := range listOf(r.Get("builtins")) {
-		name := psString(b)
-		for _, bi := range h.list {
-			if bi.Name == name {
-				for _, c := range bi.Cmdlets {
-					out = append(out, &tengo.String{Value: c})
-				}
+		if bi := lang.ByName(h.list, psString(b)); bi != nil {
+			for _, c := range bi.Cmdlets {
+				out = append(out, &tengo.String{Value: c})
 			}
 		}
 	}
@@ -1010,16 +1001,26 @@ func (h *helpers) expand(env *lang.Env, in *lang.Stream, args []tengo.Object) (t
 	return flatMap(env, in, func(ctx context.Context, v tengo.Object) (tengo.Object, error) { return h.getProp(ctx, v, name) }), nil
 }
 
-// stream hands its input on as it is. lang collapses the stream of a Stage run
-// on a single record into one value, or an array when the stage yields
-// several (Get-CsAdminRole CsHelpDesk | Select-Object -ExpandProperty
-// Cmdlets); a Sink's result is not collapsed, so the items stay a stream and
-// print one per line.
-func (h *helpers) stream(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
-	if len(args) != 0 {
-		return nil, errors.New("ps_stream takes no arguments")
+// show is ps_show. PowerShell writes a list to the output item by item,
+// where pinsh prints an array as one value ([2, 3]); a list here is also
+// what lang makes of a stage run on one record that yields several values
+// (Get-CsAdminRole CsHelpDesk | Select-Object -ExpandProperty Cmdlets).
+// It prints at once rather than return a value to print, so that a Tengo
+// script, which prints only streams, shows what the prompt shows.
+func show(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
+	if len(args) != 1 {
+		return nil, errors.New("want ps_show(x)")
 	}
-	return in, nil
+	v := args[0]
+	if isList(v) {
+		v = env.Items(listOf(v))
+	}
+	if !isNull(v) {
+		if err := env.Print(v); err != nil {
+			return nil, err
+		}
+	}
+	return tengo.UndefinedValue, nil
 }
 
 var groupSchema = lang.NewSchema("group", "name", "count", "group")

@@ -8,7 +8,7 @@ import (
 )
 
 // runScript runs scripts/NAME.ps1 with args on a fresh sample directory,
-// and its translation, run as Tengo, on another; both must change the
+// and its translation, run as a Tengo script, on another; both must change the
 // directory alike and print the same. It returns the first shell and what
 // the script printed.
 func runScript(t *testing.T, name string, setup string, args ...string) (*shell, string, string, error) {
@@ -35,7 +35,7 @@ func runScript(t *testing.T, name string, setup string, args ...string) (*shell,
 	if err != nil {
 		t.Fatal(err)
 	}
-	out2, errOut2, err2 := s2.tengo(tr.Tengo)
+	out2, errOut2, err2 := s2.script(tr.Tengo) // as pinsh F.tengo runs it
 	if (runErr == nil) != (err2 == nil) || out2 != out || errOut2 != errOut {
 		t.Errorf("the translation runs otherwise:\nPowerShell: %v\n%s%s\ntranslation: %v\n%s%s", runErr, out, errOut, err2, out2, errOut2)
 	}

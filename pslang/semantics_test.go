@@ -44,8 +44,8 @@ func TestSemantics(t *testing.T) {
 		{`"Set-CsUserX" -match "Set-CsUser\b"`, "false"},
 		{`"abc" -notmatch "d"`, "true"},
 		// a list on the left filters it
-		{`@(1, 2, 3) -gt 1`, "[2, 3]"},
-		{`@("a", "B", "c") -eq "b"`, `["B"]`},
+		{`@(1, 2, 3) -gt 1`, "2\n3"}, // a list is output item by item, a line each
+		{`@("a", "B", "c") -eq "b"`, `B`},
 		{`(@(1, 2) -eq 3).Count`, "0"},
 		{`@("a", "B") -contains "b"`, "true"},
 		{`@("a", "B") -ccontains "b"`, "false"},
@@ -62,7 +62,7 @@ func TestSemantics(t *testing.T) {
 		{`1 + 2 * 3`, "7"},
 		{`"a" + 1`, `a1`},
 		{`$null + 5`, "5"},
-		{`@(1) + 2 + @(3, 4)`, "[1, 2, 3, 4]"},
+		{`@(1) + 2 + @(3, 4)`, "1\n2\n3\n4"},
 		{`1.5 + 1`, "2.5"},
 		// properties by their PowerShell names, any case; Count
 		{`(Get-CsUser "Ken Myer").SIPADDRESS`, `sip:kenmyer@litwareinc.com`},
@@ -72,7 +72,7 @@ func TestSemantics(t *testing.T) {
 		{`@{ Name = "x" }.NAME`, `x`},
 		{`"abc".Length`, "3"},
 		{`(Get-CsAdminRole CsHelpDesk).Cmdlets -contains "Lock-CsClientPin"`, "true"},
-		{`(Get-CsAdminRole CsHelpDesk).UserScopes`, `["Global"]`},
+		{`(Get-CsAdminRole CsHelpDesk).UserScopes`, `Global`},
 		// methods
 		{`"  Ab ".Trim().ToLower()`, `ab`},
 		{`"Ken".StartsWith("K")`, "true"},
@@ -95,6 +95,10 @@ func TestSemantics(t *testing.T) {
 		{`Get-CsUser "Ken Myer" | ForEach-Object { $_.SipAddress; $_.DisplayName }`, "sip:kenmyer@litwareinc.com\nKen Myer"},
 		{`$c = Get-CsAdminRole CsHelpDesk | Select-Object -ExpandProperty Cmdlets; $c.Count`, "6"},
 		{`(Get-CsUser | Measure-Object).Count`, "7"},
+		// Format-Table and Format-List choose the view; what follows them is refused
+		{`Get-CsClientPinInfo "Ken Myer" | fl Identity, IsPinSet`, "identity   : sip:kenmyer@litwareinc.com\nis_pin_set : true"},
+		{`Get-CsClientPinInfo "Ken Myer" | Format-Table -Property Identity, IsPinSet`, "identity                    is_pin_set\n--------                    ----------\nsip:kenmyer@litwareinc.com  true"},
+		{`Get-CsUser | Where-Object Site -eq nowhere | ft`, ""},
 		{`Get-CsPinPolicy global | ConvertTo-Json`, `{"identity":"global","min_password_length":5,"pin_history_count":0,"pin_lifetime":0,"allow_common_patterns":false,"maximum_logon_attempts":null,"description":null}`},
 	}
 	for _, tt := range tests {
@@ -126,6 +130,8 @@ func TestRuntimeErrors(t *testing.T) {
 		{`$x = 5; $x.Name = 1`, "has no properties to set"},
 		{`$x = $null; $x.Name = 1`, "the property of $null cannot be set"},
 		{`(Get-CsPinPolicy global).Colour`, `pin_policy record has no field "Colour"`},
+		{`Get-CsUser | Format-Table Identity | Lock-CsClientPin`, `cannot pipe the view format_table makes into lock_pin: a view is for display`},
+		{`Get-CsUser | Get-CsClientPinInfo | Format-List IsPinSett`, `format_list: pin_info record has no field "IsPinSett"; did you mean is_pin_set?`},
 		{"Get-CsUser |\n  Where-Object { $_.Nmae -eq 1 }", `test.ps1:2:3: user record has no field "Nmae"; its fields are identity`},
 		{`5 + "x"`, `cannot add "x" (string) to a number`},
 		{`throw "stopped here"`, "test.ps1:1:1: stopped here"},

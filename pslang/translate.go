@@ -210,33 +210,59 @@ func (x *tr) pipelineStmt(p *Pipeline) ([]line, error) {
 		}
 		return []line{{p.Pos, "out = ps_emit(out, " + e + ")"}}, nil
 	}
-	if c, ok := p.Elems[0].(*Command); ok && len(p.Elems) == 1 {
-		if isWrite(c.Name) {
-			e, err := x.command(c, nil, false)
-			if err != nil {
-				return nil, err
-			}
-			return []line{{p.Pos, e}}, nil
+	if c, ok := p.Elems[0].(*Command); ok && len(p.Elems) == 1 && strings.EqualFold(c.Name, "Write-Host") {
+		e, err := x.command(c, nil, false)
+		if err != nil {
+			return nil, err
 		}
+		return []line{{p.Pos, e}}, nil
 	}
 	parts, err := x.stages(p)
 	if err != nil {
 		return nil, err
 	}
-	// A stage that may yield several values for one record keeps them a
-	// stream when printed: see ps_stream.
-	if last := parts[len(parts)-1].text; strings.HasPrefix(last, "ps_expand(") || strings.HasPrefix(last, "ps_foreach(") {
-		parts = append(parts, line{parts[len(parts)-1].pos, "ps_stream"})
-	}
+	// PowerShell shows the output of every statement, a list one item per
+	// line: ps_show does, in a Tengo script as at the prompt, so that the
+	// translation run as a script shows what pinsh --ps shows. A stream
+	// needs no ps_show: a script prints it as the prompt does.
+	show := !x.streams(parts)
 	var out []line
 	for i, s := range parts {
 		text := s.text
+		if i == 0 && show {
+			text = "ps_show(" + text
+		}
 		if i < len(parts)-1 {
 			text += " |"
+		} else if show {
+			text += ")"
 		}
 		out = append(out, line{s.pos, text})
 	}
 	return out, nil
+}
+
+// streams reports whether the stages of a statement make a stream or a
+// view, which a Tengo script prints as the prompt does: a source called
+// without an identity (get_users(), get_users({ou: ...})), then stages or
+// a format_* view only. A call on an identity may make one record, which a
+// script would not print.
+func (x *tr) streams(parts []line) bool {
+	for i, p := range parts {
+		name, args, _ := strings.Cut(p.text, "(")
+		b := lang.ByName(x.t.builtins, name)
+		switch {
+		case b == nil:
+			return false
+		case i == 0:
+			if b.Kind != lang.Source || !strings.HasPrefix(args, ")") && !strings.HasPrefix(args, "{") {
+				return false
+			}
+		case b.Kind != lang.Stage && name != "format_table" && name != "format_list":
+			return false
+		}
+	}
+	return true
 }
 
 // pipeline translates a pipeline into one Tengo expression.
@@ -300,9 +326,6 @@ func (x *tr) stages(p *Pipeline) ([]line, error) {
 		}
 		if err != nil {
 			return nil, err
-		}
-		if text == "" { // Format-Table without properties: pinsh prints tables
-			continue
 		}
 		out = append(out, line{el.At(), text})
 	}
@@ -472,7 +495,7 @@ func (x *tr) try(s *TryStmt) ([]line, error) {
 	}
 	out = append(out, line{s.Pos, "\treturn out"}, line{s.Pos, "})"})
 	if x.funcs == 0 {
-		out = append(out, line{s.Pos, "if !is_error(ps_r) { ps_out(ps_r) }"})
+		out = append(out, line{s.Pos, "if !is_error(ps_r) { ps_show(ps_r) }"})
 	} else {
 		out = append(out, line{s.Pos, "if !is_error(ps_r) { out = ps_emit(out, ps_r) }"})
 	}

@@ -248,12 +248,7 @@ func isIdentifier(s string) bool {
 
 // builtin returns the builtin named name, or nil.
 func (c *completer) builtin(name string) *lang.Builtin {
-	for _, b := range c.r.builtins {
-		if b.Name == name {
-			return b
-		}
-	}
-	return nil
+	return lang.ByName(c.r.builtins, name)
 }
 
 // builtinNames returns the names of the builtins of the given kinds.
