@@ -1006,21 +1006,41 @@ func (h *helpers) expand(env *lang.Env, in *lang.Stream, args []tengo.Object) (t
 // what lang makes of a stage run on one record that yields several values
 // (Get-CsAdminRole CsHelpDesk | Select-Object -ExpandProperty Cmdlets).
 // It prints at once rather than return a value to print, so that a Tengo
-// script, which prints only streams, shows what the prompt shows.
+// script, which prints only streams, shows what the prompt shows. A list
+// that holds views (the output of a try block with a Format-Table in it)
+// prints each view on its own, in order with the runs of items between.
 func show(env *lang.Env, args []tengo.Object) (tengo.Object, error) {
 	if len(args) != 1 {
 		return nil, errors.New("want ps_show(x)")
 	}
-	v := args[0]
-	if isList(v) {
-		v = env.Items(listOf(v))
+	if !isList(args[0]) {
+		if isNull(args[0]) {
+			return tengo.UndefinedValue, nil
+		}
+		return tengo.UndefinedValue, env.Print(args[0])
 	}
-	if !isNull(v) {
+	var run []tengo.Object
+	flush := func() error {
+		if len(run) == 0 {
+			return nil
+		}
+		err := env.Print(env.Items(run))
+		run = nil
+		return err
+	}
+	for _, v := range listOf(args[0]) {
+		if _, isView := v.(*lang.View); !isView {
+			run = append(run, v)
+			continue
+		}
+		if err := flush(); err != nil {
+			return nil, err
+		}
 		if err := env.Print(v); err != nil {
 			return nil, err
 		}
 	}
-	return tengo.UndefinedValue, nil
+	return tengo.UndefinedValue, flush()
 }
 
 var groupSchema = lang.NewSchema("group", "name", "count", "group")

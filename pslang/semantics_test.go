@@ -99,6 +99,7 @@ func TestSemantics(t *testing.T) {
 		{`Get-CsClientPinInfo "Ken Myer" | fl Identity, IsPinSet`, "identity   : sip:kenmyer@litwareinc.com\nis_pin_set : true"},
 		{`Get-CsClientPinInfo "Ken Myer" | Format-Table -Property Identity, IsPinSet`, "identity                    is_pin_set\n--------                    ----------\nsip:kenmyer@litwareinc.com  true"},
 		{`Get-CsUser | Where-Object Site -eq nowhere | ft`, ""},
+		{`try { "a"; Get-CsUser | Select-Object -First 1 | ft DisplayName; "b" } catch { "x" }`, "a\ndisplay_name\n------------\nKen Myer\nb"},
 		{`Get-CsPinPolicy global | ConvertTo-Json`, `{"identity":"global","min_password_length":5,"pin_history_count":0,"pin_lifetime":0,"allow_common_patterns":false,"maximum_logon_attempts":null,"description":null}`},
 	}
 	for _, tt := range tests {
