@@ -86,9 +86,10 @@
 //
 // # Key layout
 //
-// Every key of directory NAME starts with "NAME/"; values are JSON.
+// Every key of directory NAME starts with "NAME/"; values are JSON but
+// for the PIN state blocks.
 //
-//	meta                 {"magic":"pinsh directory","schema":1,"created":..,"creator":..}
+//	meta                 {"magic":"pinsh directory","schema":2,"created":..,"creator":..}
 //	keyid                the PIN key's id (hex), written with the first hash
 //	pol/KEY              a policy (store.Policy); KEY from store.ParsePolicyIdentity
 //	role/KEY             a role: identity, template, members (builtins follow
@@ -105,8 +106,9 @@
 //	x/d/DN               unique index: the DN's lookup form -> user ID
 //	x/n/NAME\0ID         display name index (folded name, ID 16 hex digits), no value
 //	x/t/tag:NAME\0ID     tag policy index: the users granted it (ID 16 hex digits), no value
-//	p/BLOCK              the PIN state of the users whose ID / 16 is BLOCK (16 hex
-//	                     digits): {"ID": {"set":true,"lock":1,...}}, no entry: no state
+//	p/BLOCK              an entry for each user whose ID / 16 is BLOCK (16 hex
+//	                     digits): its PIN state and a summary of its record (SIP
+//	                     address, display name, enabled), in a binary layout (block.go)
 //	h/ID                 a user's PIN hashes: {"hash":..,"history":[..]}, deleted with the user
 //
 // The PIN key id is its own key, so that a transaction writing hashes
@@ -152,17 +154,31 @@
 // # PIN state
 //
 // A user's PIN state is one entry of its block p/BLOCK; its hashes are
-// h/ID, so a bulk lock rewrites blocks of small entries only. An entry
-// exists only for an existing user: SetPins and LoadUsers create it with a
-// compare of the user's record, RemoveUsers deletes it (comparing the
-// block), so LockPins, UnlockPins and VerifyPin need not compare user
-// records.
+// h/ID, so a bulk lock rewrites blocks of small entries only. Every user
+// has an entry, created with the user (CreateUser, ImportUsers, LoadUsers)
+// and deleted with it (RemoveUsers, comparing the block), and an entry
+// exists only for an existing user, so LockPins, UnlockPins and VerifyPin
+// need not compare user records. The entry also holds the user's SIP
+// address, display name and enabled flag (kept by every change of the
+// record, which compares and writes the block), so that ScanPinInfos
+// without an OU or a filter, and the bulk locks, read the blocks alone:
+// 16 users a key, decoded from a compact binary layout, instead of a JSON
+// record per user (schema 2). Open upgrades a directory of schema 1 (JSON
+// blocks, entries only for users with a PIN state) in place: it marks
+// meta "schema 2, upgrading", so that a pinsh of schema 1 refuses to open
+// it, rewrites the blocks span by span from the users' records, and
+// clears the mark; an upgrade interrupted is finished by the next Open. A
+// pinsh of schema 1 already running during the upgrade may still write a
+// JSON block: the scans and locks then read that span's users, and write
+// the block back in the binary layout (TestJSONBlockFallback); a user it
+// creates without a PIN state in a span already upgraded gets no entry,
+// and ScanPinInfos does not see it until its record changes: upgrade
+// every host's pinsh before the first of schema 2 opens the directory.
 //
 // LockPins and UnlockPins take the users in ID order, in spans of at most
-// 112 blocks (1,792 users): one transaction per span reads its blocks and
-// users as two ranges, compares the blocks it changes and the audit
-// counter, and writes the changed blocks and one audit block; a span too
-// big for one request is halved. VerifyPin reads the user, its block and
+// 112 blocks (1,792 users): one transaction per span reads its blocks as
+// one range, compares them and the audit counter, and writes the changed
+// blocks and one audit block; a span too big for one request is halved. VerifyPin reads the user, its block and
 // hashes, the policies and the audit counter at one revision, decides with
 // pinrule.Attempt (the two-tier lockout of facts §6, on the caller's clock
 // op.Now, never etcd leases), and commits the new state with its audit
@@ -181,10 +197,10 @@
 //	BenchmarkStoreLock    LockPins of 10,000 users in one call   5,434 users/s
 //	BenchmarkStoreVerify  one VerifyPin round trip               1.42 ms
 //
-// The bulk lock is below the goal of 20,000 users/s at that load:
-// each span's transaction reads and decodes its 1,792 user records for
-// their identities, and the spans commit one after another, since each
-// compares the audit counter the one before advanced.
+// (Measured with schema 1, when each span's transaction also read and
+// decoded its 1,792 user records for their identities.) The spans commit
+// one after another, since each compares the audit counter the one before
+// advanced.
 //
 // # PIN state layout (measured and chosen)
 //

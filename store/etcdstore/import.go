@@ -73,8 +73,9 @@ func (s *Store) load(ctx context.Context, op store.Op, action string, size int, 
 	}
 	hashes := map[string][]byte{} // PIN -> its one hash for this call
 	batch := make([]importRow, 0, size)
+	var last uint64 // the ID counter after the batch before (0: not known)
 	flush := func() error {
-		n, bad, err := s.importBatch(ctx, op, action, batch, hashes)
+		n, bad, err := s.importBatch(ctx, op, action, batch, hashes, &last)
 		batch = batch[:0]
 		if err != nil {
 			return err
@@ -130,15 +131,16 @@ func zeroState(st *store.PinState) bool {
 }
 
 // importBatch commits the good rows of one batch and returns how many it
-// added and the rows it refused. Rows with a PIN state need the blocks of
-// the IDs they will get: the batch reads the ID counter first, and starts
-// over should another host take IDs before its commit.
-func (s *Store) importBatch(ctx context.Context, op store.Op, action string, rows []importRow, hashes map[string][]byte) (int, []store.RowError, error) {
+// added and the rows it refused. Each row's entry goes in the block of the
+// ID it will get: the batch takes the ID counter as *counter says (the
+// counter after the batch before; 0: read it first), and starts over,
+// reading the counter, should another host have taken IDs meanwhile. It
+// leaves the counter after its commit in *counter.
+func (s *Store) importBatch(ctx context.Context, op store.Op, action string, rows []importRow, hashes map[string][]byte, counter *uint64) (int, []store.RowError, error) {
 	seqKey, auditKey, kk := s.key(keyUserSeq), s.key(keyAuditSeq), s.key(keyKeyID)
-	withState, withHash := false, false
+	withHash := false
 	for _, r := range rows {
 		if r.state != nil {
-			withState = true
 			withHash = withHash || r.pin != "" || r.state.Hash != nil || len(r.state.History) > 0
 		}
 	}
@@ -161,15 +163,15 @@ func (s *Store) importBatch(ctx context.Context, op store.Op, action string, row
 	for range maxRetries {
 		added := 0
 		keys := slices.Clip(base)
-		var guess uint64
-		if withState {
+		guess := *counter
+		if guess == 0 {
 			var err error
 			if guess, err = s.readCounter(ctx, keyUserSeq, "users"); err != nil {
 				return 0, nil, err
 			}
-			for b := blockOf(store.UserID(guess + 1)); b <= blockOf(store.UserID(guess+uint64(len(rows)))); b++ {
-				keys = append(keys, s.blockKey(b))
-			}
+		}
+		for b := blockOf(store.UserID(guess + 1)); b <= blockOf(store.UserID(guess+uint64(len(rows)))); b++ {
+			keys = append(keys, s.blockKey(b))
 		}
 		_, err := s.kv.update(ctx, dedupe(slices.Clone(keys)), func(cur map[string]*mvccpb.KeyValue, t *txn) error {
 			clear(bad)
@@ -178,7 +180,7 @@ func (s *Store) importBatch(ctx context.Context, op store.Op, action string, row
 			if err != nil {
 				return err
 			}
-			if withState && last != guess {
+			if last != guess {
 				return errStale
 			}
 			taken := map[string]int{} // unique key -> line of the batch's row holding it
@@ -214,16 +216,17 @@ func (s *Store) importBatch(ctx context.Context, op store.Op, action string, row
 				if err := w.addUser(s, &u, s.indexOf(&u)); err != nil {
 					return err
 				}
+				blk, err := s.blockFrom(cur, blocks, blockOf(u.ID))
+				if err != nil {
+					return err
+				}
+				blk[u.ID] = pinEntry{}.withUser(&u)
 				if r.state != nil {
 					st := *r.state
 					if r.pin != "" {
 						st.Hash, st.IsSet, st.Length = hashes[r.pin], true, len(r.pin)
 					}
-					blk, err := s.blockFrom(cur, blocks, blockOf(u.ID))
-					if err != nil {
-						return err
-					}
-					blk[u.ID] = entryOf(&st)
+					blk[u.ID] = blk[u.ID].withState(&st)
 					if st.Hash != nil || len(st.History) > 0 {
 						if err := s.putHashes(t, u.ID, &st); err != nil {
 							return err
@@ -253,11 +256,13 @@ func (s *Store) importBatch(ctx context.Context, op store.Op, action string, row
 			return s.addAudit(cur[auditKey], t, op, entries...)
 		})
 		if errors.Is(err, errStale) {
-			continue // another host took IDs: read the counter again
+			*counter = 0 // another host took IDs: read the counter again
+			continue
 		}
 		if err != nil {
 			return 0, nil, fmt.Errorf("etcd directory %s: import users (lines %d-%d): %w", s.name, rows[0].line, rows[len(rows)-1].line, err)
 		}
+		*counter = guess + uint64(added)
 		var refused []store.RowError
 		for i, e := range bad {
 			if e != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -44,8 +45,10 @@ func (s *Store) hashesKey(id store.UserID) string { return s.key(prefixHash + id
 // firstUser is the first user ID of block b.
 func firstUser(b uint64) store.UserID { return store.UserID(b * usersPerBlock) }
 
-// pinEntry is one user's PIN state in a block (store.PinState without the
-// hashes, which live under h/ID: a bulk lock rewrites little).
+// pinEntry is one user's entry in a block: its PIN state (store.PinState
+// without the hashes, which live under h/ID: a bulk lock rewrites little)
+// and a summary of its record, the fields of store.PinInfo, so that a scan
+// of PIN info and a bulk lock read the blocks alone, not the users.
 type pinEntry struct {
 	IsSet          bool             `json:"set,omitempty"`
 	LockedBy       store.LockSource `json:"lock,omitempty"`
@@ -56,11 +59,32 @@ type pinEntry struct {
 	GlobalFailures int              `json:"global,omitempty"`
 	WindowStart    time.Time        `json:"window,omitzero"`
 	TempLockUntil  time.Time        `json:"temp,omitzero"`
+
+	// The summary: set in every entry of a block in the binary layout
+	// (schema 2), never in the JSON blocks of schema 1.
+	summary     bool
+	sipAddress  string
+	displayName string
+	enabled     bool
 }
 
+// entryOf returns the entry of a user with state st and no summary.
 func entryOf(st *store.PinState) pinEntry {
 	return pinEntry{IsSet: st.IsSet, LockedBy: st.LockedBy, LastChange: st.LastChange, Expires: st.Expires, Length: st.Length,
 		LocalFailures: st.LocalFailures, GlobalFailures: st.GlobalFailures, WindowStart: st.WindowStart, TempLockUntil: st.TempLockUntil}
+}
+
+// withState returns e with the PIN state st, keeping its summary.
+func (e pinEntry) withState(st *store.PinState) pinEntry {
+	n := entryOf(st)
+	n.summary, n.sipAddress, n.displayName, n.enabled = e.summary, e.sipAddress, e.displayName, e.enabled
+	return n
+}
+
+// withUser returns e with the summary of u.
+func (e pinEntry) withUser(u *store.User) pinEntry {
+	e.summary, e.sipAddress, e.displayName, e.enabled = true, u.SipAddress, u.DisplayName, u.Enabled
+	return e
 }
 
 func (e pinEntry) state() store.PinState {
@@ -68,17 +92,22 @@ func (e pinEntry) state() store.PinState {
 		LocalFailures: e.LocalFailures, GlobalFailures: e.GlobalFailures, WindowStart: e.WindowStart, TempLockUntil: e.TempLockUntil}
 }
 
-// same reports whether e and o hold the same state (times by Equal).
+// same reports whether e and o hold the same state and summary (times by
+// Equal).
 func (e pinEntry) same(o pinEntry) bool {
 	return e.IsSet == o.IsSet && e.LockedBy == o.LockedBy && e.LastChange.Equal(o.LastChange) && e.Expires.Equal(o.Expires) &&
 		e.Length == o.Length && e.LocalFailures == o.LocalFailures && e.GlobalFailures == o.GlobalFailures &&
-		e.WindowStart.Equal(o.WindowStart) && e.TempLockUntil.Equal(o.TempLockUntil)
+		e.WindowStart.Equal(o.WindowStart) && e.TempLockUntil.Equal(o.TempLockUntil) &&
+		e.summary == o.summary && e.sipAddress == o.sipAddress && e.displayName == o.displayName && e.enabled == o.enabled
 }
 
-// pinBlock is the value of p/BLOCK: the PIN state of those of its users
-// that have one. A user without an entry has the zero state. An entry
+// pinBlock is the value of p/BLOCK: an entry for each existing user whose
+// ID / usersPerBlock is BLOCK (schema 2; in schema 1, only for those of
+// them that have a PIN state). A user without an entry has the zero
+// state; in a block of the binary layout it does not exist. An entry
 // exists only for an existing user: it is created with a compare of the
-// user's record (SetPins, LoadUsers) and removed with the user.
+// user's record (CreateUser, ImportUsers, LoadUsers, SetPins) and removed
+// with the user.
 type pinBlock map[store.UserID]pinEntry
 
 func decodeBlock(kv *mvccpb.KeyValue) (pinBlock, error) {
@@ -86,10 +115,31 @@ func decodeBlock(kv *mvccpb.KeyValue) (pinBlock, error) {
 	if kv == nil {
 		return b, nil
 	}
+	if binaryBlock(kv) {
+		err := eachEntry(kv.Value, firstUserOf(kv.Key), func(id store.UserID, e *pinEntry) { b[id] = *e })
+		if err != nil {
+			return nil, fmt.Errorf("%w: PIN state block %s: %v", store.ErrDamaged, kv.Key, err)
+		}
+		return b, nil
+	}
 	if err := json.Unmarshal(kv.Value, &b); err != nil {
 		return nil, fmt.Errorf("%w: PIN state block %s: %v", store.ErrDamaged, kv.Key, err)
 	}
 	return b, nil
+}
+
+// firstUserOf returns the first user ID of the block whose key is key (its
+// last 16 hex digits); a damaged key gives 0, and eachEntry's IDs are then
+// wrong but never another block's.
+func firstUserOf(key []byte) store.UserID {
+	if len(key) < 16 {
+		return 0
+	}
+	b, err := strconv.ParseUint(string(key[len(key)-16:]), 16, 64)
+	if err != nil {
+		return 0
+	}
+	return firstUser(b)
 }
 
 // blockFrom returns block b as read in cur (absent: empty), decoding it
@@ -107,14 +157,27 @@ func (s *Store) blockFrom(cur map[string]*mvccpb.KeyValue, blocks map[uint64]pin
 }
 
 // putBlock writes the block under key in t, or deletes it when it holds
-// no entry.
+// no entry. A block all of whose entries have their summaries is written
+// in the binary layout; one read in the JSON layout of schema 1 and not
+// summarized (a host of the old layout wrote it after the upgrade) is
+// written as it was read, in JSON, so that nothing claims a summary it
+// lacks: the scans then read its users.
 func (s *Store) putBlock(t *txn, key string, blk pinBlock) error {
 	if len(blk) == 0 {
 		return t.del(key)
 	}
-	v, err := json.Marshal(blk)
+	for _, e := range blk {
+		if !e.summary {
+			v, err := json.Marshal(blk)
+			if err != nil {
+				return err
+			}
+			return t.put(key, v)
+		}
+	}
+	v, err := encodeBlock(blk)
 	if err != nil {
-		return err
+		return fmt.Errorf("PIN state block %s: %w", key, err)
 	}
 	return t.put(key, v)
 }
@@ -151,7 +214,13 @@ func (s *Store) putHashes(t *txn, id store.UserID, st *store.PinState) error {
 }
 
 func pinInfo(u *store.User, e pinEntry) store.PinInfo {
-	return store.PinInfo{ID: u.ID, Identity: u.SipAddress, DisplayName: u.DisplayName, Enabled: u.Enabled,
+	e = e.withUser(u)
+	return e.info(u.ID)
+}
+
+// info is the PIN info of user id from its entry, which has its summary.
+func (e *pinEntry) info(id store.UserID) store.PinInfo {
+	return store.PinInfo{ID: id, Identity: e.sipAddress, DisplayName: e.displayName, Enabled: e.enabled,
 		IsSet: e.IsSet, LockedBy: e.LockedBy, LastChange: e.LastChange, Expires: e.Expires,
 		LocalFailures: e.LocalFailures, GlobalFailures: e.GlobalFailures, TempLockUntil: e.TempLockUntil}
 }
@@ -234,14 +303,87 @@ func (s *Store) PinInfos(ctx context.Context, ids []store.UserID) ([]store.PinIn
 // ScanPinInfos is ScanUsers joined with PinInfos: each window of users is
 // read with its PIN state blocks at one revision.
 func (s *Store) ScanPinInfos(ctx context.Context, q store.UserQuery, after store.UserID, limit int) ([]store.PinInfo, store.UserID, error) {
-	var out []store.PinInfo
+	return s.AppendPinInfos(ctx, nil, q, after, limit)
+}
+
+// AppendPinInfos is ScanPinInfos appending to dst (store.PinInfoAppender).
+// Without an OU or a Filter, which need the users' records, it reads the
+// PIN state blocks alone (see scanBlocks).
+func (s *Store) AppendPinInfos(ctx context.Context, dst []store.PinInfo, q store.UserQuery, after store.UserID, limit int) ([]store.PinInfo, store.UserID, error) {
+	if q.OU == "" && q.Filter == nil {
+		return s.scanBlocks(ctx, dst, q.Pin, after, limit)
+	}
 	next, err := s.scan(ctx, q, after, limit, true, func(u *store.User, e pinEntry) {
-		out = append(out, pinInfo(u, e))
+		dst = append(dst, pinInfo(u, e))
 	})
 	if err != nil {
 		return nil, 0, err
 	}
-	return out, next, nil
+	return dst, next, nil
+}
+
+// scanBlocks is ScanPinInfos selecting by pq alone: it reads windows of
+// PIN state blocks, never the users' records, since every user's entry
+// carries the fields of its store.PinInfo. The windows and the budget are
+// scan's. A window holding a block of schema 1's JSON layout (whose
+// entries lack the summaries) is read by scan instead, with its users.
+func (s *Store) scanBlocks(ctx context.Context, dst []store.PinInfo, pq store.PinQuery, after store.UserID, limit int) ([]store.PinInfo, store.UserID, error) {
+	if s.kv.closed.Load() {
+		return nil, 0, s.closedErr()
+	}
+	if limit <= 0 {
+		limit = 1024
+	}
+	end, err := s.readCounter(ctx, keyUserSeq, "users")
+	if err != nil {
+		return nil, 0, err
+	}
+	budget := uint64(max(limit*64, 1<<16))
+	window := uint64(max(limit, MaxTxnOps))
+	kept := 0
+	for from := uint64(after) + 1; from <= end; from += window {
+		to := min(from+window, end+1)
+		r, err := s.kv.cli.Get(ctx, s.blockKey(blockOf(store.UserID(from))), clientv3.WithRange(s.blockKey(blockOf(store.UserID(to-1))+1)))
+		if err != nil {
+			return nil, 0, fmt.Errorf("etcd directory %s: read PIN state: %w", s.name, err)
+		}
+		if slices.ContainsFunc(r.Kvs, func(kv *mvccpb.KeyValue) bool { return !binaryBlock(kv) }) {
+			next, err := s.scan(ctx, store.UserQuery{Pin: pq}, store.UserID(from-1), limit-kept, true, func(u *store.User, e pinEntry) {
+				dst = append(dst, pinInfo(u, e))
+			})
+			if err != nil {
+				return nil, 0, err
+			}
+			return dst, next, nil
+		}
+		var last store.UserID
+		for _, kv := range r.Kvs {
+			err := eachEntry(kv.Value, firstUserOf(kv.Key), func(id store.UserID, e *pinEntry) {
+				if id < store.UserID(from) || id >= store.UserID(to) || kept >= limit {
+					return
+				}
+				p := e.info(id)
+				last = id
+				if pq.Match(&p) {
+					dst = append(dst, p)
+					kept++
+				}
+			})
+			if err != nil {
+				return nil, 0, fmt.Errorf("%w: PIN state block %s: %v", store.ErrDamaged, kv.Key, err)
+			}
+			if kept >= limit {
+				if last == store.UserID(end) {
+					return dst, 0, nil
+				}
+				return dst, last, nil
+			}
+		}
+		if to-uint64(after)-1 >= budget && to <= end {
+			return dst, store.UserID(to - 1), nil
+		}
+	}
+	return dst, 0, nil
 }
 
 // LockPins locks PINs as an admin (see changePins).
@@ -346,27 +488,88 @@ func inSpans(lo, hi uint64, fn func(lo, hi uint64) error) error {
 	return err
 }
 
-// spanGets reads blocks lo..hi, their users and the audit counter.
-func (s *Store) spanGets(lo, hi uint64) []clientv3.Op {
-	return []clientv3.Op{
+// spanGets reads blocks lo..hi and the audit counter (responses 0 and 1)
+// and, withUsers, the blocks' users (response 2).
+func (s *Store) spanGets(lo, hi uint64, withUsers bool) []clientv3.Op {
+	gets := []clientv3.Op{
 		clientv3.OpGet(s.blockKey(lo), clientv3.WithRange(s.blockKey(hi+1))),
-		clientv3.OpGet(s.userKey(firstUser(lo)), clientv3.WithRange(s.userKey(firstUser(hi+1)))),
 		clientv3.OpGet(s.key(keyAuditSeq)),
+	}
+	if withUsers {
+		gets = append(gets, clientv3.OpGet(s.userKey(firstUser(lo)), clientv3.WithRange(s.userKey(firstUser(hi+1)))))
+	}
+	return gets
+}
+
+// errNeedUsers says a span holds a block of schema 1's JSON layout, which
+// lacks the users' summaries: the span is read again with its users.
+var errNeedUsers = errors.New("a PIN state block lacks its users' summaries")
+
+// spanRMW runs fn as a read-modify-write of blocks lo..hi (see spanGets):
+// first on the blocks alone, and again with the users when fn says it needs
+// them (errNeedUsers; then users is not nil).
+func (s *Store) spanRMW(ctx context.Context, action string, lo, hi uint64,
+	fn func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error) error {
+	withUsers := false
+	for {
+		_, err := s.kv.rmw(ctx, action, s.spanGets(lo, hi, withUsers), func(resp *clientv3.TxnResponse, t *txn) error {
+			var users map[string]*mvccpb.KeyValue
+			if withUsers {
+				users = byKey(&clientv3.TxnResponse{Responses: resp.Responses[2:]})
+			} else {
+				for _, kv := range resp.Responses[0].GetResponseRange().Kvs {
+					if !binaryBlock(kv) {
+						return errNeedUsers
+					}
+				}
+			}
+			return fn(resp, users, t)
+		})
+		if errors.Is(err, errNeedUsers) && !withUsers {
+			withUsers = true
+			continue
+		}
+		return err
 	}
 }
 
+// summarize gives every entry of block b the summary of its user, read in
+// users (the users of the block's span), and makes an entry for each user
+// of the block that has none, so that the block can be written in the
+// binary layout; an entry whose user is gone is dropped. users nil: the
+// block was read in the binary layout and is whole already.
+func (s *Store) summarize(blk pinBlock, b uint64, users map[string]*mvccpb.KeyValue) error {
+	if users == nil {
+		return nil
+	}
+	for id := firstUser(b); id < firstUser(b+1); id++ {
+		ukv := users[s.userKey(id)]
+		if ukv == nil {
+			delete(blk, id)
+			continue
+		}
+		u, err := decodeUser(ukv)
+		if err != nil {
+			return err
+		}
+		blk[id] = blk[id].withUser(&u)
+	}
+	return nil
+}
+
 // changeSpan commits the change of items, whose users are in blocks
-// lo..hi, in one transaction, and returns how many PINs it changed.
+// lo..hi, in one transaction, and returns how many PINs it changed. It
+// reads the blocks alone: their entries name the users.
 func (s *Store) changeSpan(ctx context.Context, op store.Op, action string, ids []store.UserID, items []int, lo, hi uint64,
 	res []store.ItemResult, change func(*store.PinState) error) (int, error) {
 	if len(items) == 0 {
 		return 0, nil
 	}
 	n := 0
-	_, err := s.kv.rmw(ctx, action, s.spanGets(lo, hi), func(resp *clientv3.TxnResponse, t *txn) error {
+	err := s.spanRMW(ctx, action, lo, hi, func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error {
 		n = 0
-		got := byKey(resp)
-		seq := first(resp, 2)
+		got := byKey(&clientv3.TxnResponse{Responses: resp.Responses[:1]})
+		seq := first(resp, 1)
 		if err := t.unchanged(s.key(keyAuditSeq), rev(seq)); err != nil {
 			return err
 		}
@@ -377,38 +580,40 @@ func (s *Store) changeSpan(ctx context.Context, op store.Op, action string, ids 
 			id := ids[i]
 			r := &res[i]
 			*r = store.ItemResult{ID: id}
-			ukv := got[s.userKey(id)]
-			if ukv == nil {
-				r.Outcome, r.Err = store.Failed, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
-				continue
-			}
-			u, err := decodeUser(ukv)
-			if err != nil {
-				return err
-			}
-			r.Identity = u.SipAddress
 			b := blockOf(id)
-			if _, ok := blocks[b]; !ok {
-				if err := t.unchanged(s.blockKey(b), rev(got[s.blockKey(b)])); err != nil {
-					return err
-				}
-			}
+			_, seen := blocks[b]
 			blk, err := s.blockFrom(got, blocks, b)
 			if err != nil {
 				return err
 			}
-			st := blk[id].state()
+			if !seen {
+				// Compared even if none of its users changes: a skip
+				// (no PIN, not locked) holds only while the block does.
+				if err := t.unchanged(s.blockKey(b), rev(got[s.blockKey(b)])); err != nil {
+					return err
+				}
+				if err := s.summarize(blk, b, users); err != nil {
+					return err
+				}
+			}
+			e, ok := blk[id]
+			if !ok {
+				r.Outcome, r.Err = store.Failed, fmt.Errorf("user %d: %w", id, store.ErrNotFound)
+				continue
+			}
+			r.Identity = e.sipAddress
+			st := e.state()
 			if err := change(&st); err != nil {
-				r.Outcome, r.Err = store.Skipped, fmt.Errorf("%s: %w", u.SipAddress, err)
+				r.Outcome, r.Err = store.Skipped, fmt.Errorf("%s: %w", e.sipAddress, err)
 				continue
 			}
 			if !slices.Contains(touched, b) {
 				touched = append(touched, b)
 			}
-			blk[id] = entryOf(&st)
+			blk[id] = e.withState(&st)
 			r.Outcome = store.Changed
 			n++
-			entries = append(entries, store.AuditEntry{Action: action, Target: u.SipAddress, Outcome: "ok"})
+			entries = append(entries, store.AuditEntry{Action: action, Target: e.sipAddress, Outcome: "ok"})
 		}
 		for _, b := range touched {
 			if err := s.putBlock(t, s.blockKey(b), blocks[b]); err != nil {
@@ -490,7 +695,7 @@ func (s *Store) VerifyPin(ctx context.Context, op store.Op, id store.UserID, pin
 		if verr != nil {
 			return fmt.Errorf("verify PIN of %s: %w", u.SipAddress, verr)
 		}
-		if e := entryOf(&next); !e.same(blk[id]) {
+		if e := blk[id].withUser(&u).withState(&next); !e.same(blk[id]) {
 			blk[id] = e
 			if err := s.putBlock(t, s.blockKey(blockOf(id)), blk); err != nil {
 				return err
@@ -627,6 +832,7 @@ func (s *Store) setPins(ctx context.Context, op store.Op, reqs []store.SetPinReq
 		blocks := map[uint64]pinBlock{}
 		states := map[store.UserID]*store.PinState{}
 		var order []store.UserID
+		users := map[store.UserID]*store.User{}
 		var entries []store.AuditEntry
 		for i, req := range reqs {
 			j := &jobs[i]
@@ -675,6 +881,13 @@ func (s *Store) setPins(ctx context.Context, op store.Op, reqs []store.SetPinReq
 			st.Hash, st.History = j.hash, history
 			if !slices.Contains(order, req.ID) {
 				order = append(order, req.ID)
+				// The summary from the record as the commit compares it,
+				// not as the first read found it.
+				u, err := decodeUser(cur[s.userKey(req.ID)])
+				if err != nil {
+					return err
+				}
+				users[req.ID] = &u
 			}
 			res[i].Outcome = store.Changed
 			detail := ""
@@ -695,7 +908,7 @@ func (s *Store) setPins(ctx context.Context, op store.Op, reqs []store.SetPinReq
 				return err
 			}
 			b := blockOf(id)
-			blocks[b][id] = entryOf(st)
+			blocks[b][id] = blocks[b][id].withUser(users[id]).withState(st)
 			if !slices.Contains(written, b) {
 				written = append(written, b)
 			}

@@ -111,14 +111,13 @@ func valueOf(kv *mvccpb.KeyValue) string {
 // hashes, in one transaction; it returns how many PINs it cleared.
 func (s *Store) resetSpan(ctx context.Context, op store.Op, lo, hi uint64) (int, error) {
 	n := 0
-	_, err := s.kv.rmw(ctx, "reset_key", s.spanGets(lo, hi), func(resp *clientv3.TxnResponse, t *txn) error {
+	err := s.spanRMW(ctx, "reset_key", lo, hi, func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error {
 		n = 0
 		blocks := resp.Responses[0].GetResponseRange().Kvs
 		if len(blocks) == 0 {
 			return nil
 		}
-		users := byKey(&clientv3.TxnResponse{Responses: resp.Responses[1:2]})
-		seq := first(resp, 2)
+		seq := first(resp, 1)
 		if err := t.unchanged(s.key(keyAuditSeq), rev(seq)); err != nil {
 			return err
 		}
@@ -128,25 +127,22 @@ func (s *Store) resetSpan(ctx context.Context, op store.Op, lo, hi uint64) (int,
 			if err != nil {
 				return err
 			}
+			if err := s.summarize(blk, blockOf(firstUserOf(bkv.Key)), users); err != nil {
+				return err
+			}
 			changed := false
 			for _, id := range slices.Sorted(maps.Keys(blk)) {
 				e := blk[id]
 				if !e.IsSet {
 					continue
 				}
-				next := pinEntry{LastChange: op.Now}
+				next := store.PinState{LastChange: op.Now}
 				if e.LockedBy == store.LockedByAdmin {
 					next.LockedBy = store.LockedByAdmin
 				}
-				blk[id], changed = next, true
+				blk[id], changed = e.withState(&next), true
 				n++
-				target := fmt.Sprintf("user %d", id)
-				if ukv := users[s.userKey(id)]; ukv != nil {
-					if u, err := decodeUser(ukv); err == nil {
-						target = u.SipAddress
-					}
-				}
-				entries = append(entries, store.AuditEntry{Action: "reset_key", Target: target, Outcome: "ok", Detail: "PIN cleared: its key was lost"})
+				entries = append(entries, store.AuditEntry{Action: "reset_key", Target: e.sipAddress, Outcome: "ok", Detail: "PIN cleared: its key was lost"})
 			}
 			if !changed {
 				continue

@@ -26,10 +26,13 @@ const (
 	prefixPol   = "pol/"
 )
 
-// magic and schema identify a directory written by this package.
+// magic and schema identify a directory written by this package. Schema
+// 2 keeps every user's summary in its PIN state block, in a binary layout
+// (see block.go); schema 1 kept JSON blocks of the users with a PIN state
+// only. Open upgrades a directory of schema 1 (see upgrade).
 const (
 	magic  = "pinsh directory"
-	schema = 1
+	schema = 2
 )
 
 // meta is the value of NAME/meta.
@@ -38,6 +41,9 @@ type meta struct {
 	Schema  int       `json:"schema"`
 	Created time.Time `json:"created"`
 	Creator string    `json:"creator"`
+	// Upgrading says an upgrade to Schema has begun and may not have
+	// finished: a host opening the directory finishes it.
+	Upgrading bool `json:"upgrading,omitempty"`
 }
 
 // Options configure Open.
@@ -116,8 +122,15 @@ func Open(ctx context.Context, cli *clientv3.Client, name string, opts Options) 
 			return nil, fmt.Errorf("open etcd directory %s: %w", name, err)
 		}
 		if m := r.Responses[0].GetResponseRange().Kvs; len(m) == 1 {
-			if err := s.checkMeta(m[0].Value); err != nil {
+			cur, err := s.checkMeta(m[0].Value)
+			if err != nil {
 				return nil, err
+			}
+			if cur.Schema < schema || cur.Upgrading {
+				if err := s.upgrade(ctx, m[0], cur); err != nil {
+					return nil, err
+				}
+				continue
 			}
 			// Best effort: garbage left by killed processes must not
 			// keep a host from opening the directory.
@@ -141,15 +154,95 @@ func Open(ctx context.Context, cli *clientv3.Client, name string, opts Options) 
 
 func (s *Store) key(k string) string { return s.kv.prefix + k }
 
-func (s *Store) checkMeta(v []byte) error {
+func (s *Store) checkMeta(v []byte) (meta, error) {
 	var m meta
 	if err := json.Unmarshal(v, &m); err != nil || m.Magic != magic {
-		return fmt.Errorf("open etcd directory %s: %w: key %s holds something else; choose another NAME", s.name, store.ErrNotPinsh, s.key(keyMeta))
+		return m, fmt.Errorf("open etcd directory %s: %w: key %s holds something else; choose another NAME", s.name, store.ErrNotPinsh, s.key(keyMeta))
 	}
 	if m.Schema > schema {
-		return fmt.Errorf("open etcd directory %s: %w (schema %d; this pinsh reads %d): upgrade pinsh on this host", s.name, store.ErrNewerSchema, m.Schema, schema)
+		return m, fmt.Errorf("open etcd directory %s: %w (schema %d; this pinsh reads %d): upgrade pinsh on this host", s.name, store.ErrNewerSchema, m.Schema, schema)
 	}
-	return nil
+	return m, nil
+}
+
+// upgrade brings a directory of schema 1 to schema 2: it marks meta
+// "schema 2, upgrading" (from then on a pinsh of schema 1 refuses to open
+// the directory), gives every user an entry with its summary in its PIN
+// state block, span by span under compare-and-swap (upgradeSpan), and
+// clears the mark. A host that finds the mark (an upgrade interrupted, or
+// running elsewhere) does the same: each step can be done twice. kv is
+// meta as read, m its value.
+func (s *Store) upgrade(ctx context.Context, kv *mvccpb.KeyValue, m meta) error {
+	fail := func(err error) error {
+		return fmt.Errorf("open etcd directory %s: upgrade it from schema %d to %d: %w", s.name, m.Schema, schema, err)
+	}
+	put := func(kv *mvccpb.KeyValue, m meta) (int64, bool, error) {
+		t := &txn{}
+		if err := t.unchanged(string(kv.Key), kv.ModRevision); err != nil {
+			return 0, false, err
+		}
+		if err := s.putJSON(t, keyMeta, m); err != nil {
+			return 0, false, err
+		}
+		return s.kv.commit(ctx, t)
+	}
+	if !m.Upgrading {
+		m.Schema, m.Upgrading = schema, true
+		rev, ok, err := put(kv, m)
+		if err != nil || !ok {
+			return err // another host changed meta first: read it again
+		}
+		kv = &mvccpb.KeyValue{Key: kv.Key, ModRevision: rev}
+	}
+	end, err := s.readCounter(ctx, keyUserSeq, "users")
+	if err != nil {
+		return fail(err)
+	}
+	for lo := uint64(0); lo <= blockOf(store.UserID(end)); lo += maxSpan {
+		if err := inSpans(lo, lo+maxSpan-1, func(lo, hi uint64) error { return s.upgradeSpan(ctx, lo, hi) }); err != nil {
+			return fail(err)
+		}
+	}
+	m.Upgrading = false
+	if _, _, err := put(kv, m); err != nil {
+		return fail(err)
+	}
+	return nil // done, or another host finished first
+}
+
+// upgradeSpan rewrites the blocks lo..hi of a directory being upgraded so
+// that each has an entry with its summary for each of its users, in the
+// binary layout.
+func (s *Store) upgradeSpan(ctx context.Context, lo, hi uint64) error {
+	_, err := s.kv.rmw(ctx, "upgrade", s.spanGets(lo, hi, true), func(resp *clientv3.TxnResponse, t *txn) error {
+		blocks := byKey(&clientv3.TxnResponse{Responses: resp.Responses[:1]})
+		users := byKey(&clientv3.TxnResponse{Responses: resp.Responses[2:]})
+		for b := lo; b <= hi; b++ {
+			bk := s.blockKey(b)
+			kv := blocks[bk]
+			if kv != nil && binaryBlock(kv) {
+				continue // summarized already (by a host of schema 2)
+			}
+			blk, err := decodeBlock(kv)
+			if err != nil {
+				return err
+			}
+			if err := s.summarize(blk, b, users); err != nil {
+				return err
+			}
+			if len(blk) == 0 && kv == nil {
+				continue
+			}
+			if err := t.unchanged(bk, rev(kv)); err != nil {
+				return err
+			}
+			if err := s.putBlock(t, bk, blk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 // create writes a new directory unless its meta exists. It reports false

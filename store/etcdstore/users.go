@@ -193,6 +193,28 @@ func (w writes) addUser(s *Store, u *store.User, ix userIndex) error {
 	return nil
 }
 
+// putUser adds to t the writes w, the record of u with its index entries
+// ix, and u's summary in its block, read as bkv (nil: absent), when the
+// summary changes.
+func (s *Store) putUser(t *txn, w writes, bkv *mvccpb.KeyValue, u *store.User, ix userIndex) error {
+	if err := w.addUser(s, u, ix); err != nil {
+		return err
+	}
+	if err := w.apply(t); err != nil {
+		return err
+	}
+	blk, err := decodeBlock(bkv)
+	if err != nil {
+		return err
+	}
+	e := blk[u.ID].withUser(u)
+	if _, ok := blk[u.ID]; ok && e.same(blk[u.ID]) {
+		return nil
+	}
+	blk[u.ID] = e
+	return s.putBlock(t, s.blockKey(blockOf(u.ID)), blk)
+}
+
 func (w writes) delUser(s *Store, id store.UserID, ix userIndex) {
 	w[s.userKey(id)] = nil
 	w[s.key(prefixHash+idHex(id))] = nil
@@ -267,33 +289,46 @@ func (s *Store) CreateUser(ctx context.Context, op store.Op, u store.User) (stor
 	seqKey, auditKey := s.key(keyUserSeq), s.key(keyAuditSeq)
 	ix := s.indexOf(&u)
 	pk, policyOK := s.policyCheck(&u)
-	keys := dedupe(append([]string{seqKey, auditKey, pk}, ix.keys()...))
-	_, err = s.kv.update(ctx, keys, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
-		if err := policyOK(cur); err != nil {
-			return err
-		}
-		if err := checkUnique(cur, ix, 0); err != nil {
-			return err
-		}
-		last, err := parseSeq(cur[seqKey])
+	for range maxRetries {
+		// The new user's entry goes in the block of the next ID: read the
+		// counter first, and start over if another host takes the ID.
+		guess, err := s.readCounter(ctx, keyUserSeq, "users")
 		if err != nil {
-			return err
+			return store.User{}, err
 		}
-		u.ID = store.UserID(last + 1)
-		ix := s.indexOf(&u) // the name key holds the ID
-		w := writes{seqKey: []byte(strconv.FormatUint(last+1, 10))}
-		if err := w.addUser(s, &u, ix); err != nil {
-			return err
+		bk := s.blockKey(blockOf(store.UserID(guess + 1)))
+		keys := dedupe(append([]string{seqKey, auditKey, pk, bk}, ix.keys()...))
+		_, err = s.kv.update(ctx, keys, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
+			if err := policyOK(cur); err != nil {
+				return err
+			}
+			if err := checkUnique(cur, ix, 0); err != nil {
+				return err
+			}
+			last, err := parseSeq(cur[seqKey])
+			if err != nil {
+				return err
+			}
+			if last != guess {
+				return errStale
+			}
+			u.ID = store.UserID(last + 1)
+			ix := s.indexOf(&u) // the name key holds the ID
+			w := writes{seqKey: []byte(strconv.FormatUint(last+1, 10))}
+			if err := s.putUser(t, w, cur[bk], &u, ix); err != nil {
+				return err
+			}
+			return s.addAudit(cur[auditKey], t, op, store.AuditEntry{Action: "new_user", Target: u.SipAddress, Outcome: "ok"})
+		})
+		if errors.Is(err, errStale) {
+			continue
 		}
-		if err := w.apply(t); err != nil {
-			return err
+		if err != nil {
+			return store.User{}, fmt.Errorf("etcd directory %s: create user %s: %w", s.name, u.SipAddress, s.fieldError(ctx, err))
 		}
-		return s.addAudit(cur[auditKey], t, op, store.AuditEntry{Action: "new_user", Target: u.SipAddress, Outcome: "ok"})
-	})
-	if err != nil {
-		return store.User{}, fmt.Errorf("etcd directory %s: create user %s: %w", s.name, u.SipAddress, s.fieldError(ctx, err))
+		return u, nil
 	}
-	return u, nil
+	return store.User{}, fmt.Errorf("etcd directory %s: create user %s: other hosts kept adding users meanwhile; try again", s.name, u.SipAddress)
 }
 
 // errStale says the user record changed between the read that chose an
@@ -313,7 +348,7 @@ func (s *Store) UpdateUser(ctx context.Context, op store.Op, u store.User) (stor
 		return store.User{}, err
 	}
 	u.ID = id
-	uk, auditKey := s.userKey(id), s.key(keyAuditSeq)
+	uk, auditKey, bk := s.userKey(id), s.key(keyAuditSeq), s.blockKey(blockOf(id))
 	ix := s.indexOf(&u)
 	pk, policyOK := s.policyCheck(&u)
 	for range maxRetries {
@@ -330,7 +365,7 @@ func (s *Store) UpdateUser(ctx context.Context, op store.Op, u store.User) (stor
 			return store.User{}, err
 		}
 		oldRev, oldIx := kvs[0].ModRevision, s.indexOf(&old)
-		keys := dedupe(append(append([]string{uk, auditKey, pk}, ix.keys()...), oldIx.keys()...))
+		keys := dedupe(append(append([]string{uk, auditKey, pk, bk}, ix.keys()...), oldIx.keys()...))
 		_, err = s.kv.update(ctx, keys, func(cur map[string]*mvccpb.KeyValue, t *txn) error {
 			if kv := cur[uk]; kv == nil || kv.ModRevision != oldRev {
 				return errStale
@@ -344,10 +379,7 @@ func (s *Store) UpdateUser(ctx context.Context, op store.Op, u store.User) (stor
 			w := writes{}
 			w.delUser(s, id, oldIx)
 			delete(w, s.key(prefixHash+idHex(id))) // the PIN state stays
-			if err := w.addUser(s, &u, ix); err != nil {
-				return err
-			}
-			if err := w.apply(t); err != nil {
+			if err := s.putUser(t, w, cur[bk], &u, ix); err != nil {
 				return err
 			}
 			return s.addAudit(cur[auditKey], t, op, store.AuditEntry{Action: "update_user", Target: u.SipAddress,
