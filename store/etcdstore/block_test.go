@@ -265,3 +265,93 @@ func toJSON(t *testing.T, cli *clientv3.Client, key string) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuditBlockForms encodes a change's entries as an auditBlock and
+// decodes them, with actions and outcomes that change and repeat (an empty
+// outcome after another included); reads schema 1's JSON array; and fails
+// on damaged blocks of both forms.
+func TestAuditBlockForms(t *testing.T) {
+	entries := []store.AuditEntry{
+		{Seq: 7, Time: t0, Operator: "admin", ActedBy: "bob", Action: "lock_pin", Target: "sip:a@b", Outcome: "ok"},
+		{Seq: 8, Time: t0, Operator: "admin", ActedBy: "bob", Action: "lock_pin", Target: "sip:c@b", Outcome: "ok"},
+		{Seq: 9, Time: t0, Operator: "admin", ActedBy: "bob", Action: "lock_pin", Target: "sip:d@b", Outcome: ""},
+		{Seq: 10, Time: t0, Operator: "admin", ActedBy: "bob", Action: "set_pin", Target: "", Outcome: "failed", Detail: "why"},
+	}
+	v, err := encodeAudit(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeAudit(&mvccpb.KeyValue{Key: []byte("d/a/1"), Value: v})
+	if err != nil || !reflect.DeepEqual(got, entries) {
+		t.Errorf("decoded %+v (%v),\nwant %+v", got, err, entries)
+	}
+	old, _ := json.Marshal(entries)
+	got, err = decodeAudit(&mvccpb.KeyValue{Key: []byte("d/a/1"), Value: old})
+	if err != nil || len(got) != len(entries) || got[3].Detail != "why" {
+		t.Errorf("decoded schema 1's array: %+v (%v)", got, err)
+	}
+	for _, bad := range []string{"[{", "{", ""} {
+		if _, err := decodeAudit(&mvccpb.KeyValue{Key: []byte("d/a/1"), Value: []byte(bad)}); err == nil || !strings.Contains(err.Error(), store.ErrDamaged.Error()) {
+			t.Errorf("decode %q: %v, want ErrDamaged", bad, err)
+		}
+	}
+}
+
+// TestScanReadAheadSeesOwnWrites scans in chunks with a lock between two
+// chunks: the window read ahead of the second chunk predates the lock, and
+// the second chunk shows the lock all the same.
+func TestScanReadAheadSeesOwnWrites(t *testing.T) {
+	s := openTest(t, etcdtest.Client(t), etcdtest.Prefix(t), testOptions(t))
+	ids := loadUsers(t, s, 300)
+	first, next, err := s.ScanPinInfos(ctx, store.UserQuery{}, 0, 130)
+	if err != nil || len(first) != 130 || next == 0 {
+		t.Fatalf("first chunk: %d infos, next %d, %v", len(first), next, err)
+	}
+	target := ids[140] // even: it has a PIN
+	if res, err := s.LockPins(ctx, store.Op{Operator: "admin", Now: t0}, []store.UserID{target}); err != nil || res[0].Outcome != store.Changed {
+		t.Fatalf("lock: %+v, %v", res, err)
+	}
+	second, _, err := s.ScanPinInfos(ctx, store.UserQuery{}, next, 130)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range second {
+		if p.ID == target {
+			if p.LockedBy != store.LockedByAdmin {
+				t.Errorf("user %d after its lock: %+v, want locked by an admin", target, p)
+			}
+			return
+		}
+	}
+	t.Errorf("user %d not in the second chunk %+v", target, second)
+}
+
+// TestImportHalvesFullBatch imports a batch of rows with every index entry
+// (UPN, logon, DN, display name, tag policy: 7 writes a row), more than one
+// transaction holds: the batch is halved until it fits, and every row is
+// imported once.
+func TestImportHalvesFullBatch(t *testing.T) {
+	s := openTest(t, etcdtest.Client(t), etcdtest.Prefix(t), testOptions(t))
+	op := store.Op{Operator: "admin", Now: t0}
+	if _, err := s.NewPolicy(ctx, op, "tag:vip", store.PolicyChanges{}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(yield func(store.ImportRow) bool) {
+		for i := range importBatch {
+			u := store.User{SipAddress: fmt.Sprintf("sip:f%03d@litwareinc.com", i), UserPrincipalName: fmt.Sprintf("f%03d@corp.litwareinc.com", i),
+				SamAccountName: fmt.Sprintf("f%03d", i), Domain: "LITWARE", DistinguishedName: fmt.Sprintf("CN=F %03d,OU=Sales,DC=litwareinc,DC=com", i),
+				DisplayName: fmt.Sprintf("F %03d", i), PinPolicy: "vip", Enabled: true}
+			if !yield(store.ImportRow{Line: i + 2, User: u}) {
+				return
+			}
+		}
+	}
+	rep, err := s.ImportUsers(ctx, op, rows, nil)
+	if err != nil || rep.Imported != importBatch {
+		t.Fatalf("import: %+v, %v; want %d imported", rep, err, importBatch)
+	}
+	infos, _, err := s.ScanPinInfos(ctx, store.UserQuery{}, 0, 1000)
+	if err != nil || len(infos) != importBatch {
+		t.Fatalf("scan after the import: %d users, %v", len(infos), err)
+	}
+}

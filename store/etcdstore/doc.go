@@ -95,8 +95,11 @@
 //	role/KEY             a role: identity, template, members (builtins follow
 //	                     the standard role, as in the bbolt backend); KEY is store.RoleKey
 //	seq/audit            the last audit sequence number (decimal)
-//	a/SEQ                the audit entries of one transaction ([]store.AuditEntry),
-//	                     SEQ the last one's, 16 hex digits
+//	a/SEQ                the audit entries of one transaction, SEQ the last one's,
+//	                     16 hex digits: their shared time and operator once, then
+//	                     per entry its target (and action, outcome, detail when they
+//	                     change; see auditBlock); copied entries and schema 1's: a
+//	                     JSON []store.AuditEntry
 //	w/SESSION/SLOT       witnesses of commits ("TXNID@UNIXSECONDS"; see Transactions)
 //	seq/user             the last user ID assigned (decimal)
 //	u/ID                 a user (store.User); ID 16 hex digits
@@ -144,7 +147,8 @@
 // store.ErrDuplicate naming it (TestCreateUserRace). UpdateUser reads the
 // old record first to know the index entries to drop, and starts over if
 // the record changed before its commit. RemoveUsers commits 12 users per
-// transaction, ImportUsers 16 rows per transaction (a row repeating a
+// transaction, ImportUsers 28 rows per transaction, LoadUsers 24 (a
+// batch too big for one transaction is halved; a row repeating a
 // value stored by another host meanwhile is refused, never imported twice:
 // TestImportRace). ScanUsers reads windows of IDs up to the last assigned, so
 // removed users cost windows, bounded per call; an OU query filters on each
@@ -178,8 +182,11 @@
 // LockPins and UnlockPins take the users in ID order, in spans of at most
 // 112 blocks (1,792 users): one transaction per span reads its blocks as
 // one range, compares them and the audit counter, and writes the changed
-// blocks and one audit block; a span too big for one request is halved. VerifyPin reads the user, its block and
-// hashes, the policies and the audit counter at one revision, decides with
+// blocks and one audit block; a span too big for one request is halved.
+// VerifyPin reads the user, its block and hashes, the policies and the
+// audit counter at one revision (a serializable read, answered by the
+// member it reaches without a round to the leader: the commit compares
+// what it decided on, so a stale read only costs a retry), decides with
 // pinrule.Attempt (the two-tier lockout of facts §6, on the caller's clock
 // op.Now, never etcd leases), and commits the new state with its audit
 // entry under compare-and-swap, deciding again on a conflict (reusing the
@@ -201,6 +208,13 @@
 // decoded its 1,792 user records for their identities.) The spans commit
 // one after another, since each compares the audit counter the one before
 // advanced.
+//
+// ScanPinInfos reads one window of blocks a call, with the ID counter, in
+// one request; when it returns, it already reads the window the next call
+// will ask for (ahead.go), so a pipeline over the whole directory waits for
+// the cluster once, not once a chunk. The window read ahead is used only
+// if this Store committed nothing since the read began: a process sees its
+// own changes (TestScanReadAheadSeesOwnWrites).
 //
 // # PIN state layout (measured and chosen)
 //

@@ -15,17 +15,18 @@ import (
 	"github.com/pinsh/pinsh/store/pinhash"
 )
 
-// importBatch is how many rows one ImportUsers transaction adds: each
-// costs at most 7 writes (record, two addresses, logon, DN, display name,
-// tag)
-// and 4 compares (its unique keys), so 16 rows, the ID counter, the audit
-// block and their tag policies stay within etcd's 128 of each.
-const importBatch = 16
+// importBatch is how many rows one ImportUsers transaction takes: a
+// typical row (a SIP address, a logon, a display name) costs 4 writes and
+// 2 compares, so 28 rows, their blocks, the ID counter and the audit block
+// fit in etcd's 128 operations. Rows with more index entries (a UPN, a DN,
+// a tag policy: up to 7 writes) make the transaction too big; the batch is
+// then halved (commitRows).
+const importBatch = 28
 
-// loadBatch is how many rows one LoadUsers transaction adds: a row with a
-// PIN state also writes its hashes (8 writes), and the batch its PIN
-// state blocks and the key id.
-const loadBatch = 12
+// loadBatch is how many rows one LoadUsers transaction takes: a row with a
+// PIN state also writes its hashes (5 writes for a typical row), halved as
+// ImportUsers' batches when they do not fit.
+const loadBatch = 24
 
 // importRow is a normalized row waiting for its batch.
 type importRow struct {
@@ -74,9 +75,15 @@ func (s *Store) load(ctx context.Context, op store.Op, action string, size int, 
 	hashes := map[string][]byte{} // PIN -> its one hash for this call
 	batch := make([]importRow, 0, size)
 	var last uint64 // the ID counter after the batch before (0: not known)
-	flush := func() error {
-		n, bad, err := s.importBatch(ctx, op, action, batch, hashes, &last)
-		batch = batch[:0]
+	var commitRows func(rows []importRow) error
+	commitRows = func(rows []importRow) error {
+		n, bad, err := s.importBatch(ctx, op, action, rows, hashes, &last)
+		if errors.Is(err, errTxnFull) && len(rows) > 1 {
+			if err := commitRows(rows[:len(rows)/2]); err != nil {
+				return err
+			}
+			return commitRows(rows[len(rows)/2:])
+		}
 		if err != nil {
 			return err
 		}
@@ -88,6 +95,11 @@ func (s *Store) load(ctx context.Context, op store.Op, action string, size int, 
 			progress(rep.Imported)
 		}
 		return nil
+	}
+	flush := func() error {
+		err := commitRows(batch)
+		batch = batch[:0]
+		return err
 	}
 	for r, rerr := range rows {
 		if rerr != nil {

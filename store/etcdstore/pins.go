@@ -334,19 +334,24 @@ func (s *Store) scanBlocks(ctx context.Context, dst []store.PinInfo, pq store.Pi
 	if limit <= 0 {
 		limit = 1024
 	}
-	end, err := s.readCounter(ctx, keyUserSeq, "users")
-	if err != nil {
-		return nil, 0, err
-	}
 	budget := uint64(max(limit*64, 1<<16))
 	window := uint64(max(limit, MaxTxnOps))
 	kept := 0
-	for from := uint64(after) + 1; from <= end; from += window {
-		to := min(from+window, end+1)
-		r, err := s.kv.cli.Get(ctx, s.blockKey(blockOf(store.UserID(from))), clientv3.WithRange(s.blockKey(blockOf(store.UserID(to-1))+1)))
+	for from := uint64(after) + 1; ; from += window {
+		to := from + window
+		resp, err := s.readWindow(ctx, store.UserID(from), store.UserID(to))
 		if err != nil {
 			return nil, 0, fmt.Errorf("etcd directory %s: read PIN state: %w", s.name, err)
 		}
+		end, err := parseSeq(first(resp, 0))
+		if err != nil {
+			return nil, 0, err
+		}
+		if from > end {
+			return dst, 0, nil
+		}
+		to = min(to, end+1)
+		r := resp.Responses[1].GetResponseRange()
 		if slices.ContainsFunc(r.Kvs, func(kv *mvccpb.KeyValue) bool { return !binaryBlock(kv) }) {
 			next, err := s.scan(ctx, store.UserQuery{Pin: pq}, store.UserID(from-1), limit-kept, true, func(u *store.User, e pinEntry) {
 				dst = append(dst, pinInfo(u, e))
@@ -376,14 +381,15 @@ func (s *Store) scanBlocks(ctx context.Context, dst []store.PinInfo, pq store.Pi
 				if last == store.UserID(end) {
 					return dst, 0, nil
 				}
+				s.startReadAhead(last+1, last+1+store.UserID(window))
 				return dst, last, nil
 			}
 		}
 		if to-uint64(after)-1 >= budget && to <= end {
+			s.startReadAhead(store.UserID(to), store.UserID(to+window))
 			return dst, store.UserID(to - 1), nil
 		}
 	}
-	return dst, 0, nil
 }
 
 // LockPins locks PINs as an admin (see changePins).
@@ -642,12 +648,16 @@ func (s *Store) VerifyPin(ctx context.Context, op store.Op, id store.UserID, pin
 		return store.VerifyResult{}, err
 	}
 	uk, bk, hk, seqKey := s.userKey(id), s.blockKey(blockOf(id)), s.hashesKey(id), s.key(keyAuditSeq)
-	gets := []clientv3.Op{clientv3.OpGet(uk), clientv3.OpGet(bk), clientv3.OpGet(hk), clientv3.OpGet(seqKey),
-		clientv3.OpGet(s.key(keyKeyID)), clientv3.OpGet(s.key(prefixPol), clientv3.WithPrefix())}
+	reads := func(opts ...clientv3.OpOption) []clientv3.Op {
+		return []clientv3.Op{clientv3.OpGet(uk, opts...), clientv3.OpGet(bk, opts...), clientv3.OpGet(hk, opts...), clientv3.OpGet(seqKey, opts...),
+			clientv3.OpGet(s.key(keyKeyID), opts...), clientv3.OpGet(s.key(prefixPol), append(opts, clientv3.WithPrefix())...)}
+	}
 	var out store.VerifyResult
 	var checked []byte // the hash the comparison was made with
 	var match bool
-	_, err := s.kv.rmw(ctx, "verify_pin", gets, func(resp *clientv3.TxnResponse, t *txn) error {
+	// Every attempt commits (its audit entry at least), comparing the
+	// user, block and audit counter: the first read may be serializable.
+	_, err := s.kv.rmwFrom(ctx, "verify_pin", reads(clientv3.WithSerializable()), reads(), func(resp *clientv3.TxnResponse, t *txn) error {
 		ukv, bkv, hkv, seq, kkv := first(resp, 0), first(resp, 1), first(resp, 2), first(resp, 3), first(resp, 4)
 		for _, c := range []struct {
 			key string

@@ -79,6 +79,8 @@ type Store struct {
 	keyMu  sync.Mutex
 	pinKey *pinhash.Key
 
+	ahead readAhead // the next window of a PIN info scan
+
 	closeOnce sync.Once
 
 	// beforeRemovePolicy, when set (by tests), runs between RemovePolicy's
@@ -396,7 +398,7 @@ func (s *Store) addAudit(cur *mvccpb.KeyValue, t *txn, op store.Op, entries ...s
 		entries[i].Operator = op.Operator
 		entries[i].ActedBy = op.ActedBy
 	}
-	b, err := json.Marshal(entries)
+	b, err := encodeAudit(entries)
 	if err != nil {
 		return err
 	}
@@ -484,9 +486,9 @@ func (s *Store) ScanAudit(ctx context.Context, q store.AuditQuery, afterSeq uint
 			return nil, 0, fmt.Errorf("etcd directory %s: read the audit log: %w", s.name, err)
 		}
 		for _, kv := range w.Kvs {
-			var block []store.AuditEntry
-			if err := json.Unmarshal(kv.Value, &block); err != nil {
-				return nil, 0, fmt.Errorf("%w: audit block %s: %v", store.ErrDamaged, kv.Key, err)
+			block, err := decodeAudit(kv)
+			if err != nil {
+				return nil, 0, err
 			}
 			for _, e := range block {
 				if e.Seq <= last {

@@ -136,6 +136,10 @@ type kv struct {
 	// commit's request saves.
 	noReread bool
 
+	// gen counts the commits begun, so that a read made ahead (see
+	// readAhead) is not used after this kv changed anything.
+	gen atomic.Int64
+
 	closed    atomic.Bool  // set by Store.Close
 	resolved  atomic.Int64 // commits whose unknown outcome resolve settled
 	conflicts atomic.Int64 // commits refused because a compared key had changed
@@ -193,6 +197,7 @@ func (k *kv) commit(ctx context.Context, t *txn) (int64, bool, error) {
 // failed commit, so that a read-modify-write tries again without another
 // round trip.
 func (k *kv) commitOr(ctx context.Context, t *txn, reread []clientv3.Op) (rev int64, ok bool, again *clientv3.TxnResponse, err error) {
+	k.gen.Add(1)
 	slot := k.takeSlot()
 	wkey := k.witnessKey(slot)
 	wrev := k.slotRev(slot)
@@ -468,17 +473,38 @@ func (k *kv) update(ctx context.Context, keys []string, fn func(cur map[string]*
 // compare starts over with a new read. what names the change in errors.
 // fn must be a pure function of what it reads and must not commit.
 func (k *kv) rmw(ctx context.Context, what string, gets []clientv3.Op, fn func(resp *clientv3.TxnResponse, t *txn) error) (int64, error) {
+	return k.rmwFrom(ctx, what, gets, gets, fn)
+}
+
+// rmwFrom is rmw making its first read with firstGets, the same reads as
+// gets but for their options: serializable ones, served by the member the
+// request reaches without asking the leader, may be stale, so they suit
+// only an fn that commits whatever it decides (its compares then catch a
+// stale read, and the failed commit rereads with gets, linearizably). When
+// fn decides on such a read without committing (an error, or no write),
+// it is read again with gets and decided again, so that a process always
+// sees its own last change.
+func (k *kv) rmwFrom(ctx context.Context, what string, firstGets, gets []clientv3.Op, fn func(resp *clientv3.TxnResponse, t *txn) error) (int64, error) {
 	lost := 0 // commits that did not reach etcd
 	var resp *clientv3.TxnResponse
+	stale := false // resp may be stale
 	for range maxRetries {
 		if resp == nil {
 			var err error
-			if resp, err = k.read(ctx, gets); err != nil {
+			if resp, err = k.read(ctx, firstGets); err != nil {
 				return 0, err
 			}
+			stale = &firstGets[0] != &gets[0]
+			firstGets = gets
 		}
 		t := &txn{}
-		if err := fn(resp, t); err != nil {
+		err := fn(resp, t)
+		if stale && (err != nil || t.empty()) {
+			resp = nil
+			continue
+		}
+		stale = false
+		if err != nil {
 			return 0, err
 		}
 		if t.empty() {
