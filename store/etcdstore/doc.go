@@ -183,6 +183,11 @@
 // 112 blocks (1,792 users): one transaction per span reads its blocks as
 // one range, compares them and the audit counter, and writes the changed
 // blocks and one audit block; a span too big for one request is halved.
+// While one span commits, the next span's blocks are read, and its
+// transaction takes the audit counter as the commit before left it
+// (spanChain): a span costs one round trip, unless another host changed
+// its blocks or the counter meanwhile, when its compare fails and the
+// failed commit's own reads give it what changed.
 // VerifyPin reads the user, its block and hashes, the policies and the
 // audit counter at one revision (a serializable read, answered by the
 // member it reaches without a round to the leader: the commit compares

@@ -431,16 +431,29 @@ func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID,
 		}
 		todo = append(todo, i)
 	}
-	changed := 0
+	// The spans, each the items of up to maxSpan blocks.
+	type span struct {
+		items  []int
+		lo, hi uint64
+	}
+	var spans []span
 	for start := 0; start < len(todo); {
 		lo := blockOf(ids[todo[start]])
 		end := start
 		for end < len(todo) && blockOf(ids[todo[end]])-lo < maxSpan {
 			end++
 		}
-		items := todo[start:end]
-		err := inSpans(lo, blockOf(ids[items[len(items)-1]]), func(lo, hi uint64) error {
-			n, err := s.changeSpan(ctx, op, action, ids, within(ids, items, lo, hi), lo, hi, res, change)
+		spans = append(spans, span{todo[start:end], lo, blockOf(ids[todo[end-1]])})
+		start = end
+	}
+	changed := 0
+	var c spanChain
+	for i, sp := range spans {
+		if i+1 < len(spans) {
+			c.readAhead(ctx, s, spans[i+1].lo, spans[i+1].hi)
+		}
+		err := inSpans(sp.lo, sp.hi, func(lo, hi uint64) error {
+			n, err := s.changeSpan(ctx, op, action, ids, within(ids, sp.items, lo, hi), lo, hi, res, change, &c)
 			changed += n
 			return err
 		})
@@ -451,9 +464,53 @@ func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID,
 		if err != nil {
 			return nil, fmt.Errorf("etcd directory %s: %s: %w", s.name, action, err)
 		}
-		start = end
 	}
 	return res, nil
+}
+
+// spanChain carries a bulk change from one span to the next: while a
+// span's transaction is read and committed, the next span's blocks are
+// read (readAhead), and the audit counter that its commit left (seq) is
+// known without reading it again. So a span costs one round trip, its
+// commit, unless another host changed its blocks or the counter
+// meanwhile: its compares then fail, and it reads again.
+type spanChain struct {
+	ahead  chan *clientv3.TxnResponse // the next span's read (nil: none; a nil read: failed)
+	lo, hi uint64                     // the blocks it reads
+	seq    *mvccpb.KeyValue           // the audit counter as the last commit left it
+}
+
+// readAhead starts reading blocks lo..hi and the audit counter.
+func (c *spanChain) readAhead(ctx context.Context, s *Store, lo, hi uint64) {
+	ch := make(chan *clientv3.TxnResponse, 1)
+	c.ahead, c.lo, c.hi = ch, lo, hi
+	go func() {
+		r, err := s.kv.cli.Txn(ctx).Then(s.spanGets(lo, hi, false)...).Commit()
+		if err != nil {
+			r = nil // read again in the span's own rmw
+		}
+		ch <- r
+	}()
+}
+
+// first returns the read of blocks lo..hi made ahead, if any covers them
+// (a span halved reads the whole span's once), else nil.
+func (c *spanChain) first(lo, hi uint64) *clientv3.TxnResponse {
+	if c == nil || c.ahead == nil || lo < c.lo || hi > c.hi {
+		return nil
+	}
+	r := <-c.ahead
+	c.ahead <- r // for the other half of a halved span
+	return r
+}
+
+// counter returns the audit counter: as read, or as this chain's last
+// commit left it when that is newer than the read.
+func (c *spanChain) counter(read *mvccpb.KeyValue) *mvccpb.KeyValue {
+	if c != nil && c.seq != nil && rev(read) < c.seq.ModRevision {
+		return c.seq
+	}
+	return read
 }
 
 func cmpID(a, b store.UserID) int {
@@ -514,11 +571,15 @@ var errNeedUsers = errors.New("a PIN state block lacks its users' summaries")
 // spanRMW runs fn as a read-modify-write of blocks lo..hi (see spanGets):
 // first on the blocks alone, and again with the users when fn says it needs
 // them (errNeedUsers; then users is not nil).
-func (s *Store) spanRMW(ctx context.Context, action string, lo, hi uint64,
-	fn func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error) error {
+func (s *Store) spanRMW(ctx context.Context, action string, lo, hi uint64, ahead *clientv3.TxnResponse,
+	fn func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error) (int64, error) {
 	withUsers := false
 	for {
-		_, err := s.kv.rmw(ctx, action, s.spanGets(lo, hi, withUsers), func(resp *clientv3.TxnResponse, t *txn) error {
+		var first func() (*clientv3.TxnResponse, bool, error)
+		if ahead != nil && !withUsers {
+			first = func() (*clientv3.TxnResponse, bool, error) { return ahead, false, nil }
+		}
+		rev, err := s.kv.rmwFirst(ctx, action, first, s.spanGets(lo, hi, withUsers), func(resp *clientv3.TxnResponse, t *txn) error {
 			var users map[string]*mvccpb.KeyValue
 			if withUsers {
 				users = byKey(&clientv3.TxnResponse{Responses: resp.Responses[2:]})
@@ -535,7 +596,7 @@ func (s *Store) spanRMW(ctx context.Context, action string, lo, hi uint64,
 			withUsers = true
 			continue
 		}
-		return err
+		return rev, err
 	}
 }
 
@@ -565,17 +626,19 @@ func (s *Store) summarize(blk pinBlock, b uint64, users map[string]*mvccpb.KeyVa
 
 // changeSpan commits the change of items, whose users are in blocks
 // lo..hi, in one transaction, and returns how many PINs it changed. It
-// reads the blocks alone: their entries name the users.
+// reads the blocks alone (their entries name the users), or takes the read
+// chain c made ahead, and leaves the audit counter it commits in c.
 func (s *Store) changeSpan(ctx context.Context, op store.Op, action string, ids []store.UserID, items []int, lo, hi uint64,
-	res []store.ItemResult, change func(*store.PinState) error) (int, error) {
+	res []store.ItemResult, change func(*store.PinState) error, c *spanChain) (int, error) {
 	if len(items) == 0 {
 		return 0, nil
 	}
 	n := 0
-	err := s.spanRMW(ctx, action, lo, hi, func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error {
+	var next []byte // the audit counter's value after the commit
+	rev, err := s.spanRMW(ctx, action, lo, hi, c.first(lo, hi), func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error {
 		n = 0
 		got := byKey(&clientv3.TxnResponse{Responses: resp.Responses[:1]})
-		seq := first(resp, 1)
+		seq := c.counter(first(resp, 1))
 		if err := t.unchanged(s.key(keyAuditSeq), rev(seq)); err != nil {
 			return err
 		}
@@ -626,10 +689,19 @@ func (s *Store) changeSpan(ctx context.Context, op store.Op, action string, ids 
 				return err
 			}
 		}
-		return s.addAudit(seq, t, op, entries...)
+		next = nil
+		if err := s.addAudit(seq, t, op, entries...); err != nil || len(entries) == 0 {
+			return err
+		}
+		last, err := parseSeq(seq)
+		next = strconv.AppendUint(nil, last+uint64(len(entries)), 10) // as addAudit wrote it
+		return err
 	})
 	if err != nil {
 		return 0, err
+	}
+	if next != nil && c != nil {
+		c.seq = &mvccpb.KeyValue{Key: []byte(s.key(keyAuditSeq)), Value: next, ModRevision: rev}
 	}
 	return n, nil
 }

@@ -111,7 +111,7 @@ func valueOf(kv *mvccpb.KeyValue) string {
 // hashes, in one transaction; it returns how many PINs it cleared.
 func (s *Store) resetSpan(ctx context.Context, op store.Op, lo, hi uint64) (int, error) {
 	n := 0
-	err := s.spanRMW(ctx, "reset_key", lo, hi, func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error {
+	_, err := s.spanRMW(ctx, "reset_key", lo, hi, nil, func(resp *clientv3.TxnResponse, users map[string]*mvccpb.KeyValue, t *txn) error {
 		n = 0
 		blocks := resp.Responses[0].GetResponseRange().Kvs
 		if len(blocks) == 0 {

@@ -473,7 +473,7 @@ func (k *kv) update(ctx context.Context, keys []string, fn func(cur map[string]*
 // compare starts over with a new read. what names the change in errors.
 // fn must be a pure function of what it reads and must not commit.
 func (k *kv) rmw(ctx context.Context, what string, gets []clientv3.Op, fn func(resp *clientv3.TxnResponse, t *txn) error) (int64, error) {
-	return k.rmwFrom(ctx, what, gets, gets, fn)
+	return k.rmwFirst(ctx, what, nil, gets, fn)
 }
 
 // rmwFrom is rmw making its first read with firstGets, the same reads as
@@ -485,17 +485,33 @@ func (k *kv) rmw(ctx context.Context, what string, gets []clientv3.Op, fn func(r
 // it is read again with gets and decided again, so that a process always
 // sees its own last change.
 func (k *kv) rmwFrom(ctx context.Context, what string, firstGets, gets []clientv3.Op, fn func(resp *clientv3.TxnResponse, t *txn) error) (int64, error) {
+	first := func() (*clientv3.TxnResponse, bool, error) {
+		r, err := k.read(ctx, firstGets)
+		return r, true, err
+	}
+	return k.rmwFirst(ctx, what, first, gets, fn)
+}
+
+// rmwFirst is rmw taking its first read from first (nil: reading gets),
+// which says whether the read may be stale (see rmwFrom).
+func (k *kv) rmwFirst(ctx context.Context, what string, first func() (*clientv3.TxnResponse, bool, error), gets []clientv3.Op,
+	fn func(resp *clientv3.TxnResponse, t *txn) error) (int64, error) {
 	lost := 0 // commits that did not reach etcd
 	var resp *clientv3.TxnResponse
 	stale := false // resp may be stale
 	for range maxRetries {
 		if resp == nil {
 			var err error
-			if resp, err = k.read(ctx, firstGets); err != nil {
+			if first != nil {
+				resp, stale, err = first()
+				first = nil
+			} else {
+				stale = false
+				resp, err = k.read(ctx, gets)
+			}
+			if err != nil {
 				return 0, err
 			}
-			stale = &firstGets[0] != &gets[0]
-			firstGets = gets
 		}
 		t := &txn{}
 		err := fn(resp, t)
