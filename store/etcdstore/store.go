@@ -191,8 +191,11 @@ func (s *Store) upgrade(ctx context.Context, kv *mvccpb.KeyValue, m meta) error 
 	if !m.Upgrading {
 		m.Schema, m.Upgrading = schema, true
 		rev, ok, err := put(kv, m)
-		if err != nil || !ok {
-			return err // another host changed meta first: read it again
+		if err != nil {
+			return fail(err)
+		}
+		if !ok {
+			return nil // another host changed meta first: read it again
 		}
 		kv = &mvccpb.KeyValue{Key: kv.Key, ModRevision: rev}
 	}
