@@ -21,7 +21,12 @@ import (
 //     ascend within and across blocks, each block is stored under its first
 //     key, and every value decodes as its bucket's record (users, PIN
 //     state, hashes, index entries);
-//   - every policy, role and audit block decodes.
+//   - every policy, role and audit block decodes;
+//   - every PIN state and hash is kept under the ID of a user. pinsh
+//     writes them only for a user it has read in the same transaction and
+//     removes them with the user, so one without a user is damage; and a
+//     count of PIN states (CountPinInfos) relies on there being none,
+//     counting them without looking their users up.
 //
 // There are no checksums in a bbolt page, so a flipped bit inside a string
 // that still decodes goes unseen; everything that would make a read fail,
@@ -37,6 +42,7 @@ func checkFile(tx *bolt.Tx) error {
 	if first != nil {
 		return first
 	}
+	var users idSet // the IDs of the users bucket, read before pins and hashes
 	for _, name := range allBuckets() {
 		b := tx.Bucket([]byte(name))
 		if b == nil {
@@ -44,7 +50,7 @@ func checkFile(tx *bolt.Tx) error {
 		}
 		switch {
 		case isBlockBucket(name):
-			checkBlocks(b, name)
+			checkBlocks(b, name, &users)
 		case name == bucketPolicies:
 			b.ForEach(func(_, v []byte) error { decodePolicy(v); return nil })
 		case name == bucketRoles:
@@ -62,13 +68,47 @@ func checkFile(tx *bolt.Tx) error {
 	return nil
 }
 
+// idSet is a set of user IDs: a bitmap, as IDs are handed out in sequence
+// from 1, and a map for any beyond a bitmap of 8 MiB.
+type idSet struct {
+	bits []uint64
+	big  map[store.UserID]bool
+}
+
+const idSetBitmapMax = 1 << 26
+
+func (s *idSet) add(id store.UserID) {
+	if id >= idSetBitmapMax {
+		if s.big == nil {
+			s.big = map[store.UserID]bool{}
+		}
+		s.big[id] = true
+		return
+	}
+	w := int(id / 64)
+	if w >= len(s.bits) {
+		s.bits = append(s.bits, make([]uint64, w+1-len(s.bits))...)
+	}
+	s.bits[w] |= 1 << (id % 64)
+}
+
+func (s *idSet) has(id store.UserID) bool {
+	if id >= idSetBitmapMax {
+		return s.big[id]
+	}
+	w := int(id / 64)
+	return w < len(s.bits) && s.bits[w]&(1<<(id%64)) != 0
+}
+
 // view returns b as a string without copying it: the check decodes a
 // million user records only to see that they decode, and drops what it
 // decoded before b's transaction ends.
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// checkBlocks decodes every entry of the block bucket b and its value.
-func checkBlocks(b *bolt.Bucket, name string) {
+// checkBlocks decodes every entry of the block bucket b and its value. It
+// adds the IDs of the users bucket to users, and finds the user of every
+// entry of pins and hashes there.
+func checkBlocks(b *bolt.Bucket, name string, users *idSet) {
 	var r blockReader
 	var prev []byte
 	var pin store.PinState
@@ -88,13 +128,18 @@ func checkBlocks(b *bolt.Bucket, name string) {
 			prev = append(prev[:0], r.key...)
 			switch name {
 			case bucketUsers:
-				decodeUserStr(keyUID(r.key), view(r.val))
-			case bucketPins:
-				keyUID(r.key)
-				decodePin(r.val, &pin)
-			case bucketHashes:
-				keyUID(r.key)
-				decodeHashes(r.val)
+				id := keyUID(r.key)
+				decodeUserStr(id, view(r.val))
+				users.add(id)
+			case bucketPins, bucketHashes:
+				if id := keyUID(r.key); !users.has(id) {
+					corrupt("%s: an entry of user %d, who has no user record", name, id)
+				}
+				if name == bucketPins {
+					decodePin(r.val, &pin)
+				} else {
+					decodeHashes(r.val)
+				}
 			case bucketAddr, bucketLogon, bucketDN:
 				if _, n := binary.Uvarint(r.val); n <= 0 || n != len(r.val) {
 					corrupt("%s: bad index value %x", name, r.val)

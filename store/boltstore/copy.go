@@ -17,7 +17,7 @@ func (s *Store) ScanRecords(ctx context.Context, after store.UserID, limit int) 
 		limit = 1024
 	}
 	out := make([]store.UserRecord, 0, min(limit, 4096))
-	next, err := s.scan(ctx, store.UserQuery{}, after, limit, scanBudget(limit), false, func(id store.UserID, rec []byte, _ *store.User, _ *store.PinInfo) {
+	next, err := s.scan(ctx, store.UserQuery{}, after, limit, scanBudget(limit), false, true, func(id store.UserID, rec []byte, _ *store.User, _ *store.PinInfo) {
 		out = append(out, store.UserRecord{User: decodeUser(id, rec)})
 	})
 	if err != nil || len(out) == 0 {

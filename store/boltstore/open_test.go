@@ -658,6 +658,15 @@ func TestDamageFoundBeforeWrite(t *testing.T) {
 				return b.Put(mid, bytes.Clone(v[:len(v)/2])) // cut in the middle of an entry
 			})
 		}},
+		{"PIN state without a user", func(t *testing.T, path string) {
+			// Counts of PIN states rely on every one having a user
+			// (checkFile).
+			editMeta(t, path, func(tx *bolt.Tx) error {
+				st := store.PinState{IsSet: true}
+				return newBlockWriter(tx.Bucket([]byte(bucketPins)), &arena{}).apply([]mutation{
+					{key: uidKey(1 << 40), val: encodePin(nil, &st)}})
+			})
+		}},
 		{"middle leaf page", func(t *testing.T, path string) {
 			data, _ := os.ReadFile(path)
 			ps := pageSizeOf(data)
@@ -720,6 +729,24 @@ func TestDamageFoundBeforeWrite(t *testing.T) {
 				t.Error("a damaged file got a stamp")
 			}
 		})
+	}
+}
+
+func TestIDSet(t *testing.T) {
+	var s idSet
+	in := []store.UserID{1, 63, 64, 1000, idSetBitmapMax - 1, idSetBitmapMax, 1 << 40}
+	for _, id := range in {
+		s.add(id)
+	}
+	for _, id := range in {
+		if !s.has(id) {
+			t.Errorf("%d added, not found", id)
+		}
+	}
+	for _, id := range []store.UserID{0, 2, 62, 65, 999, 1001, idSetBitmapMax + 1, 1<<40 + 1} {
+		if s.has(id) {
+			t.Errorf("%d found, not added", id)
+		}
 	}
 }
 

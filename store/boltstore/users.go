@@ -493,7 +493,7 @@ func (s *Store) ScanUsers(ctx context.Context, q store.UserQuery, after store.Us
 		limit = 1024
 	}
 	out := make([]store.User, 0, min(limit, 4096))
-	next, err := s.scan(ctx, q, after, limit, scanBudget(limit), false, func(id store.UserID, rec []byte, u *store.User, _ *store.PinInfo) {
+	next, err := s.scan(ctx, q, after, limit, scanBudget(limit), false, true, func(id store.UserID, rec []byte, u *store.User, _ *store.PinInfo) {
 		if u == nil {
 			v := decodeUser(id, rec)
 			u = &v
@@ -520,7 +520,7 @@ func (s *Store) AppendPinInfos(ctx context.Context, dst []store.PinInfo, q store
 	if limit <= 0 {
 		limit = 1024
 	}
-	next, err := s.scan(ctx, q, after, limit, scanBudget(limit), true, func(id store.UserID, rec []byte, _ *store.User, p *store.PinInfo) {
+	next, err := s.scan(ctx, q, after, limit, scanBudget(limit), true, true, func(id store.UserID, rec []byte, _ *store.User, p *store.PinInfo) {
 		p.Identity, p.DisplayName, p.Enabled = decodeUserHead(id, rec)
 		dst = append(dst, *p)
 	})
@@ -532,14 +532,14 @@ func (s *Store) AppendPinInfos(ctx context.Context, dst []store.PinInfo, q store
 
 // CountPinInfos counts a chunk of the PIN infos of the users selected by
 // q (store.PinCounter): it makes none, and when only users with PIN state
-// can match it walks the PIN states and looks a user up only to see that
-// it exists.
+// can match it walks the PIN states alone: every PIN state belongs to a
+// user (checkFile finds one that does not), so it looks no user up.
 func (s *Store) CountPinInfos(ctx context.Context, q store.UserQuery, after store.UserID, limit int) (int, store.UserID, error) {
 	if limit <= 0 {
 		limit = 1 << 16
 	}
 	n := 0
-	next, err := s.scan(ctx, q, after, limit, limit, false, func(store.UserID, []byte, *store.User, *store.PinInfo) { n++ })
+	next, err := s.scan(ctx, q, after, limit, limit, false, false, func(store.UserID, []byte, *store.User, *store.PinInfo) { n++ })
 	if err != nil {
 		return 0, 0, err
 	}
@@ -572,7 +572,11 @@ func pinInfoOf(p *store.PinInfo, v []byte) {
 // A q.Pin that a user without PIN state cannot match (is_pin_set: true,
 // is_locked_out: true, ...) is answered by walking the PIN states and
 // reading the users that match: the users without a PIN are never read.
-func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID, limit, budget int, withPins bool,
+// needRec says that the visitor reads the user record; when it does not
+// and q.Filter needs no user either (a count), that walk reads no user:
+// every PIN state belongs to a user (checkFile), and the visitor gets
+// a nil record.
+func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID, limit, budget int, withPins, needRec bool,
 	visit func(id store.UserID, rec []byte, u *store.User, p *store.PinInfo)) (store.UserID, error) {
 	var ouPath string
 	if q.OU != "" {
@@ -636,11 +640,18 @@ func (s *Store) scan(ctx context.Context, q store.UserQuery, after store.UserID,
 					}
 					continue
 				}
+				if !needRec && q.Filter == nil {
+					if !keep(id, nil, true) {
+						return nil
+					}
+					continue
+				}
 				rec, ok := iterGet(users, n == 0, uidKey(id))
 				n++
 				if !ok {
-					// PIN state left by a removed user: the users
-					// walk would not see it either.
+					// PIN state without a user: damage that
+					// checkFile finds; the users walk would not
+					// see it either.
 					budget--
 					continue
 				}
