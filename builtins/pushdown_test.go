@@ -179,6 +179,8 @@ func (failCount) CountPinInfos(context.Context, store.UserQuery, store.UserID, i
 // the scan's, named after the stage.
 func TestCountFused(t *testing.T) {
 	pipelines := []string{
+		`get_users()`,
+		`get_users({ou: "OU=Redmond,DC=litwareinc,DC=com"})`,
 		`get_users() | pin_info`,
 		`get_users({ou: "OU=Redmond,DC=litwareinc,DC=com"}) | pin_info`,
 		`get_users({ldap_filter: "(department=Finance)"}) | pin_info`,

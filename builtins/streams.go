@@ -284,7 +284,7 @@ type whereFuser interface {
 }
 
 // countFuser is the origin of a stream that can count its items without
-// making them (pinScanOrigin). counter returns a function that counts
+// making them (pinScanOrigin, userScanOrigin). counter returns a function that counts
 // them a chunk at a time: a chunk's count, and whether that was the last.
 type countFuser interface {
 	counter() func(ctx context.Context) (int, bool, error)

@@ -383,7 +383,7 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 		}
 		s = env.Items(items)
 	} else {
-		s = env.Source(sh.userScan(query)).WithOrigin(userScanOrigin{query})
+		s = env.Source(sh.userScan(query)).WithOrigin(userScanOrigin{sh, query})
 	}
 	if filter != nil {
 		keep, err := env.Predicate(filter)
@@ -400,8 +400,18 @@ func (sh *Shell) getUsers(env *lang.Env, args []tengo.Object) (tengo.Object, err
 
 // userScanOrigin marks the stream of a plain scan of users (no filter
 // function, no result size), which pin_info reads in one pass of the store
-// (ScanPinInfos) instead of looking every user up again.
-type userScanOrigin struct{ q store.UserQuery }
+// (ScanPinInfos) instead of looking every user up again, and count counts
+// without records.
+type userScanOrigin struct {
+	sh *Shell
+	q  store.UserQuery
+}
+
+// counter counts the users of the scan without making them, as
+// pinScanOrigin's count of the same users does (see streamCount).
+func (o userScanOrigin) counter() func(ctx context.Context) (int, bool, error) {
+	return pinScanOrigin{sh: o.sh, q: o.q}.counter()
+}
 
 // userScan returns the chunk function of a scan over every user q selects.
 func (sh *Shell) userScan(q store.UserQuery) func(ctx context.Context) ([]tengo.Object, error) {
