@@ -3,6 +3,7 @@ package builtins
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -271,5 +272,73 @@ func TestPinInfoKinds(t *testing.T) {
 		if k != pinInfoKinds[f] {
 			t.Errorf("%s: declared kinds %b, seen %b: the states above miss some", pinInfoSchema.Fields()[f], pinInfoKinds[f], k)
 		}
+	}
+}
+
+// TestWhereFunctionPushedDownProperty generates where functions over
+// pin_info's fields (comparisons with constants and with each other, !,
+// &&, ||, ?:) and checks that the scan selects what Tengo selects from
+// the collected records, or fails as Tengo does; and that many of them
+// were judged in Go, so that the property says something.
+func TestWhereFunctionPushedDownProperty(t *testing.T) {
+	ts := newTestShell(t)
+	loadPinStates(t, ts)
+	ts.must(`all := get_users() | pin_info | collect`)
+	r := rand.New(rand.NewPCG(5, 6))
+	fields := []string{"identity", "display_name", "is_pin_set", "is_locked_out", "locked_by", "is_pin_expired",
+		"last_pin_change_time", "pin_expiration_time", "failed_attempts", "temporarily_locked_until"}
+	consts := []string{`"admin"`, `"Admin"`, `"system"`, `""`, `"sip:state3@litwareinc.com"`, "0", "5", "100", "2.5", "true", "false", "undefined"}
+	ops := []string{"==", "!=", "<", "<=", ">", ">="}
+	leaf := func() string {
+		if r.IntN(3) > 0 {
+			return "p." + fields[r.IntN(len(fields))]
+		}
+		return consts[r.IntN(len(consts))]
+	}
+	var expr func(depth int) string
+	expr = func(depth int) string {
+		if depth == 0 {
+			return leaf()
+		}
+		switch r.IntN(6) {
+		case 0:
+			return "!" + expr(depth-1)
+		case 1:
+			return "(" + expr(depth-1) + " && " + expr(depth-1) + ")"
+		case 2:
+			return "(" + expr(depth-1) + " || " + expr(depth-1) + ")"
+		case 3:
+			return "(" + expr(depth-1) + " ? " + expr(depth-1) + " : " + expr(depth-1) + ")"
+		default:
+			return "(" + leaf() + " " + ops[r.IntN(len(ops))] + " " + leaf() + ")"
+		}
+	}
+	n := 200
+	if testing.Short() {
+		n = 60
+	}
+	inGoCount := 0
+	for range n {
+		fn := "func(p) { return " + expr(3) + " }"
+		want, _, errWant := ts.run(`out := []; all | where(` + fn + `) | each(func(p) { out = append(out, p.identity) }); out`)
+		got, _, errGot := ts.run(`out := []; get_users() | pin_info | where(` + fn + `) | each(func(p) { out = append(out, p.identity) }); out`)
+		if (errWant == nil) != (errGot == nil) || got != want {
+			t.Fatalf("%s: the scan gave %q (%v), Tengo over records %q (%v)", fn, got, errGot, want, errWant)
+		}
+		if errWant == nil {
+			if c1, c2 := ts.value(`get_users() | pin_info | where(`+fn+`) | count`), ts.value(`all | where(`+fn+`) | count`); c1 != c2 {
+				t.Fatalf("%s: count %s, want %s", fn, c1, c2)
+			}
+		}
+		if inGo, _ := pushedDown(t, ts, `get_users() | pin_info | where(`+fn+`)`); inGo {
+			inGoCount++
+			if errWant != nil {
+				t.Fatalf("%s: judged in Go, but Tengo fails: %v", fn, errWant)
+			}
+		}
+	}
+	t.Logf("%d of %d judged in Go", inGoCount, n)
+	if inGoCount < n/4 {
+		t.Errorf("only %d of %d generated functions judged in Go", inGoCount, n)
 	}
 }

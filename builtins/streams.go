@@ -50,7 +50,9 @@ func streamTable(schemas *streamCache[*lang.Schema], regexps *streamCache[*regex
 			Doc: `Where-Object: keep the items for which pred holds.
 pred is a function of one item whose truthy result keeps it, or a map of
 field: value pairs that an item's fields must all equal (checked without
-calling a script function, so it is the faster form). In a map, strings
+calling a script function, so it is the faster form; right after
+get_users() | pin_info, a function that only compares the record's fields
+with constants is checked that way too). In a map, strings
 compare ignoring case, as PowerShell's -eq does ({site: "redmond"} keeps
 Redmond); opts {case_sensitive: true} compares them exactly, as -ceq does,
 and so does == in a function. A field that a
