@@ -5,6 +5,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/pinsh/pinsh/lang"
 )
@@ -56,7 +57,7 @@ func (tr *Translation) MapError(err error) error {
 	}
 	out := *le
 	// The ps_ helpers are the translation's, not the admin's words.
-	out.Msg = psHelperPrefix.ReplaceAllString(out.Msg, "")
+	out.Msg = psHelperPrefix().ReplaceAllString(out.Msg, "")
 	if p, ok := tr.psPos(le.Pos); ok {
 		out.Pos = p
 		out.Line = tr.psLine(p.Line)
@@ -104,4 +105,6 @@ func (t *Translator) TranslateText(file string, src []byte) (string, error) {
 	return Header(file) + strings.TrimRight(tr.Tengo, "\n") + "\n", nil
 }
 
-var psHelperPrefix = regexp.MustCompile(`^ps_[a-z_]+: `)
+// psHelperPrefix is compiled on first use, not when pinsh starts: most runs
+// are Tengo and never need it.
+var psHelperPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^ps_[a-z_]+: `) })
