@@ -114,10 +114,12 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
+// goBuild builds pkg as the README installs pinsh: with CGO_ENABLED=0, a
+// statically linked program (see the README's Start-up paragraph).
 func goBuild(dir, out, pkg string) error {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
 	}

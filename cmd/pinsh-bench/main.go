@@ -11,7 +11,7 @@
 //	go run ./cmd/pinsh-bench -quick     # small sizes, to try it
 //
 // It builds pinsh, plain Tengo's command and a hello-world program into its
-// work directory (-work), generates the directories there once and keeps
+// work directory (-work), with CGO_ENABLED=0 as the README installs pinsh, generates the directories there once and keeps
 // them for later runs (-fresh makes them again). When sqlite3 is on the
 // PATH, it builds two sqlite3 databases from pinsh's own CSV export of the
 // big directory: the narrow table users(identity TEXT PRIMARY KEY,
