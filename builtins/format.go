@@ -25,8 +25,9 @@ PowerShell names, ignoring case (IsPinSet is is_pin_set); a field the
 record type lacks is an error naming it and the closest fields, raised
 before its record prints. A key a map lacks shows as empty.
 It makes a view, which is for display only (as PowerShell's Format-*
-output is): put it last. Piping it into a stage or sink (where, lock_pin,
-export_csv...) is an error; use select(...) to narrow records for those.
+output is): put it last, or before page. Piping it into another stage or
+sink (where, lock_pin, export_csv...) is an error; use select(...) to
+narrow records for those.
 Like any table it is printed as it is read: its column widths come from
 the first 50 rows, so a million users print in constant memory. With
 pinsh --output json, jsonl or csv, it writes the records with only the

@@ -85,6 +85,12 @@ func TestFormatViews(t *testing.T) {
 		{name: "--output json without fields: the records whole",
 			code: `[{a: 1}] | format_table`, format: lang.JSON, explicit: true,
 			want: "[\n  {\"a\":1}\n]\n"},
+		{name: "page shows a view (here, without a pager, on the output)",
+			code: `[{a: 1, b: 2}] | format_list("b") | page`, want: "b : 2\n"},
+		{name: "page called on a view",
+			code: `v := [{a: 1}] | format_table; page(v)`, want: "a\n-\n1\n"},
+		{name: "page of a view in a data format the user chose",
+			code: `[{a: 1, b: 2}] | format_table("b") | page`, format: lang.CSV, explicit: true, want: "b\n2\n"},
 		{name: "--output table is a table",
 			code: `[{a: 1}] | format_list`, format: lang.Table, explicit: true, want: "a : 1\n"},
 	}

@@ -22,6 +22,7 @@ func (sh *Shell) pageBuiltins() []lang.Builtin {
 		Cmdlets:    []string{"Out-Host"},
 		PowerShell: "... | Out-Host -Paging, ... | more -> ... | page",
 		Kind:       lang.Sink,
+		Shows:      true, // format_table(...) | page pages the view
 		Sig:        "page",
 		Doc: `Out-Host -Paging: show the items in a pager.
 At the prompt, on a terminal, the items are printed as a statement prints

@@ -129,6 +129,11 @@ type Builtin struct {
 	// Precious); any other stage or sink is refused one.
 	Keeps bool
 
+	// Shows is, for a Sink, that it shows its input as the printer does,
+	// with Env.PrintStream (page): a View may be piped into it, where any
+	// other stage or sink refuses one (Format-Table | Out-Host -Paging).
+	Shows bool
+
 	// Call implements a Func or Source builtin; args are the call's
 	// arguments. A nil result reads as undefined.
 	Call func(env *Env, args []tengo.Object) (tengo.Object, error)
@@ -149,15 +154,15 @@ func (b *Builtin) check() error {
 		if b.Call == nil || b.Run != nil {
 			return fmt.Errorf("builtin %s: a %s sets Call and not Run", b.Name, b.Kind)
 		}
-		if b.Targets || b.MinArgs != 0 || b.Keeps || b.SecretArgs || b.Bind != nil || b.Options != nil {
-			return fmt.Errorf("builtin %s: Targets, MinArgs, Keeps, SecretArgs, Bind and Options apply to stages and sinks only", b.Name)
+		if b.Targets || b.MinArgs != 0 || b.Keeps || b.Shows || b.SecretArgs || b.Bind != nil || b.Options != nil {
+			return fmt.Errorf("builtin %s: Targets, MinArgs, Keeps, Shows, SecretArgs, Bind and Options apply to stages and sinks only", b.Name)
 		}
 	case Stage, Sink:
 		if b.Run == nil || b.Call != nil {
 			return fmt.Errorf("builtin %s: a %s sets Run and not Call", b.Name, b.Kind)
 		}
-		if b.Keeps && b.Kind != Sink {
-			return fmt.Errorf("builtin %s: Keeps applies to sinks only", b.Name)
+		if (b.Keeps || b.Shows) && b.Kind != Sink {
+			return fmt.Errorf("builtin %s: Keeps and Shows apply to sinks only", b.Name)
 		}
 	default:
 		return fmt.Errorf("builtin %s: unknown kind %d", b.Name, b.Kind)
@@ -539,7 +544,7 @@ func (b *builtinObj) Call(args ...tengo.Object) (tengo.Object, error) {
 		return b.env.callFunc(b.def, args)
 	}
 	n := len(args)
-	if v, ok := firstView(args); ok {
+	if v, ok := firstView(args); ok && !b.def.Shows {
 		return nil, builtinError(b.def.Name, v.unread("give %s to "+b.def.Name))
 	}
 	if n > 0 && isOptions(args[n-1]) {
@@ -728,8 +733,12 @@ func IsUndefined(x tengo.Object) bool {
 
 // isInput reports whether x is an input of def rather than an argument: a
 // stream or an array, a record (for any stage: a record is never an
-// argument), or, for a target-taking builtin, an identity.
+// argument), for a target-taking builtin an identity, and for a sink that
+// Shows a view.
 func isInput(def *Builtin, x tengo.Object) bool {
+	if _, ok := x.(*View); ok {
+		return def.Shows
+	}
 	if isCollection(x) {
 		return true
 	}

@@ -138,6 +138,11 @@ func (e *Env) PrintStream(w io.Writer, in *Stream) error {
 		out = bufio.NewWriter(w)
 	}
 	p := &printer{w: out, format: s.opts.Format, width: s.opts.Width, data: s.opts.FormatExplicit}
+	if t, ok := in.Origin().(SingleTarget); ok {
+		if v, ok := t.Value.(*View); ok { // piped into a sink that Shows
+			return p.done(p.printView(e.Context(), v))
+		}
+	}
 	return p.done(p.stream(e.Context(), in))
 }
 

@@ -77,8 +77,10 @@ func TestKeepsOnlyForSinks(t *testing.T) {
 		b    *Builtin
 		want string
 	}{
-		{&Builtin{Name: "f", Kind: Func, Keeps: true, Call: call}, "builtin f: Targets, MinArgs, Keeps,"},
-		{&Builtin{Name: "f", Kind: Stage, Keeps: true, Run: run}, "builtin f: Keeps applies to sinks only"},
+		{&Builtin{Name: "f", Kind: Func, Keeps: true, Call: call}, "builtin f: Targets, MinArgs, Keeps, Shows,"},
+		{&Builtin{Name: "f", Kind: Func, Shows: true, Call: call}, "builtin f: Targets, MinArgs, Keeps, Shows,"},
+		{&Builtin{Name: "f", Kind: Stage, Keeps: true, Run: run}, "builtin f: Keeps and Shows apply to sinks only"},
+		{&Builtin{Name: "f", Kind: Stage, Shows: true, Run: run}, "builtin f: Keeps and Shows apply to sinks only"},
 	} {
 		if _, err := NewSession(Options{Builtins: []*Builtin{tt.b}}); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: err = %v, want %q", tt.b, err, tt.want)

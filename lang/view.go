@@ -32,11 +32,12 @@ const (
 // way PowerShell's Format-Table and Format-List choose a view.
 //
 // A view is for display only, as PowerShell's Format-* output is: it is
-// printed (a statement whose value is a view prints it, in scripts too)
-// and nothing else reads it. Piping it into a stage or sink, calling a
-// builtin on it or iterating it is an error that says to put the format
-// stage last (and select(...) to narrow records for anything else). It is
-// shown once, as its stream is read once.
+// printed (a statement whose value is a view prints it, in scripts too,
+// or a sink that Shows its input prints it elsewhere: page) and nothing
+// else reads it. Piping it into another stage or sink, calling a builtin
+// on it or iterating it is an error that says to put the format stage last
+// (and select(...) to narrow records for anything else). It is shown once,
+// as its stream is read once.
 //
 // Fields are named as the records name them, or by their PowerShell names
 // ignoring case, '_' and '-' (IsPinSet is is_pin_set); the table shows the
