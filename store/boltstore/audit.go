@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -201,6 +202,17 @@ type auditBlock struct {
 	start int
 }
 
+// reserve makes room for n more entries of a bulk change, at a few bytes
+// each, so that the blocks' buffer is not copied again and again as it
+// grows.
+func (l *auditLog) reserve(n int) {
+	l.buf = slices.Grow(l.buf, n*auditEntryGuess)
+}
+
+// auditEntryGuess is about what an entry of a bulk change takes (5-6
+// bytes for lock_pin of users with numbered addresses), with some room.
+const auditEntryGuess = 8
+
 // add records an entry of the log's operator at its time.
 func (l *auditLog) add(action, target, outcome, detail string) {
 	addAudit(l, l.entry(action, outcome, detail), target)
@@ -252,6 +264,10 @@ func (l *auditLog) flush() error {
 		return nil
 	}
 	b := bucket(l.tx, bucketAudit)
+	// The log only grows at its end: bbolt's default (pages split half
+	// full, for inserts in the middle) would leave every audit page half
+	// empty, and a bulk change would write twice the pages it needs.
+	b.FillPercent = 1
 	for i, blk := range l.blocks {
 		end := len(l.buf)
 		if i+1 < len(l.blocks) {

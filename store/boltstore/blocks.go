@@ -83,7 +83,14 @@ func (r *blockReader) next() bool {
 type blockIter struct {
 	c     *bolt.Cursor
 	r     blockReader
+	bk    []byte // the bbolt key of the block r reads
 	valid bool
+}
+
+// enter starts reading the block (k, v).
+func (it *blockIter) enter(k, v []byte) {
+	it.bk = k
+	it.r.reset(v)
 }
 
 func newIter(b *bolt.Bucket) *blockIter { return &blockIter{c: b.Cursor()} }
@@ -112,7 +119,7 @@ func (it *blockIter) seek(key []byte) {
 		it.valid = false
 		return
 	}
-	it.r.reset(v)
+	it.enter(k, v)
 	for {
 		if !it.nextEntry() {
 			return
@@ -130,7 +137,7 @@ func (it *blockIter) first() {
 		it.valid = false
 		return
 	}
-	it.r.reset(v)
+	it.enter(k, v)
 	it.nextEntry()
 }
 
@@ -143,7 +150,7 @@ func (it *blockIter) nextEntry() bool {
 			it.valid = false
 			return false
 		}
-		it.r.reset(v)
+		it.enter(k, v)
 	}
 	it.valid = true
 	return true
@@ -179,7 +186,7 @@ func (it *blockIter) advanceTo(key []byte) {
 			it.valid = false
 			return
 		}
-		it.r.reset(v)
+		it.enter(k, v)
 		if !it.r.next() {
 			corrupt("empty block %x", k)
 		}
@@ -443,4 +450,95 @@ func commonPrefix(a, b []byte) int {
 		}
 	}
 	return n
+}
+
+// blockPatcher changes entries of a block bucket visited in ascending key
+// order (get, then set) inside a write transaction, and stores the changes
+// at flush. A new value as long as the old one is written over it in a
+// copy of its block, which is stored whole: a bulk lock flips one flag
+// byte per user, so its blocks are copied and patched rather than decoded
+// and encoded again, and they keep their size. Any other change (a value
+// of another length, a key not stored yet) goes through blockWriter.apply
+// after the patched blocks are stored, so it merges into them. Nothing
+// else may write to the bucket between the first get and flush.
+type blockPatcher struct {
+	w       *blockWriter
+	it      *blockIter
+	started bool
+	block   []byte      // the stored block that edits patch
+	bkey    []byte      // its bbolt key
+	edits   []blockEdit // same-length changes of block
+	vals    []byte      // their values
+	puts    []kv        // patched blocks, stored at flush
+	muts    []mutation  // other changes, applied at flush
+	buf     []byte      // keys and values of muts
+}
+
+// blockEdit is a new value for the bytes at off of blockPatcher.block;
+// the value is vals[v0:v1].
+type blockEdit struct{ off, v0, v1 int }
+
+func newBlockPatcher(w *blockWriter) *blockPatcher {
+	return &blockPatcher{w: w, it: newIter(w.b)}
+}
+
+// get returns the value stored under key, which must sort after every key
+// given before; the value is valid until the next get.
+func (p *blockPatcher) get(key []byte) ([]byte, bool) {
+	if !p.started {
+		p.started = true
+		p.it.seek(key)
+	} else {
+		p.it.advanceTo(key)
+	}
+	if p.it.valid && bytes.Equal(p.it.key(), key) {
+		return p.it.val(), true
+	}
+	return nil, false
+}
+
+// set makes val the value of key, the key of the last get (found says
+// whether it found it). val is copied.
+func (p *blockPatcher) set(key, val []byte, found bool) {
+	if !found || len(val) != len(p.it.val()) {
+		if cap(p.buf)-len(p.buf) < len(key)+len(val) {
+			p.buf = make([]byte, 0, max(len(key)+len(val), 1<<16))
+		}
+		n := len(p.buf)
+		p.buf = append(append(p.buf, key...), val...)
+		k := p.buf[n : n+len(key) : n+len(key)]
+		p.muts = append(p.muts, mutation{key: k, val: p.buf[n+len(key) : len(p.buf) : len(p.buf)]})
+		return
+	}
+	if b := p.it.r.data; len(p.block) == 0 || &p.block[0] != &b[0] {
+		p.finishBlock()
+		p.block, p.bkey = b, p.it.bk
+	}
+	v0 := len(p.vals)
+	p.vals = append(p.vals, val...)
+	p.edits = append(p.edits, blockEdit{off: p.it.r.pos - len(val), v0: v0, v1: len(p.vals)})
+}
+
+// finishBlock makes the patched copy of block.
+func (p *blockPatcher) finishBlock() {
+	if len(p.edits) == 0 {
+		return
+	}
+	b := p.w.arena.copy(p.block)
+	for _, e := range p.edits {
+		copy(b[e.off:], p.vals[e.v0:e.v1])
+	}
+	p.puts = append(p.puts, kv{key: bytes.Clone(p.bkey), val: b})
+	p.edits, p.vals = p.edits[:0], p.vals[:0]
+}
+
+// flush stores the changes.
+func (p *blockPatcher) flush() error {
+	p.finishBlock()
+	for _, x := range p.puts {
+		if err := p.w.b.Put(x.key, x.val); err != nil {
+			return err
+		}
+	}
+	return p.w.apply(p.muts)
 }

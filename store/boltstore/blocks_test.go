@@ -64,6 +64,60 @@ func TestBlocksModel(t *testing.T) {
 	}
 }
 
+// TestBlockPatcherModel changes random ascending keys through a
+// blockPatcher: values of the same length (patched in place), of another
+// length, and keys not stored yet (both applied by the block writer), and
+// checks every read path against a map.
+func TestBlockPatcherModel(t *testing.T) {
+	db := testBolt(t)
+	model := map[string]string{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var ms []mutation
+	for i := 0; i < 20000; i += 2 {
+		k, v := fmt.Sprintf("k%05d", i), fmt.Sprintf("v%d", rng.IntN(1000))
+		ms = append(ms, mutation{key: []byte(k), val: []byte(v)})
+		model[k] = v
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		var a arena
+		return newBlockWriter(tx.Bucket([]byte("b")), &a).apply(ms)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 40 {
+		var patched, other int
+		if err := db.Update(func(tx *bolt.Tx) error {
+			var a arena
+			p := newBlockPatcher(newBlockWriter(tx.Bucket([]byte("b")), &a))
+			for i := rng.IntN(50); i < 20000; i += 1 + rng.IntN(1+round*round) {
+				k := fmt.Sprintf("k%05d", i)
+				old, found := p.get([]byte(k))
+				if mv, ok := model[k]; found != ok || string(old) != mv {
+					t.Fatalf("get %s = %q %v; want %q %v", k, old, found, mv, ok)
+				}
+				if rng.IntN(3) == 0 {
+					continue // read, not changed
+				}
+				v := fmt.Sprintf("v%d", rng.IntN(1000))
+				if found && len(v) == len(old) {
+					patched++
+				} else {
+					other++
+				}
+				p.set([]byte(k), []byte(v), found)
+				model[k] = v
+			}
+			return p.flush()
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if patched == 0 || other == 0 {
+			t.Fatalf("round %d: %d values patched, %d otherwise; want both", round, patched, other)
+		}
+		checkModel(t, db, model, rng)
+	}
+}
+
 func checkModel(t *testing.T, db *bolt.DB, model map[string]string, rng *rand.Rand) {
 	t.Helper()
 	keys := make([]string, 0, len(model))

@@ -335,7 +335,8 @@ func (r *itemResults) done() *itemResults {
 
 // changePins applies change to the PIN state of each user in one write
 // transaction: a merge walk over the users and pins blocks in ID order,
-// then one rewrite of each touched block. change returns a reason to skip.
+// then one write of each touched block (patched in place when the states
+// keep their size, see blockPatcher). change returns a reason to skip.
 // Each change's audit entry is encoded with its target as it lies in the
 // user record.
 func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID, action string,
@@ -346,9 +347,9 @@ func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID,
 	res := newResults(len(ids), lean)
 	err := s.update(ctx, op, func(tx *bolt.Tx, w *txw) error {
 		users := newIter(bucket(tx, bucketUsers))
-		pins := newIter(bucket(tx, bucketPins))
-		ms := make([]mutation, 0, len(ids))
-		buf := make([]byte, 0, 1<<16)
+		pins := newBlockPatcher(w.blocks(bucketPins))
+		w.log.reserve(len(ids))
+		var enc []byte
 		var st store.PinState
 		var prev store.UserID
 		for n, i := range sortedOrder(ids) {
@@ -369,7 +370,8 @@ func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID,
 			prev = id
 			sip := userSIP(id, uv)
 			st = store.PinState{}
-			if pv, ok := iterGet(pins, n == 0, key); ok {
+			pv, havePin := pins.get(key)
+			if havePin {
 				decodePin(pv, &st)
 			}
 			if err := change(op, &st); err != nil {
@@ -377,18 +379,12 @@ func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID,
 				res.other(i, store.ItemResult{ID: id, Identity: identity, Outcome: store.Skipped, Err: fmt.Errorf("%s: %w", identity, err)})
 				continue
 			}
-			if cap(buf)-len(buf) < 256 {
-				buf = make([]byte, 0, 1<<16)
-			}
-			k0 := len(buf)
-			buf = append(buf, key...)
-			v0 := len(buf)
-			buf = encodePin(buf, &st)
-			ms = append(ms, mutation{key: buf[k0:v0:v0], val: buf[v0:len(buf):len(buf)]})
+			enc = encodePin(enc[:0], &st)
+			pins.set(key, enc, havePin)
 			res.changed(i, id, sip)
 			w.log.addTarget(action, sip, "ok", "")
 		}
-		return w.blocks(bucketPins).apply(ms)
+		return pins.flush()
 	})
 	if err != nil {
 		return &itemResults{}, err
