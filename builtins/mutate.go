@@ -14,14 +14,20 @@ import (
 )
 
 // Mutating builtins read their input in chunks of readChunk items and
-// commit up to commitBatch targets in one store call. A big commit batch
+// commit up to commitBatch targets in one store call. A commit batch
 // amortizes the commit (bbolt writes and syncs once per call); reading in
 // small chunks keeps only the targets' keys, not the records, in memory.
 // The batch being gathered when the pipeline fails or is interrupted is not
 // applied.
+//
+// 16,384 is the smallest batch whose commits cost no more: locking 400,000
+// of 1M users in the store alone took 1.06x the CPU of 65,536-target
+// batches, 1.6x at 8,192 and 1.9x at 4,096; as whole processes it took
+// less CPU than 65,536 (0.79 s against 0.90 s), and the live heap of the
+// lock pipeline stays at 3-5 MB at 100k and 1M users (10-13 MB before).
 const (
 	readChunk   = 4096
-	commitBatch = 65536
+	commitBatch = 16384
 )
 
 // mutationOptionKeys are the options every mutating builtin takes.
@@ -225,7 +231,7 @@ func (w *targetWalk) next(ctx context.Context) (bool, error) {
 		}
 		w.inBatch[t.id] = true
 		// The identity is copied: it may be a substring of a whole store
-		// block, and a batch of 65,536 such substrings would keep thousands
+		// block, and a batch of 16,384 such substrings would keep thousands
 		// of blocks alive until the commit (memory growing with the
 		// directory, not the batch).
 		t.identity = strings.Clone(t.identity)
