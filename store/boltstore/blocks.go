@@ -372,11 +372,18 @@ func (w *blockWriter) writeBlocks(bk []byte, entries []kv) error {
 		}
 		return nil
 	}
+	// Size the blocks on the entries as encoded (keys prefix-compressed),
+	// and round the number of blocks to the nearest: sized on whole keys,
+	// or rounded up, a block filled to blockTarget came out of its next
+	// rewrite as two half blocks.
 	total := 0
+	var prev []byte
 	for _, e := range entries {
-		total += len(e.key) + len(e.val) + 3
+		shared := commonPrefix(prev, e.key)
+		total += uvarintLen(shared) + uvarintLen(len(e.key)-shared) + len(e.key) - shared + uvarintLen(len(e.val)) + len(e.val)
+		prev = e.key
 	}
-	nblocks := (total + blockTarget - 1) / blockTarget
+	nblocks := max(1, (total+blockTarget/2)/blockTarget)
 	goal := total / nblocks
 	if bk != nil && !bytes.Equal(bk, entries[0].key) {
 		if err := w.b.Delete(bk); err != nil {
@@ -440,6 +447,15 @@ func allPuts(muts []mutation) bool {
 		}
 	}
 	return true
+}
+
+// uvarintLen is the length of x as a uvarint.
+func uvarintLen(x int) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
 }
 
 func commonPrefix(a, b []byte) int {

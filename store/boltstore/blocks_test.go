@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/pinsh/pinsh/store"
 )
 
 func testBolt(t *testing.T) *bolt.DB {
@@ -233,5 +236,44 @@ func TestCorruptBlockPanics(t *testing.T) {
 			for r.next() {
 			}
 		}()
+	}
+}
+
+// TestRewriteKeepsBlocks: changing a value in a full block rewrites it as
+// one block; sized on whole keys, or rounded up, it came out as two half
+// blocks, so every bulk update doubled the blocks it touched.
+func TestRewriteKeepsBlocks(t *testing.T) {
+	db := testBolt(t)
+	var ms []mutation
+	for i := range 20000 {
+		ms = append(ms, mutation{key: uidKey(store.UserID(i + 1)), val: []byte("0123456789")})
+	}
+	blocks := func() int {
+		n := 0
+		db.View(func(tx *bolt.Tx) error { n = tx.Bucket([]byte("b")).Stats().KeyN; return nil })
+		return n
+	}
+	update := func(ms []mutation) {
+		t.Helper()
+		if err := db.Update(func(tx *bolt.Tx) error {
+			var a arena
+			return newBlockWriter(tx.Bucket([]byte("b")), &a).apply(ms)
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(ms)
+	before := blocks()
+	for i := 0; i < len(ms); i += 7 {
+		ms[i].val = []byte("9876543210")
+	}
+	update(ms)
+	if after := blocks(); after != before {
+		t.Errorf("%d blocks after rewriting every block, want %d", after, before)
+	}
+	for _, x := range []int{0, 1, 127, 128, 16383, 16384, 1 << 21, 1<<28 + 5} {
+		if got, want := uvarintLen(x), len(binary.AppendUvarint(nil, uint64(x))); got != want {
+			t.Errorf("uvarintLen(%d) = %d, want %d", x, got, want)
+		}
 	}
 }
