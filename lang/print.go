@@ -88,8 +88,10 @@ type printer struct {
 	w      *bufio.Writer
 	format Format
 	width  int // terminal width; 0: don't fit, don't cut
-	err    error
-	prev   int // what was printed last: 0 nothing, 1 a table, 2 a line
+	// termWidth is Options.TermWidth when width > 0: the width now
+	termWidth func() int
+	err       error
+	prev      int // what was printed last: 0 nothing, 1 a table, 2 a line
 
 	// ready reports whether the stream being printed has an item to give
 	// without making more (see Precious); nil: always
@@ -110,8 +112,33 @@ func (s *Session) print(ctx context.Context, v tengo.Object) error {
 
 // printTo prints v to w in the session's output format.
 func (s *Session) printTo(w *bufio.Writer, ctx context.Context, v tengo.Object) error {
-	p := &printer{w: w, format: s.opts.Format, width: s.opts.Width, data: s.opts.FormatExplicit}
+	p := s.printer(w)
 	return p.done(p.value(ctx, v))
+}
+
+// printer returns a printer to w in the session's format, fitted to the
+// terminal's width now.
+func (s *Session) printer(w *bufio.Writer) *printer {
+	p := &printer{w: w, format: s.opts.Format, width: s.opts.Width, data: s.opts.FormatExplicit}
+	if p.width > 0 {
+		p.termWidth = s.opts.TermWidth
+		p.resized()
+	}
+	return p
+}
+
+// resized reads the terminal's width again (Options.TermWidth), and reports
+// whether it changed since p last read it.
+func (p *printer) resized() bool {
+	if p.termWidth == nil {
+		return false
+	}
+	w := p.termWidth()
+	if w <= 0 || w == p.width {
+		return false
+	}
+	p.width = w
+	return true
 }
 
 // done flushes what p printed, and returns the printing's error: a write
@@ -137,7 +164,7 @@ func (e *Env) PrintStream(w io.Writer, in *Stream) error {
 	if w != nil {
 		out = bufio.NewWriter(w)
 	}
-	p := &printer{w: out, format: s.opts.Format, width: s.opts.Width, data: s.opts.FormatExplicit}
+	p := s.printer(out)
 	if t, ok := in.Origin().(SingleTarget); ok {
 		if v, ok := t.Value.(*View); ok { // piped into a sink that Shows
 			return p.done(p.printView(e.Context(), v))
@@ -516,6 +543,12 @@ func (p *printer) table(next func() (tengo.Object, bool, error)) error {
 				return err
 			}
 			if !sh.fits(v) {
+				r.pending = v
+				break
+			}
+			if !p.uncut && p.resized() {
+				// The terminal was resized: the rest is a new
+				// table, fitted to the new width.
 				r.pending = v
 				break
 			}

@@ -83,6 +83,13 @@ type Options struct {
 	// unfitted (output that is not a terminal).
 	Format Format
 	Width  int
+	// TermWidth, when set with Width > 0, returns the terminal's width
+	// now, which changes when the terminal is resized (SIGWINCH). Printing
+	// reads it as it starts, and a table again before each row it prints
+	// after its first ones: when the width has changed, the rest of the
+	// table is printed as a new one, header and all, fitted to the new
+	// width. Without it, every table is fitted to Width.
+	TermWidth func() int
 
 	// FormatExplicit is that the user chose Format (pinsh --output)
 	// rather than took the default: a View (format_table, format_list)

@@ -17,7 +17,6 @@ import (
 	"github.com/chzyer/readline"
 	"github.com/pinsh/pinsh/builtins"
 	"github.com/pinsh/pinsh/lang"
-	"golang.org/x/term"
 )
 
 // promptFile is the name prompt inputs have in error messages.
@@ -37,9 +36,8 @@ type repl struct {
 	hist     *history  // nil: no history file
 	term     io.Writer // where the prompt, the banner and questions are shown
 
-	format lang.Format // the output format
-	width  int         // the terminal's width for tables, 0 when output is not a terminal
-	colour bool        // errors and warnings are shown in colour (see colourOn)
+	tw     *termWidth // the width of the terminal term is; nil when it is not one
+	colour bool       // errors and warnings are shown in colour (see colourOn)
 
 	prompt string // the prompt; see continuation for that of a continued entry
 
@@ -100,6 +98,8 @@ func (a *app) repl(cfg *config) int {
 		EOFPrompt:              "\n",
 		Stdout:                 r.term,
 		Stderr:                 a.stderr,
+		FuncGetWidth:           r.getWidth,
+		FuncOnWidthChanged:     r.onWidthChanged,
 	})
 	if err != nil {
 		fmt.Fprintln(a.stderr, "pinsh: start the prompt:", err)
@@ -107,6 +107,9 @@ func (a *app) repl(cfg *config) int {
 	}
 	defer rl.Close()
 	r.rl = rl
+	if r.tw != nil {
+		defer r.tw.watch()()
+	}
 	r.loadHistory()
 
 	r.sigs = make(chan os.Signal, 1)
@@ -151,9 +154,13 @@ func (a *app) repl(cfg *config) int {
 // newREPL returns the prompt's state: its session and builtins on db, its
 // prompts and history file. Its readline instance is set by the caller.
 func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, error) {
-	r := &repl{a: a, cfg: cfg, db: db, term: a.stdout}
+	term := a.stdout
 	if !isTerminal(a.stdout) && isTerminal(a.stderr) {
-		r.term = a.stderr // results go to a file or a pipe; the dialogue stays on the terminal
+		term = a.stderr // results go to a file or a pipe; the dialogue stays on the terminal
+	}
+	r := &repl{a: a, cfg: cfg, db: db, term: term}
+	if isTerminal(term) {
+		r.tw = newTermWidth(term)
 	}
 	r.prompt = prompts(cfg, db)
 	if p := historyPath(a.getenv); p != "" {
@@ -172,7 +179,11 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	if err != nil {
 		return nil, err
 	}
-	r.format, r.width, r.colour = format, width, colourOn(a)
+	r.colour = colourOn(a)
+	var termWidth func() int
+	if width > 0 && r.tw != nil { // tables are fitted to the terminal as it is now
+		termWidth = r.tw.get
+	}
 	var stderr io.Writer = a.stderr
 	if r.colour {
 		stderr = colourWriter{w: a.stderr, sgr: sgrError}
@@ -180,7 +191,7 @@ func newREPL(a *app, cfg *config, db *database, clock *builtins.Clock) (*repl, e
 	list := withPS(r.builtins)
 	r.sess, err = lang.NewSession(lang.Options{
 		Stdout: db.conn.progress.writer(a.stdout), Stderr: db.conn.progress.writer(stderr),
-		Format: format, Width: width, FormatExplicit: cfg.output != "",
+		Format: format, Width: width, TermWidth: termWidth, FormatExplicit: cfg.output != "",
 		Interactive: true,
 		Builtins:    list,
 		Now:         clock.Now,
@@ -231,6 +242,25 @@ func continuation(prompt, entry string) string {
 	}
 	s := b.String() + "...> "
 	return strings.Repeat(" ", max(len([]rune(prompt))-len([]rune(s)), 0)) + s
+}
+
+// getWidth is readline's FuncGetWidth: the terminal's width as the tables
+// see it, or as readline reads it when the prompt is not on a terminal.
+func (r *repl) getWidth() int {
+	if r.tw == nil {
+		return readline.GetScreenWidth()
+	}
+	return r.tw.get()
+}
+
+// onWidthChanged is readline's FuncOnWidthChanged: the prompt's SIGWINCH
+// watcher calls f after reading the new width (termWidth.watch).
+func (r *repl) onWidthChanged(f func()) {
+	if r.tw == nil {
+		readline.DefaultOnWidthChanged(f)
+		return
+	}
+	r.tw.notify(f)
 }
 
 // where describes the database for the banner.
@@ -370,7 +400,9 @@ func (r *repl) eval(src string) (code int, quit bool) {
 	r.mu.Lock()
 	r.cancel = cancel
 	r.mu.Unlock()
-	r.fitWidth()
+	if r.tw != nil {
+		r.tw.refresh() // a resize since the last input, should its SIGWINCH still be on its way
+	}
 	r.db.conn.progress.begin()
 	err := r.evalEntry(ctx, src)
 	r.mu.Lock()
@@ -408,18 +440,6 @@ func (r *repl) eval(src string) (code int, quit bool) {
 	}
 	fmt.Fprint(r.a.stderr, r.paint(errorText(err, scriptErrors, committed)))
 	return exitFailure, false
-}
-
-// fitWidth reads the terminal's width again before each input, so that
-// tables fit a terminal that was resized (SIGWINCH) since the last one.
-func (r *repl) fitWidth() {
-	if r.width <= 0 {
-		return
-	}
-	if w, _, err := term.GetSize(int(r.a.stdout.Fd())); err == nil && w > 0 && w != r.width {
-		r.width = w
-		r.sess.SetFormat(r.format, w)
-	}
 }
 
 // Colours of messages at the prompt (SGR parameters).
@@ -569,6 +589,9 @@ func (p *promptReader) Read(b []byte) (int, error) {
 	io.WriteString(r.term, head)
 	r.rl.SetPrompt(last)
 	line, err := r.rl.Readline()
+	if r.tw != nil {
+		r.tw.refresh() // the admin may have resized the terminal meanwhile
+	}
 	switch {
 	case errors.Is(err, readline.ErrInterrupt):
 		r.interrupt()

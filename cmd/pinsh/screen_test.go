@@ -312,3 +312,30 @@ func TestPromptResize(t *testing.T) {
 	}
 
 }
+
+// TestPromptResizeMidStream narrows the terminal while a table streams: the
+// rows after the resize are a new table, header and all, fitted to the new
+// width, with the identity column uncut. The resize is made while a Confirm
+// question (asked from the where the rows go through) waits for its
+// answer, so that no sleep is needed: pinsh reads the width again after an
+// answer, as it does on SIGWINCH.
+func TestPromptResizeMidStream(t *testing.T) {
+	p := startPtySize(t, 120, 30, pinshEnv(t.TempDir()), "--demo")
+	p.expect(demoPrompt)
+	const note = "a note long enough to be cut on a narrow terminal, and longer still"
+	p.run(`rows := []; for i := 0; i < 80; i++ { rows = append(rows, {identity: "sip:user" + string(i) + "@litwareinc.com", note: "`+note+`"}) }`, ``)
+	p.send(`rows | where(func(r) { if r.identity == "sip:user60@litwareinc.com" { lock_pin("kenmyer@litwareinc.com", {confirm: true}) }; return true })` + keyEnter)
+	p.expect(`\nsip:user59@litwareinc\.com  ` + note + `\n`)
+	p.expect(`\(default is "Y"\): `)
+	if err := pty.Setsize(p.tty, &pty.Winsize{Rows: 30, Cols: 50}); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.vt.Resize(50, 30)
+	p.mu.Unlock()
+	p.send("n" + keyEnter)
+	p.expect(`\nidentity                   note\n--------                   ----\n` +
+		`sip:user60@litwareinc\.com  a note long enough to …\n`)
+	p.expect(`\nsip:user79@litwareinc\.com  a note long enough to …\n`)
+	p.expect(demoPrompt)
+}
