@@ -695,15 +695,8 @@ func (x *tr) command(c *Command, prev []Node, stage bool) (string, error) {
 func (x *tr) unknownCommand(c *Command) error {
 	cmdletTables()
 	var names []string
-	for n := range generic {
-		if strings.Contains(n, "-") {
-			names = append(names, genericNames[n])
-		}
-	}
-	for _, b := range x.t.builtins {
-		if _, ok := domain[b.Name]; ok {
-			names = append(names, b.Cmdlets...)
-		}
+	for _, c := range x.t.Cmdlets() {
+		names = append(names, c.Name)
 	}
 	hint := ""
 	if s := lang.Suggest(c.Name, names); len(s) > 0 {

@@ -69,7 +69,21 @@ func genericCmdlets() (map[string]genericCmdlet, map[string]string) {
 		refused: map[string]string{"foregroundcolor": "pinsh writes plain text", "backgroundcolor": "pinsh writes plain text", "separator": "build the string with \"$a $b\""}},
 		fn: writeHost}, "Write-Host")
 	add(genericCmdlet{spec: spec{params: []string{"InputObject"}, positional: []string{"InputObject"}}, fn: writeOutput}, "Write-Output", "echo", "write")
+	add(genericCmdlet{spec: spec{switches: []string{"Paging"}}, fn: outHost}, "Out-Host", "oh")
+	add(genericCmdlet{fn: func(x *tr, b *bound, stage bool) (string, error) { return "page", needStage(x, b, stage) }}, "more")
 	return generic, genericNames
+}
+
+// outHost translates Out-Host: with -Paging, the page sink (a pager at the
+// prompt); without, nothing, as the pipeline's output is shown anyway.
+func outHost(x *tr, b *bound, stage bool) (string, error) {
+	if err := needStage(x, b, stage); err != nil {
+		return "", err
+	}
+	if b.has("Paging") {
+		return "page", nil
+	}
+	return "", nil
 }
 
 func isWrite(name string) bool {

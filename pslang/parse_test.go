@@ -31,6 +31,9 @@ func TestTranslate(t *testing.T) {
 		{`Get-CsUser | Format-List`, "get_users() |\nformat_list"},
 		{`Get-CsUser | ft DisplayName, isPinSet -AutoSize`, "get_users() |\nformat_table(\"display_name\", \"is_pin_set\")"},
 		{`Get-CsClientPinInfo "Ken Myer" | Format-List -Property Identity, PinExpirationTime`, "ps_show(pin_info(\"Ken Myer\") |\nformat_list(\"identity\", \"pin_expiration_time\"))"},
+		{`Get-CsUser | Out-Host -Paging`, "ps_show(get_users() |\npage)"},
+		{`Get-CsUser | Out-Host`, "get_users()"},
+		{`Get-CsUser | more`, "ps_show(get_users() |\npage)"},
 		{`Get-CsUser | ForEach-Object { $_.SipAddress }`, "get_users() |\nps_foreach(func(psitem) { return psitem.sip_address })"},
 		{`Get-CsUser | % SipAddress`, "get_users() |\nps_expand(\"sip_address\")"},
 		{`$n = 0; Get-CsUser | ForEach-Object { $n += 1; "x" }`, "n := 0\nget_users() |\nps_foreach(func(psitem) { out := []; n = ps_plus(n, 1); out = ps_emit(out, \"x\"); return out })"},
@@ -183,6 +186,36 @@ func TestIncomplete(t *testing.T) {
 	} {
 		if got := Incomplete(src); got != want {
 			t.Errorf("Incomplete(%q) = %v, want %v", src, got, want)
+		}
+	}
+}
+
+// TestCmdlets: the commands completion offers are those the translator
+// runs, with the parameters it binds.
+func TestCmdlets(t *testing.T) {
+	s := newShell(t)
+	byName := map[string]Cmdlet{}
+	for _, c := range s.tr.Cmdlets() {
+		byName[c.Name] = c
+		if _, err := s.tr.Translate("t.ps1", "Get-CsUser | "+c.Name+" -Nosuch"); err == nil || !strings.Contains(err.Error(), "Nosuch") {
+			t.Errorf("%s: a wrong parameter: %v", c.Name, err)
+		}
+	}
+	for name, want := range map[string]string{
+		"Get-CsUser": "Identity OU Filter LdapFilter ResultSize | UnassignedUser", "Lock-CsClientPin": "Identity ErrorAction | WhatIf Confirm Force",
+		"Where-Object": "FilterScript Property Value", "Out-Host": " | Paging",
+	} {
+		c, ok := byName[name]
+		if got := strings.Join(c.Params, " ") + " | " + strings.Join(c.Switches, " "); !ok || !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if _, ok := byName["more"]; ok {
+		t.Error("an alias is offered")
+	}
+	for field, want := range map[string]string{"is_pin_set": "IsPinSet", "identity": "Identity", "sip_address": "SipAddress", "a__b": "AB"} {
+		if got := PropertyName(field); got != want {
+			t.Errorf("PropertyName(%q) = %q, want %q", field, got, want)
 		}
 	}
 }

@@ -327,6 +327,9 @@ func (x *tr) stages(p *Pipeline) ([]line, error) {
 		if err != nil {
 			return nil, err
 		}
+		if text == "" && i > 0 {
+			continue // a command that changes nothing (Out-Host)
+		}
 		out = append(out, line{el.At(), text})
 	}
 	return out, nil

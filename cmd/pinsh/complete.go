@@ -114,6 +114,10 @@ func (c *completer) complete(text string) (suffixes []string, n int) {
 	if c.r.running() {
 		return nil, 0 // Tab at a Confirm prompt or read_pin
 	}
+	if c.r.ev.ps != nil {
+		defer c.r.db.conn.Close()
+		return c.psComplete(text)
+	}
 	toks, open := lex(text)
 	defer c.r.db.conn.Close() // completion holds no lock once it has answered
 	if len(toks) > 0 && toks[len(toks)-1].kind == tOpenString {
@@ -442,15 +446,22 @@ func firstElem(v tengo.Object) tengo.Object {
 }
 
 // identities completes the identity typed inside a string literal (raw:
-// the literal's text so far, escapes included). It offers every form of
-// identity (facts §1) of the users it finds that starts with what was typed:
-// it looks the display-name prefix up in the index and looks at a bounded
-// number of users for the other forms; it never reads the whole directory.
+// the literal's text so far, escapes included).
 func (c *completer) identities(raw string) ([]string, int) {
-	typed := unescapeString(raw)
+	return withPrefix(c.identityMatches(unescapeString(raw), raw, escapeString), raw, `"`), len([]rune(raw))
+}
+
+// identityMatches returns the identity forms (facts §1), as escape writes
+// them, of the users it finds with a form that starts with typed (raw: as
+// it was typed, escapes included). It looks the display-name prefix up in
+// the index and looks at a bounded number of users for the other forms; it
+// never reads the whole directory. The forms that start with raw, case
+// and all, are returned; when none does, those that start with it ignoring
+// case, with raw in place of their start (identities match ignoring case).
+func (c *completer) identityMatches(typed, raw string, escape func(string) string) []string {
 	st, ctx, cancel, ok := c.open()
 	if !ok {
-		return nil, 0
+		return nil
 	}
 	defer cancel()
 	lower := strings.ToLower(typed)
@@ -472,14 +483,11 @@ func (c *completer) identities(raw string) ([]string, int) {
 	}
 	users = append(users, found...)
 
-	// The forms that start with what was typed, case and all; when none
-	// does, those that start with it ignoring case (what was typed is
-	// kept: identities match ignoring case).
 	var exact, folded []string
 	for _, u := range users {
 		for _, f := range identityForms(u) {
 			// Compared as typed, escapes and all.
-			e := escapeString(f)
+			e := escape(f)
 			switch {
 			case strings.HasPrefix(e, raw):
 				exact = append(exact, e)
@@ -489,9 +497,9 @@ func (c *completer) identities(raw string) ([]string, int) {
 		}
 	}
 	if len(exact) == 0 {
-		exact = folded
+		return folded
 	}
-	return withPrefix(exact, raw, `"`), len([]rune(raw))
+	return exact
 }
 
 // identityForms returns the identity forms of u (facts §1).

@@ -18,6 +18,12 @@ import (
 // terminal: for completion and evaluation tests.
 func testREPL(t *testing.T) *repl {
 	t.Helper()
+	return testREPLFor(t, &config{demo: true, as: "admin"})
+}
+
+// testREPLFor is testREPL with cfg, which must have demo set.
+func testREPLFor(t *testing.T, cfg *config) *repl {
+	t.Helper()
 	dir := t.TempDir()
 	out, err := os.Create(filepath.Join(dir, "out"))
 	if err != nil {
@@ -25,7 +31,6 @@ func testREPL(t *testing.T) *repl {
 	}
 	t.Cleanup(func() { out.Close() })
 	a := &app{stdout: out, stderr: out, getenv: env("HOME", dir, "TMPDIR", dir)}
-	cfg := &config{demo: true, as: "admin"}
 	clock := builtins.FrozenClock(testEpoch)
 	db, err := a.openDatabase(context.Background(), cfg, clock)
 	if err != nil {

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pinsh/pinsh/store/boltstore"
+)
 
 // TestPSPrompt runs the PowerShell prompt: its PS prompt, a pipeline
 // continued after a trailing |, a variable kept for the next entry, an
@@ -30,4 +34,22 @@ func TestPSPrompt(t *testing.T) {
 	if code := p.wait(); code != 0 {
 		t.Errorf("exit status %d after exit, want 0", code)
 	}
+}
+
+// TestPSPromptCompletion: Tab at the PowerShell prompt completes cmdlets,
+// their parameters, properties and identities, and what it completes runs.
+func TestPSPromptCompletion(t *testing.T) {
+	const cols = 120
+	p := startPtySize(t, cols, 30, pinshEnv(t.TempDir()), "--demo", "--ps")
+	p.expect(`PS [^\n]*@demo> `)
+	prompt := "PS " + boltstore.Operator() + "@demo> "
+	p.expectTabs(cols, prompt, []tabCase{
+		{"Get-CsU", "Get-CsUser"},
+		{"Get-CsUser | Get-CsClientPinI", "Get-CsUser | Get-CsClientPinInfo"},
+		{"Get-CsUser -Ld", "Get-CsUser -LdapFilter"},
+		{"Get-CsUser | Get-CsClientPinInfo | Where-Object {$_.IsLo", "Get-CsUser | Get-CsClientPinInfo | Where-Object {$_.IsLockedOut"},
+		{`Get-CsClientPinInfo -Identity "tonys`, `Get-CsClientPinInfo -Identity "tonysmith@litwareinc.com"`},
+	})
+	p.send("Get-CsUser | Get-CsClientPinInfo | Where-Object {$_.IsLo" + keyTab + " -eq $true} | Measure-Object" + keyEnter)
+	p.expect(`count: \d+`)
 }

@@ -234,7 +234,7 @@ func TestPromptCompletionInContext(t *testing.T) {
 	p := startPtySize(t, cols, 30, pinshEnv(t.TempDir()), "--demo")
 	prompt := boltstore.Operator() + "@demo> "
 	p.expect(demoPrompt)
-	for _, tc := range []struct{ typed, shown string }{
+	p.expectTabs(cols, prompt, []tabCase{
 		{"get_users() | pin_info | lo", "get_users() | pin_info | lock_pin"},
 		{"get_users() | pin_info | where({is_l", "get_users() | pin_info | where({is_locked_out: "},
 		{`get_users() | pin_info | sort_by("pin_e`, `get_users() | pin_info | sort_by("pin_expiration_time"`},
@@ -244,7 +244,20 @@ func TestPromptCompletionInContext(t *testing.T) {
 		{`admin_roles("CsU`, `admin_roles("CsUserAdministrator"`},
 		{`pin_info("tonys`, `pin_info("tonysmith@litwareinc.com"`},
 		{`pin_info("Tony`, `pin_info("Tony Smith"`},
-	} {
+	})
+	// Tab on an empty line offers every name: more than are shown.
+	p.send(keyTab)
+	p.expect(`\(50 shown, \d+ more: type more letters to narrow the list\)`)
+}
+
+// tabCase is a Tab pressed after typed, and the line it shows.
+type tabCase struct{ typed, shown string }
+
+// expectTabs presses Tab after each case's text on a cleared screen, checks
+// the line it shows, and clears the line with Ctrl-U.
+func (p *ptyPinsh) expectTabs(cols int, prompt string, cases []tabCase) {
+	p.t.Helper()
+	for _, tc := range cases {
 		p.clearScreen(prompt)
 		p.send(tc.typed + keyTab)
 		line := []rune(prompt + tc.shown)
@@ -252,9 +265,6 @@ func TestPromptCompletionInContext(t *testing.T) {
 		p.send("\x15") // Ctrl-U
 		p.expectLine("Ctrl-U", cols, []rune(prompt), len(prompt))
 	}
-	// Tab on an empty line offers every name: more than are shown.
-	p.send(keyTab)
-	p.expect(`\(50 shown, \d+ more: type more letters to narrow the list\)`)
 }
 
 // raw returns everything pinsh wrote to the terminal, control sequences
