@@ -215,13 +215,50 @@ func (p *printer) stream(ctx context.Context, v *Stream) error {
 		// stream makes no more before the batch is printed.
 		p.ready = func() bool { return len(st.buf) > 0 }
 	}
-	return p.seq(func() (tengo.Object, bool, error) {
-		x, ok, err := v.Next(ctx)
-		if ok {
-			Delivered(x) // read by the printer: printed next
+	// A view among the items (what a PowerShell ForEach-Object { $_ | fl }
+	// outputs) shows in its place, as PowerShell shows each one: as text,
+	// the run of items before it ends there and the items after it start
+	// anew; as data (a format the user chose), its items, narrowed to the
+	// fields it names, join the run.
+	var view *View
+	var inView func() (tengo.Object, bool, error)
+	for {
+		err := p.seq(func() (tengo.Object, bool, error) {
+			for {
+				if inView != nil {
+					x, ok, err := inView()
+					if ok || err != nil {
+						return x, ok, err
+					}
+					inView = nil
+				}
+				x, ok, err := v.Next(ctx)
+				vw, isView := x.(*View)
+				if !ok || !isView {
+					if ok {
+						Delivered(x) // read by the printer: printed next
+					}
+					return x, ok, err
+				}
+				if p.format == Table || !p.data {
+					view = vw
+					return nil, false, nil
+				}
+				next, cur, err := p.readView(ctx, vw)
+				if err != nil {
+					return nil, false, err
+				}
+				inView = narrowed(next, cur)
+			}
+		})
+		if err != nil || view == nil {
+			return err
 		}
-		return x, ok, err
-	})
+		if err := p.printView(ctx, view); err != nil {
+			return err
+		}
+		view = nil
+	}
 }
 
 func (p *printer) array(elems []tengo.Object) error {

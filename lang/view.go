@@ -255,8 +255,20 @@ func fillKeys(vals []tengo.Object, m map[string]tengo.Object, keys []string) {
 // printView prints a view: as text (a table, or a list) unless the user
 // chose a data format.
 func (p *printer) printView(ctx context.Context, v *View) error {
+	next, cur, err := p.readView(ctx, v)
+	if err != nil {
+		return err
+	}
+	return p.showView(v, next, cur)
+}
+
+// readView opens v for printing, once: it returns a reader of v's items
+// and where that reader keeps the layout of the item it returned last. A
+// field the item's type lacks fails in the reader, as a read error, before
+// the item prints.
+func (p *printer) readView(ctx context.Context, v *View) (func() (tengo.Object, bool, error), **viewLayout, error) {
 	if v.shown {
-		return fmt.Errorf("this view of %s was shown already: a view shows its records once, "+
+		return nil, nil, fmt.Errorf("this view of %s was shown already: a view shows its records once, "+
 			"as a stream is read once; run the pipeline again", v.by)
 	}
 	v.shown = true
@@ -264,28 +276,26 @@ func (p *printer) printView(ctx context.Context, v *View) error {
 	if st := v.in.precious; st != nil {
 		p.ready = func() bool { return len(st.buf) > 0 }
 	}
-	// next reads the next item and its layout: a field the item's type
-	// lacks fails here, as a read error, before the item prints.
-	var cur *viewLayout
+	cur := new(*viewLayout)
 	next := func() (tengo.Object, bool, error) {
 		x, ok, err := v.in.Next(ctx)
 		if err != nil || !ok {
 			return nil, false, err
 		}
-		if cur, err = v.layout(x); err != nil {
+		if *cur, err = v.layout(x); err != nil {
 			return nil, false, fmt.Errorf("%s: %w", v.by, err)
 		}
-		cur.deliver(x)
+		(*cur).deliver(x)
 		return x, true, nil
 	}
+	return next, cur, nil
+}
+
+// showView prints the items next reads from v, whose layouts it keeps in
+// *pcur.
+func (p *printer) showView(v *View, next func() (tengo.Object, bool, error), pcur **viewLayout) error {
 	if p.format != Table && p.data {
-		return p.seq(func() (tengo.Object, bool, error) {
-			x, ok, err := next()
-			if ok {
-				x = cur.narrow(x)
-			}
-			return x, ok, err
-		})
+		return p.seq(narrowed(next, pcur))
 	}
 	if v.kind == TableView {
 		p.view = v
@@ -297,6 +307,7 @@ func (p *printer) printView(ctx context.Context, v *View) error {
 		if err != nil || !ok {
 			return err
 		}
+		cur := *pcur
 		if cur == nil {
 			p.line(x)
 			continue
@@ -308,6 +319,19 @@ func (p *printer) printView(ctx context.Context, v *View) error {
 		p.block(cur.shape.header(), cur.shape.cells(x, cell))
 	}
 	return nil
+}
+
+// narrowed reads the items of a view written as data (JSON, CSV): each
+// with only the fields the view names, in its order. *cur is the layout
+// next found for the item it returned.
+func narrowed(next func() (tengo.Object, bool, error), cur **viewLayout) func() (tengo.Object, bool, error) {
+	return func() (tengo.Object, bool, error) {
+		x, ok, err := next()
+		if ok {
+			x = (*cur).narrow(x)
+		}
+		return x, ok, err
+	}
 }
 
 // viewShape is the table shape of x in the view being printed, which

@@ -99,6 +99,9 @@ func TestSemantics(t *testing.T) {
 		{`Get-CsClientPinInfo "Ken Myer" | fl Identity, IsPinSet`, "identity   : sip:kenmyer@litwareinc.com\nis_pin_set : true"},
 		{`Get-CsClientPinInfo "Ken Myer" | Format-Table -Property Identity, IsPinSet`, "identity                    is_pin_set\n--------                    ----------\nsip:kenmyer@litwareinc.com  true"},
 		{`Get-CsUser | Where-Object Site -eq nowhere | ft`, ""},
+		// a view in a stream (each item's own Format-List) shows in its place
+		{`Get-CsUser | Select-Object -First 2 | ForEach-Object { $_ | fl SipAddress }; "after"`, "sip_address : sip:kenmyer@litwareinc.com\n\nsip_address : sip:pilar@litwareinc.com\nafter"},
+		{`Get-CsUser | Select-Object -First 2 | ForEach-Object { "user"; $_ | ft DisplayName }`, "user\n\ndisplay_name\n------------\nKen Myer\n\nuser\n\ndisplay_name\n------------\nPilar Ackerman"},
 		{`try { "a"; Get-CsUser | Select-Object -First 1 | ft DisplayName; "b" } catch { "x" }`, "a\ndisplay_name\n------------\nKen Myer\nb"},
 		{`Get-CsPinPolicy global | ConvertTo-Json`, `{"identity":"global","min_password_length":5,"pin_history_count":0,"pin_lifetime":0,"allow_common_patterns":false,"maximum_logon_attempts":null,"description":null}`},
 	}
