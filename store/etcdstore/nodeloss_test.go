@@ -164,7 +164,7 @@ func TestBulkLockNodeLoss(t *testing.T) {
 		t.Fatalf("the kill did not happen: %d commits", commits)
 	}
 	if lockErr != nil {
-		if !strings.Contains(lockErr.Error(), "lock_pin") || !strings.Contains(lockErr.Error(), "nothing was changed") && !strings.Contains(lockErr.Error(), "were already changed and audited") {
+		if !strings.Contains(lockErr.Error(), "lock_pin") || !strings.Contains(lockErr.Error(), "this transaction changed nothing") && !strings.Contains(lockErr.Error(), "earlier transactions had changed and audited") {
 			t.Errorf("LockPins failed without a clear error: %v", lockErr)
 		}
 	} else {

@@ -458,7 +458,7 @@ func (s *Store) changePins(ctx context.Context, op store.Op, ids []store.UserID,
 			return err
 		})
 		if err != nil && changed > 0 {
-			return nil, fmt.Errorf("etcd directory %s: %s: %w; %d PINs of the %d users were already changed and audited (see the audit log)",
+			return nil, fmt.Errorf("etcd directory %s: %s: %w; earlier transactions had changed and audited %d PINs of the %d users (see the audit log)",
 				s.name, action, err, changed, len(ids))
 		}
 		if err != nil {

@@ -243,7 +243,7 @@ func (k *kv) commitOr(ctx context.Context, t *txn, reread []clientv3.Op) (rev in
 	if committed {
 		return rev, true, nil, nil
 	}
-	return 0, false, nil, fmt.Errorf("%w (%w); nothing was changed", errNotCommitted, err)
+	return 0, false, nil, fmt.Errorf("%w (%w); this transaction changed nothing", errNotCommitted, err)
 }
 
 // errNotCommitted says a transaction whose outcome was unknown turned out
@@ -555,7 +555,7 @@ const (
 // read reads at one revision with ops (gets), trying again while the
 // cluster is unavailable (no leader, leader changed, member stopped): a
 // read changes nothing, so trying again is safe. The error of a read that
-// never succeeds says nothing was changed (errNotCommitted).
+// never succeeds says this transaction changed nothing (errNotCommitted).
 func (k *kv) read(ctx context.Context, gets []clientv3.Op) (*clientv3.TxnResponse, error) {
 	wait := readBackoff
 	for attempt := 1; ; attempt++ {
@@ -564,11 +564,11 @@ func (k *kv) read(ctx context.Context, gets []clientv3.Op) (*clientv3.TxnRespons
 			return resp, nil
 		}
 		if definite(err) || ctx.Err() != nil || attempt == readAttempts {
-			return nil, fmt.Errorf("%w: etcd read failed (%w); nothing was changed", errNotCommitted, err)
+			return nil, fmt.Errorf("%w: etcd read failed (%w); this transaction changed nothing", errNotCommitted, err)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: etcd read failed (%w); nothing was changed", errNotCommitted, ctx.Err())
+			return nil, fmt.Errorf("%w: etcd read failed (%w); this transaction changed nothing", errNotCommitted, ctx.Err())
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, time.Second)

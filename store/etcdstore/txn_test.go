@@ -191,7 +191,7 @@ func TestUnknownOutcome(t *testing.T) {
 	// Never committed, every time: update gives up with a clear error.
 	k.send = func(func() (*clientv3.TxnResponse, error)) (*clientv3.TxnResponse, error) { return nil, errReset }
 	err = increment(k, key)
-	if !errors.Is(err, errNotCommitted) || !strings.Contains(err.Error(), "nothing was changed") {
+	if !errors.Is(err, errNotCommitted) || !strings.Contains(err.Error(), "this transaction changed nothing") {
 		t.Fatalf("increment that never reaches etcd: %v, want errNotCommitted", err)
 	}
 	k.send = nil

@@ -464,8 +464,8 @@ func (s *Store) changeUsers(ctx context.Context, op store.Op, what string, ids [
 		})
 		if err != nil && start > 0 {
 			// Earlier transactions committed: say so, since err may say
-			// "nothing was changed" of this one only.
-			return nil, fmt.Errorf("etcd directory %s: %s: %w; the first %d of the %d users were already changed and audited (see the audit log)",
+			// "this transaction changed nothing" of this one only.
+			return nil, fmt.Errorf("etcd directory %s: %s: %w; earlier transactions had changed and audited the first %d of the %d users (see the audit log)",
 				s.name, what, err, start, len(ids))
 		}
 		if err != nil {

@@ -182,7 +182,7 @@ func TestUserAudit(t *testing.T) {
 
 // TestRemoveUsersPartial refuses the second transaction of a removal: the
 // error says the first batch was changed and audited (the refused commit's
-// own "nothing was changed" is not the whole truth), and the directory
+// own "this transaction changed nothing" is not the whole truth), and the directory
 // holds exactly what the error says.
 func TestRemoveUsersPartial(t *testing.T) {
 	s := openTest(t, etcdtest.Client(t), etcdtest.Prefix(t), testOptions(t))
@@ -205,7 +205,7 @@ func TestRemoveUsersPartial(t *testing.T) {
 	}
 	_, err := s.RemoveUsers(ctx, op, ids)
 	s.kv.send = nil
-	want := fmt.Sprintf("the first %d of the %d users were already changed and audited", removeBatch, n)
+	want := fmt.Sprintf("earlier transactions had changed and audited the first %d of the %d users", removeBatch, n)
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("RemoveUsers with its second commit refused: %v; want an error saying %q", err, want)
 	}

@@ -336,7 +336,7 @@ func tail(stderr string) string {
 
 // storeReport is etcdstore's account of a bulk change that failed after
 // its first transaction.
-var storeReport = regexp.MustCompile(`(\d+) PINs of the \d+ users were already changed and audited`)
+var storeReport = regexp.MustCompile(`earlier transactions had changed and audited (\d+) PINs of the \d+ users`)
 
 // committedReport reads what a failed run says it locked: how many PINs,
 // whether one more transaction's outcome is unknown, and whether it said.
@@ -346,7 +346,7 @@ func committedReport(stderr string) (n int, unknown, ok bool) {
 		n, _ = strconv.Atoi(m[1])
 		return n, unknown, true
 	}
-	if strings.Contains(stderr, "nothing was changed") {
+	if strings.Contains(stderr, "this transaction changed nothing") {
 		return 0, unknown, true
 	}
 	return 0, unknown, false
