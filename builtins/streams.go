@@ -407,30 +407,43 @@ func streamCount(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Obj
 	if err := streamArgs(args, 0, 0, "no arguments"); err != nil {
 		return nil, err
 	}
+	n, err := Count(env, in)
+	if err != nil {
+		return nil, err
+	}
+	return &tengo.Int{Value: n}, nil
+}
+
+// Count reads in to its end and returns how many items it held: what the
+// count sink returns, for another front end's sink (PowerShell's
+// Measure-Object) to give the same number the same way. A stream that a
+// store can count (get_users(), get_users() | pin_info and a where the scan
+// judges) is counted in the store, without an item made.
+func Count(env *lang.Env, in *lang.Stream) (int64, error) {
 	ctx := env.Context()
 	var n int64
 	if f, ok := in.Origin().(countFuser); ok {
 		count := f.counter()
 		for done := false; !done; {
 			if err := env.Err(); err != nil {
-				return nil, err
+				return 0, err
 			}
 			var k int
 			var err error
 			if k, done, err = count(ctx); err != nil {
-				return nil, in.Fail(err)
+				return 0, in.Fail(err)
 			}
 			n += int64(k)
 		}
-		return &tengo.Int{Value: n}, nil
+		return n, nil
 	}
 	for {
 		_, ok, err := in.Next(ctx)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		if !ok {
-			return &tengo.Int{Value: n}, nil
+			return n, nil
 		}
 		n++
 	}

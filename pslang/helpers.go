@@ -1084,18 +1084,11 @@ func (h *helpers) measure(env *lang.Env, in *lang.Stream, args []tengo.Object) (
 	if len(args) != 0 {
 		return nil, errors.New("ps_measure takes no arguments")
 	}
-	n := 0
-	for {
-		_, ok, err := in.Next(env.Context())
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		n++
+	n, err := builtins.Count(env, in)
+	if err != nil {
+		return nil, err
 	}
-	return lang.NewRecord(measureSchema, []tengo.Object{&tengo.Int{Value: int64(n)}}, nil), nil
+	return lang.NewRecord(measureSchema, []tengo.Object{&tengo.Int{Value: n}}, nil), nil
 }
 
 func (h *helpers) toJSON(env *lang.Env, in *lang.Stream, args []tengo.Object) (tengo.Object, error) {
