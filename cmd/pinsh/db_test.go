@@ -145,17 +145,7 @@ func TestDBConnCountsChanges(t *testing.T) {
 	c := newDBConn(path, opts)
 	c.progress = newProgress(nil)
 	defer c.Close()
-	ids := func(identities ...string) []store.UserID {
-		var out []store.UserID
-		for _, id := range identities {
-			us, err := c.FindUsers(ctx, id)
-			if err != nil || len(us) != 1 {
-				t.Fatalf("FindUsers(%q) = %v, %v", id, us, err)
-			}
-			out = append(out, us[0].ID)
-		}
-		return out
-	}
+	ids := func(identities ...string) []store.UserID { return userIDs(t, c, identities...) }
 	user := func(identity string) store.User {
 		us, err := c.Users(ctx, ids(identity))
 		if err != nil {
@@ -318,17 +308,7 @@ func TestDBConnLean(t *testing.T) {
 			}
 			c.progress = newProgress(nil)
 			defer c.Close()
-			ids := func(identities ...string) []store.UserID {
-				var out []store.UserID
-				for _, id := range identities {
-					us, err := c.FindUsers(ctx, id)
-					if err != nil || len(us) != 1 {
-						t.Fatalf("FindUsers(%q) = %v, %v", id, us, err)
-					}
-					out = append(out, us[0].ID)
-				}
-				return out
-			}
+			ids := func(identities ...string) []store.UserID { return userIDs(t, c, identities...) }
 			if _, err := c.NewPolicy(ctx, op, "tag:Night", store.PolicyChanges{}); err != nil {
 				t.Fatal(err)
 			}
@@ -371,4 +351,19 @@ func TestDBConnLean(t *testing.T) {
 			}
 		})
 	}
+}
+
+// userIDs finds each identity's one user through c, failing the test when
+// an identity names no user or several.
+func userIDs(t *testing.T, c *dbConn, identities ...string) []store.UserID {
+	t.Helper()
+	var out []store.UserID
+	for _, id := range identities {
+		us, err := c.FindUsers(context.Background(), id)
+		if err != nil || len(us) != 1 {
+			t.Fatalf("FindUsers(%q) = %v, %v", id, us, err)
+		}
+		out = append(out, us[0].ID)
+	}
+	return out
 }
